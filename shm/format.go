@@ -1,0 +1,243 @@
+package shm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"math/bits"
+)
+
+// The on-disk layout, documented byte by byte in docs/format.md. Everything
+// is little-endian. A file is four contiguous sections:
+//
+//	header   headerSize bytes
+//	index    index slots × 8 bytes, open addressing with linear probing
+//	ranks    words × 8 bytes, the record offset of each rank
+//	records  one per word, in rank order
+const (
+	// Magic opens every frequency file.
+	Magic = "FREQDTBL"
+	// Version is the format version this package writes and reads.
+	Version = 1
+	// MaxWordLen is the longest word, in bytes, a table can hold.
+	MaxWordLen = 1024
+)
+
+const (
+	headerSize = 128
+
+	flagFoldCase = 1 << 0 // words were folded with Fold
+	flagsKnown   = flagFoldCase
+
+	// An index slot is a 16-bit hash tag above a 48-bit record offset, so
+	// offsets, and the file, are limited to 256 TiB.
+	offsetBits  = 48
+	offsetMask  = 1<<offsetBits - 1
+	maxFileSize = 1 << offsetBits
+
+	minIndexSlots = 8 // one cache line
+
+	// A record is a length varint, the word, a count varint and a rank varint.
+	maxRecordSize = 2 + MaxWordLen + binary.MaxVarintLen64*2
+	minRecordSize = 4
+)
+
+// Header field offsets.
+const (
+	hMagic       = 0
+	hVersion     = 8
+	hFlags       = 12
+	hWords       = 16
+	hTotal       = 24
+	hSeed        = 32
+	hIndexOff    = 40
+	hIndexSlots  = 48
+	hProbeLimit  = 56
+	hRanksOff    = 64
+	hRecordsOff  = 72
+	hRecordsSize = 80
+	hFileSize    = 88
+	hBodyCRC     = 96
+	hReserved    = 100 // through 123, zero
+	hHeaderCRC   = 124
+)
+
+// castagnoli is CRC-32C, which amd64 and arm64 compute in hardware.
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrCorrupt matches (with errors.Is) every error that reports a damaged or
+// malformed file, so a caller can tell "rebuild the file" from "cannot read
+// the file".
+var ErrCorrupt = errors.New("corrupt frequency file")
+
+// corruptError is a message about a damaged file that matches ErrCorrupt.
+type corruptError struct{ msg string }
+
+func (e *corruptError) Error() string        { return e.msg }
+func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// corruptf reports a damaged file; the caller adds the file's name.
+func corruptf(format string, args ...any) error {
+	return &corruptError{fmt.Sprintf(format, args...) + "; rebuild it with \"freqd build\""}
+}
+
+// header is the decoded fixed-size header.
+type header struct {
+	flags       uint32
+	words       uint64
+	total       uint64
+	seed        uint64
+	indexOff    uint64
+	indexSlots  uint64
+	probeLimit  uint64
+	ranksOff    uint64
+	recordsOff  uint64
+	recordsSize uint64
+	fileSize    uint64
+	bodyCRC     uint32
+}
+
+// layout fills in the section offsets of a file holding words records in
+// recordsSize bytes behind an index of indexSlots slots.
+func (h *header) layout(indexSlots, recordsSize uint64) {
+	h.indexOff = headerSize
+	h.indexSlots = indexSlots
+	h.ranksOff = h.indexOff + indexSlots*8
+	h.recordsOff = h.ranksOff + h.words*8
+	h.recordsSize = recordsSize
+	h.fileSize = h.recordsOff + recordsSize
+}
+
+// encode returns the header bytes, header checksum included.
+func (h *header) encode() []byte {
+	b := make([]byte, headerSize)
+	le := binary.LittleEndian
+	copy(b[hMagic:], Magic)
+	le.PutUint32(b[hVersion:], Version)
+	le.PutUint32(b[hFlags:], h.flags)
+	le.PutUint64(b[hWords:], h.words)
+	le.PutUint64(b[hTotal:], h.total)
+	le.PutUint64(b[hSeed:], h.seed)
+	le.PutUint64(b[hIndexOff:], h.indexOff)
+	le.PutUint64(b[hIndexSlots:], h.indexSlots)
+	le.PutUint64(b[hProbeLimit:], h.probeLimit)
+	le.PutUint64(b[hRanksOff:], h.ranksOff)
+	le.PutUint64(b[hRecordsOff:], h.recordsOff)
+	le.PutUint64(b[hRecordsSize:], h.recordsSize)
+	le.PutUint64(b[hFileSize:], h.fileSize)
+	le.PutUint32(b[hBodyCRC:], h.bodyCRC)
+	le.PutUint32(b[hHeaderCRC:], crc32.Checksum(b[:hHeaderCRC], castagnoli))
+	return b
+}
+
+// decodeHeader checks the header of the file b and decodes it. It reads only
+// the header: the cost does not depend on the number of words. Every offset
+// and size is checked against the file's real length, so that what the table
+// reads later through them lies inside b.
+func decodeHeader(b []byte) (header, error) {
+	var h header
+	le := binary.LittleEndian
+	switch {
+	case len(b) == 0:
+		return h, &corruptError{"empty file (0 bytes), not a frequency file; build one with \"freqd build\""}
+	case len(b) < len(Magic) || string(b[:len(Magic)]) != Magic:
+		return h, &corruptError{"not a freqd frequency file (bad magic); build one with \"freqd build\""}
+	case len(b) < hVersion+4:
+		return h, corruptf("truncated header (%d of %d bytes)", len(b), headerSize)
+	}
+	// The magic and the version are the only fields every version keeps in
+	// place, so the version is checked before the rest of the header.
+	if v := le.Uint32(b[hVersion:]); v != Version {
+		if v > Version {
+			return h, fmt.Errorf("format version %d is newer than this freqd reads (version %d); upgrade freqd or rebuild the file with this one", v, Version)
+		}
+		return h, corruptf("unknown format version %d", v)
+	}
+	if len(b) < headerSize {
+		return h, corruptf("truncated header (%d of %d bytes)", len(b), headerSize)
+	}
+	if got, want := crc32.Checksum(b[:hHeaderCRC], castagnoli), le.Uint32(b[hHeaderCRC:]); got != want {
+		return h, corruptf("header checksum mismatch (computed %#08x, stored %#08x)", got, want)
+	}
+	h = header{
+		flags:       le.Uint32(b[hFlags:]),
+		words:       le.Uint64(b[hWords:]),
+		total:       le.Uint64(b[hTotal:]),
+		seed:        le.Uint64(b[hSeed:]),
+		indexOff:    le.Uint64(b[hIndexOff:]),
+		indexSlots:  le.Uint64(b[hIndexSlots:]),
+		probeLimit:  le.Uint64(b[hProbeLimit:]),
+		ranksOff:    le.Uint64(b[hRanksOff:]),
+		recordsOff:  le.Uint64(b[hRecordsOff:]),
+		recordsSize: le.Uint64(b[hRecordsSize:]),
+		fileSize:    le.Uint64(b[hFileSize:]),
+		bodyCRC:     le.Uint32(b[hBodyCRC:]),
+	}
+	if err := h.check(uint64(len(b))); err != nil {
+		return header{}, err
+	}
+	for _, c := range b[hReserved:hHeaderCRC] {
+		if c != 0 {
+			return header{}, fmt.Errorf("header has reserved bytes set: the file was written by a newer freqd; upgrade freqd or rebuild the file with this one")
+		}
+	}
+	return h, nil
+}
+
+// check validates the header's fields against each other and against the
+// actual file size n. The checksum has already passed, so a failure here
+// means a file written wrongly (or on purpose), not a flipped bit.
+func (h *header) check(n uint64) error {
+	if h.flags&^flagsKnown != 0 {
+		return fmt.Errorf("unknown header flags %#x: the file was written by a newer freqd; upgrade freqd or rebuild the file with this one", h.flags&^flagsKnown)
+	}
+	if h.fileSize != n {
+		if n < h.fileSize {
+			return corruptf("truncated: header says %d bytes, file has %d", h.fileSize, n)
+		}
+		return corruptf("header says %d bytes, file has %d (trailing data)", h.fileSize, n)
+	}
+	if n > maxFileSize {
+		return corruptf("file of %d bytes exceeds the format's %d-byte limit", n, uint64(maxFileSize))
+	}
+	slots := h.indexSlots
+	if slots < minIndexSlots || slots&(slots-1) != 0 || slots > n/8 {
+		return corruptf("index slot count %d is not a power of two between %d and the file size / 8", slots, minIndexSlots)
+	}
+	if h.words >= slots {
+		return corruptf("%d words do not fit an index of %d slots", h.words, slots)
+	}
+	if h.probeLimit > slots {
+		return corruptf("probe limit %d exceeds the %d index slots", h.probeLimit, slots)
+	}
+	if h.words > n/(8+minRecordSize) {
+		return corruptf("%d words cannot fit in %d bytes", h.words, n)
+	}
+	// slots ≤ n/8 and words ≤ n/12 keep these sums far from overflowing;
+	// recordsSize is compared, never added, since it is not bounded yet.
+	ranksOff := headerSize + slots*8
+	recordsOff := ranksOff + h.words*8
+	if h.indexOff != headerSize || h.ranksOff != ranksOff || h.recordsOff != recordsOff ||
+		recordsOff > n || h.recordsSize != n-recordsOff {
+		return corruptf("section offsets (index %d, ranks %d, records %d+%d) do not tile the %d-byte file",
+			h.indexOff, h.ranksOff, h.recordsOff, h.recordsSize, n)
+	}
+	if h.recordsSize < h.words*minRecordSize {
+		return corruptf("%d bytes of records cannot hold %d words", h.recordsSize, h.words)
+	}
+	if h.words == 0 && h.total != 0 {
+		return corruptf("an empty table with a total count of %d", h.total)
+	}
+	return nil
+}
+
+// indexSlotsFor returns the index size for n words: the smallest power of
+// two that keeps the load factor at or below 0.7.
+func indexSlotsFor(n uint64) uint64 {
+	need := n + n*3/7 + 1 // n / 0.7, rounded up, and at least one empty slot
+	if need <= minIndexSlots {
+		return minIndexSlots
+	}
+	return 1 << bits.Len64(need-1)
+}

@@ -1,0 +1,79 @@
+package shm
+
+import (
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// requiredSeals make a memfd immutable: it can neither shrink (which would
+// make readers fault with SIGBUS), grow, nor be written, and the seals
+// themselves can no longer change.
+const requiredSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
+
+// SealedMemfd returns a memfd (close-on-exec) holding a copy of b, sealed
+// against every change. The master copies a verified table into one and
+// passes it to workers, which can then map it without fearing that the file
+// on disk is replaced, truncated or rewritten while they serve it.
+func SealedMemfd(name string, b []byte) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd:"+name)
+	if err := fillAndSeal(f, b); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("memfd %q: %w", name, err)
+	}
+	return f, nil
+}
+
+func fillAndSeal(f *os.File, b []byte) error {
+	// Sizing first lets the kernel allocate once; Write then fills it.
+	if err := f.Truncate(int64(len(b))); err != nil {
+		return err
+	}
+	if _, err := f.WriteAt(b, 0); err != nil {
+		return err
+	}
+	return control(f, func(fd int) error {
+		_, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, requiredSeals)
+		if err != nil {
+			return fmt.Errorf("add seals: %w", err)
+		}
+		return nil
+	})
+}
+
+// CheckSealed returns an error unless f carries all the seals SealedMemfd
+// sets. A worker calls it before trusting a descriptor it has inherited.
+func CheckSealed(f *os.File) error {
+	var seals int
+	err := control(f, func(fd int) error {
+		var err error
+		seals, err = unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("%s: cannot read seals (%w); expected a memfd made by shm.SealedMemfd", f.Name(), err)
+	}
+	if missing := requiredSeals &^ seals; missing != 0 {
+		return fmt.Errorf("%s: not sealed against changes (seals %#x, missing %#x); expected a memfd made by shm.SealedMemfd", f.Name(), seals, missing)
+	}
+	return nil
+}
+
+// control runs fn on f's descriptor without f.Fd, which would switch the
+// descriptor to blocking mode.
+func control(f *os.File, fn func(fd int) error) error {
+	raw, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var ferr error
+	if err := raw.Control(func(fd uintptr) { ferr = fn(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}

@@ -1,0 +1,243 @@
+package shm
+
+import (
+	"bufio"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/freqd/freqd/data"
+)
+
+// subtlex parses the embedded SUBTLEX-US list. It parses the TSV itself so
+// that the expected counts do not come from the code under test.
+func subtlex(tb testing.TB) []Entry {
+	tb.Helper()
+	var out []Entry
+	sc := bufio.NewScanner(bytes.NewReader(data.SubtlexUS))
+	for sc.Scan() {
+		word, count, ok := strings.Cut(sc.Text(), "\t")
+		if !ok {
+			tb.Fatalf("SUBTLEX line %d: no tab in %q", len(out)+1, sc.Text())
+		}
+		n, err := strconv.ParseUint(count, 10, 64)
+		if err != nil {
+			tb.Fatalf("SUBTLEX line %d: %v", len(out)+1, err)
+		}
+		out = append(out, Entry{word, n})
+	}
+	if err := sc.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
+
+// build writes a copy of entries (WriteTable sorts in place) and parses it.
+func build(tb testing.TB, entries []Entry, opts BuildOptions) (*Table, []byte) {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := WriteTable(&buf, append([]Entry(nil), entries...), opts); err != nil {
+		tb.Fatalf("WriteTable: %v", err)
+	}
+	t, err := Parse(buf.Bytes())
+	if err != nil {
+		tb.Fatalf("Parse of a fresh table: %v", err)
+	}
+	return t, buf.Bytes()
+}
+
+// absentWords are not in SUBTLEX-US, in either case.
+var absentWords = []string{"", "qqqzx", "freqdtbl", "the ", " the", "thee\x00", "zzzzzzzzzzzzzzzzzzzzzzzz", strings.Repeat("a", MaxWordLen+1), "\xff\xfe"}
+
+func TestRoundTripSubtlex(t *testing.T) {
+	entries := subtlex(t)
+	if len(entries) != data.SubtlexUSWords {
+		t.Fatalf("parsed %d SUBTLEX lines, data package says %d", len(entries), data.SubtlexUSWords)
+	}
+	path := filepath.Join(t.TempDir(), "subtlex.freq")
+	if err := WriteFile(path, append([]Entry(nil), entries...), BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if err := tab.Verify(); err != nil {
+		t.Fatalf("Verify of a fresh file: %v", err)
+	}
+	if tab.Len() != data.SubtlexUSWords || tab.Total() != data.SubtlexUSTotal || tab.FoldsCase() {
+		t.Fatalf("Len %d Total %d FoldsCase %v, want %d %d false", tab.Len(), tab.Total(), tab.FoldsCase(), data.SubtlexUSWords, data.SubtlexUSTotal)
+	}
+	for i, e := range entries {
+		count, ok := tab.Lookup([]byte(e.Word))
+		if !ok || count != e.Count {
+			t.Fatalf("case %d (%q): Lookup = %d, %v; want %d, true", i, e.Word, count, ok, e.Count)
+		}
+		rank, ok := tab.Rank([]byte(e.Word))
+		if !ok {
+			t.Fatalf("case %d (%q): Rank not found", i, e.Word)
+		}
+		word, c, ok := tab.Entry(rank)
+		if !ok || string(word) != e.Word || c != e.Count {
+			t.Fatalf("case %d (%q): Entry(Rank = %d) = %q, %d, %v", i, e.Word, rank, word, c, ok)
+		}
+	}
+	// Ranks run 1..N by count, highest first, ties by byte order.
+	prevWord, prevCount, _ := tab.Entry(1)
+	for r := uint64(2); r <= tab.Len(); r++ {
+		word, count, ok := tab.Entry(r)
+		if !ok {
+			t.Fatalf("Entry(%d) not found", r)
+		}
+		if count > prevCount || count == prevCount && string(word) <= string(prevWord) {
+			t.Fatalf("rank %d (%q, %d) is out of order after (%q, %d)", r, word, count, prevWord, prevCount)
+		}
+		prevWord, prevCount = word, count
+	}
+	for _, r := range []uint64{0, tab.Len() + 1, 1 << 63} {
+		if w, c, ok := tab.Entry(r); ok {
+			t.Errorf("Entry(%d) = %q, %d; want not found", r, w, c)
+		}
+	}
+	for i, w := range absentWords {
+		if c, ok := tab.Lookup([]byte(w)); ok {
+			t.Errorf("case %d (%q): Lookup = %d, want absent", i, w, c)
+		}
+		if r, ok := tab.Rank([]byte(w)); ok {
+			t.Errorf("case %d (%q): Rank = %d, want absent", i, w, r)
+		}
+	}
+	// Case matters in an unfolded table: SUBTLEX has "I" and "i" apart.
+	upper, _ := tab.Lookup([]byte("I"))
+	lower, _ := tab.Lookup([]byte("i"))
+	if upper == lower {
+		t.Errorf(`unfolded table: "I" and "i" both count %d`, upper)
+	}
+}
+
+func TestRoundTripFolded(t *testing.T) {
+	raw := subtlex(t)
+	raw = append(raw, Entry{"i", 1234}, Entry{"THE", 55}, Entry{"The", 66})
+	sums := map[string]uint64{}
+	for _, e := range raw {
+		sums[strings.ToLower(e.Word)] += e.Count
+	}
+	var entries []Entry
+	for w, c := range sums {
+		entries = append(entries, Entry{string(Fold(nil, []byte(w))), c})
+	}
+	tab, _ := build(t, entries, BuildOptions{FoldCase: true})
+	if !tab.FoldsCase() || tab.Len() != data.SubtlexUSWords || tab.Total() != data.SubtlexUSTotal+1234+55+66 {
+		t.Fatalf("FoldsCase %v Len %d Total %d, want true %d %d", tab.FoldsCase(), tab.Len(), tab.Total(), data.SubtlexUSWords, data.SubtlexUSTotal+1234+55+66)
+	}
+	// SUBTLEX-US spells no word in two cases ("I" has no "i" line), so the
+	// sums are checked on words added in other spellings below.
+	// Every spelling of the list finds the sum of the words that fold alike.
+	for i, e := range raw {
+		want := sums[strings.ToLower(e.Word)]
+		for _, q := range []string{e.Word, strings.ToUpper(e.Word), strings.ToLower(e.Word)} {
+			if got, ok := tab.Lookup([]byte(q)); !ok || got != want {
+				t.Fatalf("case %d (%q): Lookup = %d, %v; want %d", i, q, got, ok, want)
+			}
+		}
+	}
+	tests := []struct {
+		spellings []string
+		want      uint64
+	}{
+		{[]string{"I", "i"}, countOf(raw, "I") + 1234},
+		{[]string{"the", "The", "THE", "tHe"}, countOf(raw, "the") + 55 + 66},
+	}
+	for i, tc := range tests {
+		for _, q := range tc.spellings {
+			if got, _ := tab.Lookup([]byte(q)); got != tc.want {
+				t.Errorf("case %d (%q): folded Lookup = %d, want %d", i, q, got, tc.want)
+			}
+		}
+	}
+}
+
+func countOf(entries []Entry, word string) uint64 {
+	for _, e := range entries {
+		if e.Word == word {
+			return e.Count
+		}
+	}
+	return 0
+}
+
+func TestEmptyTable(t *testing.T) {
+	tab, b := build(t, nil, BuildOptions{})
+	if tab.Len() != 0 || tab.Total() != 0 || tab.Size() != int64(len(b)) {
+		t.Fatalf("empty table: Len %d Total %d Size %d (file %d bytes)", tab.Len(), tab.Total(), tab.Size(), len(b))
+	}
+	if err := tab.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := tab.Lookup([]byte("a")); ok {
+		t.Errorf("Lookup in an empty table = %d", c)
+	}
+	if _, _, ok := tab.Entry(1); ok {
+		t.Error("Entry(1) in an empty table found something")
+	}
+}
+
+func TestLookupDoesNotAllocate(t *testing.T) {
+	entries := subtlex(t)[:2000]
+	plain, _ := build(t, entries, BuildOptions{})
+	foldedEntries := []Entry{{"the", 10}, {"ⱥ", 3}, {strings.Repeat("ab", 200), 2}}
+	folded, _ := build(t, foldedEntries, BuildOptions{FoldCase: true})
+	tests := []struct {
+		name  string
+		tab   *Table
+		query string
+	}{
+		{"hit", plain, "the"},
+		{"miss", plain, "qqqzx"},
+		{"folded hit", folded, "The"},
+		{"folded hit that grows", folded, "Ⱥ"},
+		{"folded long hit", folded, strings.Repeat("AB", 200)},
+		{"folded miss", folded, "QQQZX"},
+	}
+	for i, tc := range tests {
+		q := []byte(tc.query)
+		if _, ok := tc.tab.Lookup(q); ok != !strings.Contains(tc.name, "miss") {
+			t.Errorf("case %d (%s): Lookup(%q) found = %v", i, tc.name, tc.query, ok)
+		}
+		if n := testing.AllocsPerRun(100, func() { tc.tab.Lookup(q) }); n != 0 {
+			t.Errorf("case %d (%s): Lookup allocates %.1f times", i, tc.name, n)
+		}
+	}
+}
+
+func TestOpenFileOutlivesDescriptor(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.freq")
+	if err := WriteFile(path, []Entry{{"alpha", 7}, {"beta", 3}}, BuildOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := OpenFile(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := tab.Lookup([]byte("beta")); !ok || c != 3 {
+		t.Errorf("after closing the descriptor: Lookup(beta) = %d, %v; want 3", c, ok)
+	}
+	if err := tab.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := tab.Lookup([]byte("beta")); ok {
+		t.Error("Lookup after Close found a word")
+	}
+	if err := tab.Verify(); err == nil {
+		t.Error("Verify after Close succeeded")
+	}
+}

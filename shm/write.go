@@ -1,0 +1,269 @@
+package shm
+
+import (
+	"cmp"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+)
+
+// Entry is one word and its count, the unit WriteTable takes.
+type Entry struct {
+	Word  string
+	Count uint64
+}
+
+// BuildOptions are the choices recorded in a frequency file's header.
+type BuildOptions struct {
+	// FoldCase marks the table as case-folded: its lookups fold the query
+	// with Fold first. The caller must already have folded every word with
+	// Fold and summed the counts of words that fold alike ("I" and "i");
+	// WriteTable rejects a word that is not folded rather than write a table
+	// in which it could never be found.
+	FoldCase bool
+}
+
+// hashSeed is the seed WriteTable hashes with. It is stored in the header,
+// so a reader never assumes it; a fixed value makes builds reproducible:
+// the same entries always give the same bytes.
+const hashSeed = 0
+
+// chunkSize is how much of the body is encoded between writes.
+const chunkSize = 1 << 20
+
+// WriteTable writes entries as a frequency file to w.
+//
+// It sorts entries in place by count, highest first, then by word (byte
+// order) among equal counts; that order defines the rank, 1 being the most
+// frequent. It rejects empty words, words longer than MaxWordLen bytes,
+// duplicate words, unfolded words when opts.FoldCase is set, and counts whose
+// sum overflows a uint64, and writes nothing in those cases.
+func WriteTable(w io.Writer, entries []Entry, opts BuildOptions) error {
+	p, err := plan(entries, opts)
+	if err != nil {
+		return err
+	}
+	return p.writeTo(w)
+}
+
+// WriteFile writes entries as a frequency file at path, atomically: it
+// writes a temporary file in the same directory, syncs it, renames it over
+// path and syncs the directory. A reader (or a crash) sees the old file or
+// the new one, never a mixture; on error the old file is untouched and no
+// temporary file is left behind.
+func WriteFile(path string, entries []Entry, opts BuildOptions) (err error) {
+	p, err := plan(entries, opts)
+	if err != nil {
+		return fmt.Errorf("build %s: %w", path, err)
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("build %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+			err = fmt.Errorf("build %s: %w", path, err)
+		}
+	}()
+	if err = p.writeTo(f); err != nil {
+		return err
+	}
+	// The file is immutable once written; anyone may read it.
+	if err = f.Chmod(0o644); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	// Without this, a crash can lose the rename even though the data is safe.
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err = d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// tablePlan is a table laid out in memory, ready to be written.
+type tablePlan struct {
+	entries []Entry  // in rank order
+	hdr     header   // body checksum still zero
+	index   []uint64 // index slots: tag<<48 | record offset
+	ranks   []uint64 // record offset of each rank
+}
+
+// plan validates and sorts entries and lays out the file.
+func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
+	var total uint64
+	var fold []byte
+	for i, e := range entries {
+		if e.Word == "" {
+			return nil, fmt.Errorf("entry %d (count %d) has an empty word; drop empty words before building", i, e.Count)
+		}
+		if len(e.Word) > MaxWordLen {
+			return nil, fmt.Errorf("word %q is %d bytes, longer than the %d-byte limit; drop or shorten it", clip(e.Word), len(e.Word), MaxWordLen)
+		}
+		if opts.FoldCase {
+			fold = Fold(fold[:0], []byte(e.Word))
+			if string(fold) != e.Word {
+				return nil, fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with shm.Fold and sum the counts of words that fold alike", clip(e.Word), clip(string(fold)))
+			}
+		}
+		var carry uint64
+		total, carry = bits.Add64(total, e.Count, 0)
+		if carry != 0 {
+			return nil, fmt.Errorf("the sum of counts overflows 64 bits at word %q; scale the counts down", clip(e.Word))
+		}
+	}
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+
+	p := &tablePlan{entries: entries}
+	n := uint64(len(entries))
+	p.hdr.words = n
+	p.hdr.total = total
+	p.hdr.seed = hashSeed
+	if opts.FoldCase {
+		p.hdr.flags |= flagFoldCase
+	}
+	slots := indexSlotsFor(n)
+	p.ranks = make([]uint64, n)
+	var recordsSize uint64
+	for i, e := range entries {
+		recordsSize += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+	}
+	p.hdr.layout(slots, recordsSize)
+	if p.hdr.fileSize > maxFileSize {
+		return nil, fmt.Errorf("%d words make a %d-byte file, over the format's %d-byte limit; split the table", n, p.hdr.fileSize, uint64(maxFileSize))
+	}
+	off := p.hdr.recordsOff
+	for i, e := range entries {
+		p.ranks[i] = off
+		off += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+	}
+	if err := p.buildIndex(slots); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// buildIndex fills the open-addressing index. Words go in by rank, so the
+// most frequent words take their home slots and the queries that matter most
+// finish at the first probe; rarer words take the displaced places.
+func (p *tablePlan) buildIndex(slots uint64) error {
+	p.index = make([]uint64, slots)
+	mask := slots - 1
+	var longest uint64
+	for i, e := range p.entries {
+		h := Hash([]byte(e.Word), p.hdr.seed)
+		tag := h >> offsetBits << offsetBits
+		pos := h & mask
+		var dist uint64
+		for ; ; dist++ {
+			s := p.index[pos]
+			if s == 0 {
+				// Store rank+1 for now: the duplicate check below needs the
+				// entry, and offsets are filled in once all are placed.
+				p.index[pos] = tag | uint64(i+1)
+				break
+			}
+			if s&^offsetMask == tag {
+				if prev := p.entries[s&offsetMask-1]; prev.Word == e.Word {
+					return fmt.Errorf("duplicate word %q (counts %d and %d); merge duplicates before building", clip(e.Word), prev.Count, e.Count)
+				}
+			}
+			pos = (pos + 1) & mask
+		}
+		longest = max(longest, dist+1)
+	}
+	for pos, s := range p.index {
+		if s != 0 {
+			p.index[pos] = s&^offsetMask | p.ranks[s&offsetMask-1]
+		}
+	}
+	p.hdr.probeLimit = longest
+	return nil
+}
+
+// writeTo writes the file. The header, which comes first, holds the body's
+// checksum, so the body is encoded twice: once into the checksum, once into
+// w. Encoding is cheap next to I/O, and it keeps w a plain io.Writer.
+func (p *tablePlan) writeTo(w io.Writer) error {
+	var crc uint32
+	p.emitBody(func(b []byte) error {
+		crc = crc32.Update(crc, castagnoli, b)
+		return nil
+	})
+	p.hdr.bodyCRC = crc
+	if _, err := w.Write(p.hdr.encode()); err != nil {
+		return err
+	}
+	return p.emitBody(func(b []byte) error {
+		_, err := w.Write(b)
+		return err
+	})
+}
+
+// emitBody encodes the index, the rank array and the records in order and
+// passes them to fn in chunks of about chunkSize bytes.
+func (p *tablePlan) emitBody(fn func([]byte) error) error {
+	buf := make([]byte, 0, chunkSize+maxRecordSize)
+	flush := func(force bool) error {
+		if len(buf) < chunkSize && !(force && len(buf) > 0) {
+			return nil
+		}
+		err := fn(buf)
+		buf = buf[:0]
+		return err
+	}
+	for _, words := range [][]uint64{p.index, p.ranks} {
+		for _, v := range words {
+			buf = binary.LittleEndian.AppendUint64(buf, v)
+			if err := flush(false); err != nil {
+				return err
+			}
+		}
+	}
+	for i, e := range p.entries {
+		buf = appendRecord(buf, e.Word, e.Count, uint64(i)+1)
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	return flush(true)
+}
+
+// clip shortens a word for an error message.
+func clip(s string) string {
+	const n = 40
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
