@@ -1,0 +1,97 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestInspectSummary(t *testing.T) {
+	dir := t.TempDir()
+	var list strings.Builder
+	// Twelve words with distinct counts: the summary must show the top ten
+	// in order and leave out the last two.
+	var total uint64
+	for i := 1; i <= 12; i++ {
+		count := strings.Repeat("1", i)
+		list.WriteString(strings.Repeat("w", i) + "\t" + count + "\n")
+		n, _ := strconv.ParseUint(count, 10, 64)
+		total += n
+	}
+	writeTestFile(t, dir, "a.tsv", list.String())
+	if r := freqd(t, dir, nil, "build", "-o", "w.freq", "a.tsv"); r.code != 0 {
+		t.Fatalf("build exited %d: %s", r.code, r.stderr)
+	}
+	r := freqd(t, dir, nil, "inspect", "w.freq")
+	if r.code != 0 {
+		t.Fatalf("inspect exited %d: %s", r.code, r.stderr)
+	}
+	fi, err := os.Stat(filepath.Join(dir, "w.freq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`(?m)^words +12$`),
+		regexp.MustCompile(`(?m)^total count +` + groupDigits(total) + `$`),
+		regexp.MustCompile(`(?m)^size +.* \(` + groupDigits(uint64(fi.Size())) + ` bytes\)$`),
+		regexp.MustCompile(`(?m)^case +folded`),
+		regexp.MustCompile(`(?m)^checksum +0x[0-9a-f]{8}, verified$`),
+		regexp.MustCompile(`(?m)^ +1 +111,111,111,111 +wwwwwwwwwwww$`),
+		regexp.MustCompile(`(?m)^ +10 +111 +www$`),
+	} {
+		if !want.MatchString(r.stdout) {
+			t.Errorf("inspect output does not match %s:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Contains(r.stdout, " ww\n") || strings.Contains(r.stdout, " w\n") {
+		t.Errorf("inspect listed more than ten words:\n%s", r.stdout)
+	}
+}
+
+// TestInspectDamagedFile flips one byte of the body: the header still opens,
+// so only the checksum can tell, and inspect must say so and fail.
+func TestInspectDamagedFile(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "a.tsv", "the\t10\nof\t5\n")
+	if r := freqd(t, dir, nil, "build", "-o", "w.freq", "a.tsv"); r.code != 0 {
+		t.Fatalf("build exited %d: %s", r.code, r.stderr)
+	}
+	path := filepath.Join(dir, "w.freq")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-1] ^= 0x40
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := freqd(t, dir, nil, "inspect", "w.freq")
+	if r.code != 1 || !strings.Contains(r.stdout, "DOES NOT VERIFY") || !strings.Contains(r.stderr, "rebuild") {
+		t.Errorf("inspect of a damaged file: exit %d, stdout %q, stderr %q; want exit 1 and a checksum failure", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestInspectExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "not.freq", "this is not a frequency file, just text long enough to hold a header of 128 bytes: "+strings.Repeat("x", 128))
+	tests := []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+	}{
+		{"help", []string{"inspect", "-h"}, 0, "usage: freqd inspect"},
+		{"no file", []string{"inspect"}, 2, "no FILE given"},
+		{"missing file", []string{"inspect", "nope.freq"}, 1, "nope.freq"},
+		{"not a frequency file", []string{"inspect", "not.freq"}, 1, "not.freq"},
+	}
+	for i, tc := range tests {
+		r := freqd(t, dir, nil, tc.args...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("case %d (%s): exit %d, stderr %q; want exit %d and %q", i, tc.name, r.code, r.stderr, tc.code, tc.stderr)
+		}
+	}
+}

@@ -1,0 +1,223 @@
+package ingest
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/freqd/freqd/data"
+	"github.com/freqd/freqd/shm"
+)
+
+// counts returns what c holds as a map, through Entries as a build would.
+func counts(c *Counter) map[string]uint64 {
+	m := map[string]uint64{}
+	for _, e := range c.Entries() {
+		m[e.Word] += e.Count
+	}
+	return m
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func gzipped(t *testing.T, s string) string {
+	t.Helper()
+	var b bytes.Buffer
+	zw := gzip.NewWriter(&b)
+	zw.Write([]byte(s))
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestCounterFormats(t *testing.T) {
+	tests := []struct {
+		name, file, content string
+		format              Format
+		want                map[string]uint64
+	}{
+		{"tsv", "w.tsv", "the\t10\nof\t4\nthe\t1\n", Auto, map[string]uint64{"the": 11, "of": 4}},
+		{"csv header", "w.csv", "word,count\nthe,10\n\"a,b\",2\n", Auto, map[string]uint64{"the": 10, "a,b": 2}},
+		{"space crlf", "w.txt", "the 10\r\nof 4\r\n\r\n", Auto, map[string]uint64{"the": 10, "of": 4}},
+		{"ngram years summed", "1gram", "run\t1999\t12\t3\nrun\t2000\t5\t2\nrun_VERB\t2000\t3\t1\n_NOUN_\t2000\t99\t9\n", Auto, map[string]uint64{"run": 20}},
+		{"text", "t.txt", "Ça va? Don't stop—naïve café 42. ÇA VA!", Auto, map[string]uint64{"ça": 2, "va": 2, "don't": 1, "stop": 1, "naïve": 1, "café": 1, "42": 1}},
+		{"forced text over a word list", "w.tsv", "the\t10\n", Text, map[string]uint64{"the": 1, "10": 1}},
+		{"gzip by content", "w.tsv.gz", gzipped(t, "the\t10\nof\t4\n"), Auto, map[string]uint64{"the": 10, "of": 4}},
+		{"gzip without the suffix", "w.tsv", gzipped(t, "the\t10\n"), Auto, map[string]uint64{"the": 10}},
+		{"case folded and summed", "w.tsv", "I\t3\ni\t4\nİSTANBUL\t1\n", Auto, map[string]uint64{"i": 7, string(shm.Fold(nil, []byte("İSTANBUL"))): 1}},
+		{"zero counts add nothing", "w.tsv", "the\t0\nof\t1\n", Auto, map[string]uint64{"of": 1}},
+	}
+	for i, tc := range tests {
+		c := New(Options{Format: tc.format})
+		if err := c.AddFile(context.Background(), writeFile(t, tc.file, tc.content)); err != nil {
+			t.Errorf("case %d (%s): %v", i, tc.name, err)
+			continue
+		}
+		got := counts(c)
+		if len(got) != len(tc.want) {
+			t.Errorf("case %d (%s): got %v, want %v", i, tc.name, got, tc.want)
+		}
+		for w, n := range tc.want {
+			if got[w] != n {
+				t.Errorf("case %d (%s): count of %q = %d, want %d (all: %v)", i, tc.name, w, got[w], n, got)
+			}
+		}
+	}
+}
+
+func TestCounterMergesInputs(t *testing.T) {
+	c := New(Options{KeepCase: true})
+	ctx := context.Background()
+	for _, in := range []string{
+		writeFile(t, "a.tsv", "the\t10\nThe\t3\n"),
+		writeFile(t, "b.csv", "the,5\nnew,1\n"),
+		writeFile(t, "c.gz", gzipped(t, "new 2\n")),
+	} {
+		if err := c.AddFile(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c.Len() != 3 || c.Total() != 21 {
+		t.Errorf("Len, Total = %d, %d; want 3, 21", c.Len(), c.Total())
+	}
+	got := counts(c)
+	want := map[string]uint64{"the": 15, "The": 3, "new": 3}
+	for w, n := range want {
+		if got[w] != n {
+			t.Errorf("count of %q = %d, want %d", w, got[w], n)
+		}
+	}
+	if err := c.AddFile(ctx, writeFile(t, "d.tsv", "x\t1\n")); err == nil {
+		t.Error("AddFile after Entries succeeded")
+	}
+}
+
+func TestCounterStdin(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = old; r.Close() }()
+	go func() {
+		w.Write([]byte(gzipped(t, "the\t7\nof\t2\n")))
+		w.Close()
+	}()
+	c := New(Options{})
+	if err := c.AddFile(context.Background(), "-"); err != nil {
+		t.Fatal(err)
+	}
+	if got := counts(c); got["the"] != 7 || got["of"] != 2 || len(got) != 2 {
+		t.Errorf("got %v, want the=7 of=2", got)
+	}
+}
+
+func TestCounterErrors(t *testing.T) {
+	max := strconv.FormatUint(math.MaxUint64, 10)
+	tests := []struct {
+		name, content string
+		format        Format
+		line          int
+		want          string
+	}{
+		{"bad count", "a\t1\nb\t2\nc\t12x\n", TSV, 3, `w:3: count "12x" is not a number`},
+		{"bad count detected", "a\t1\nb\t2\nc\t12x\n", Auto, 3, "read as tsv, detected"},
+		{"csv header only first", "word,count\na,1\nword,count\n", CSV, 3, `count "count" is not a number`},
+		{"tsv header refused", "word\tcount\na\t1\n", TSV, 1, `count "count" is not a number`},
+		{"word overflow", "b\t0\na\t" + max + "\na\t1\n", TSV, 3, `count of "a" overflows`},
+		{"total overflow", "a\t" + max + "\nb\t1\n", TSV, 2, "total of all counts overflows"},
+		{"long line", "a\t1\n" + strings.Repeat("x", 70000) + "\t1\n", TSV, 2, "longer than"},
+		{"wrong format", "a b c\n", Space, 1, "3 space-separated fields"},
+	}
+	for i, tc := range tests {
+		c := New(Options{Format: tc.format})
+		err := c.AddReader(context.Background(), "w", strings.NewReader(tc.content))
+		var le *LineError
+		if !errors.As(err, &le) || le.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("case %d (%s): error %v, want a LineError at line %d containing %q", i, tc.name, err, tc.line, tc.want)
+		}
+	}
+}
+
+func TestCounterTruncatedGzip(t *testing.T) {
+	z := gzipped(t, strings.Repeat("word\t1\n", 10000))
+	err := New(Options{}).AddFile(context.Background(), writeFile(t, "w.gz", z[:len(z)/2]))
+	if err == nil || !strings.Contains(err.Error(), "w.gz") || !strings.Contains(err.Error(), "truncated") {
+		t.Errorf("error %v, want one naming w.gz and saying it is truncated", err)
+	}
+}
+
+func TestCounterMissingFile(t *testing.T) {
+	err := New(Options{}).AddFile(context.Background(), filepath.Join(t.TempDir(), "nope.tsv"))
+	if !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("error %v, want one wrapping os.ErrNotExist", err)
+	}
+}
+
+func TestCounterCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := New(Options{}).AddReader(ctx, "w", strings.NewReader("a\t1\n"))
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("error %v, want context.Canceled", err)
+	}
+}
+
+// TestCounterSubtlex reads the real embedded list both ways: keeping case it
+// must reproduce every line; folding it must sum the words that fold alike.
+func TestCounterSubtlex(t *testing.T) {
+	ctx := context.Background()
+	kept := New(Options{KeepCase: true})
+	if err := kept.AddReader(ctx, "subtlex", bytes.NewReader(data.SubtlexUS)); err != nil {
+		t.Fatal(err)
+	}
+	if kept.Len() != data.SubtlexUSWords || kept.Total() != data.SubtlexUSTotal {
+		t.Fatalf("keep-case Len, Total = %d, %d; want %d, %d", kept.Len(), kept.Total(), data.SubtlexUSWords, data.SubtlexUSTotal)
+	}
+	folded := New(Options{})
+	if err := folded.AddReader(ctx, "subtlex", bytes.NewReader(data.SubtlexUS)); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]uint64{}
+	keptCounts := counts(kept)
+	for _, line := range strings.Split(strings.TrimSpace(string(data.SubtlexUS)), "\n") {
+		w, n, _ := strings.Cut(line, "\t")
+		v, err := strconv.ParseUint(n, 10, 64)
+		if err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if keptCounts[w] != v {
+			t.Fatalf("keep-case count of %q = %d, want %d", w, keptCounts[w], v)
+		}
+		want[string(shm.Fold(nil, []byte(w)))] += v
+	}
+	got := counts(folded)
+	if len(got) != len(want) || folded.Total() != data.SubtlexUSTotal {
+		t.Fatalf("folded: %d words, total %d; want %d, %d", len(got), folded.Total(), len(want), data.SubtlexUSTotal)
+	}
+	for w, n := range want {
+		if got[w] != n {
+			t.Fatalf("folded count of %q = %d, want %d", w, got[w], n)
+		}
+	}
+	// SUBTLEX-US lists "I" and no "i"; the sum still has to come out right.
+	if got["i"] != keptCounts["I"]+keptCounts["i"] || got["i"] == 0 {
+		t.Errorf("folded i = %d, want I+i = %d+%d", got["i"], keptCounts["I"], keptCounts["i"])
+	}
+}

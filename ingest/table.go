@@ -1,0 +1,109 @@
+package ingest
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+)
+
+// wordTable counts words: an open-addressing hash table (linear probing) whose
+// slots are single uint64s pointing into the arena. A slot holds
+//
+//	tag (24 bits, from the high bits of the word's hash) << 40 | arena reference
+//
+// so a probe compares words only when the tags match (one in 8 million
+// false matches), and an empty slot is 0 because tags always have their low
+// bit set. The words themselves, and their counts, live in the arena.
+//
+// At most 3/4 of the slots are used before the table doubles; right after a
+// doubling 3/8 are, so a slot costs 8/0.75 to 8/0.375 bytes, 11-21 bytes a word.
+type wordTable struct {
+	seed  maphash.Seed
+	slots []uint64
+	mask  uint64
+	n     int
+	arena arena
+}
+
+const (
+	minSlots = 1 << 10
+	tagShift = refBits
+)
+
+func newWordTable() *wordTable {
+	t := &wordTable{seed: maphash.MakeSeed()}
+	t.alloc(minSlots)
+	return t
+}
+
+func (t *wordTable) alloc(n int) {
+	t.slots = make([]uint64, n)
+	t.mask = uint64(n - 1)
+}
+
+// add adds n to word's count, inserting it if new, and returns the new count.
+// ok is false when the sum would overflow; the count is then left unchanged.
+func (t *wordTable) add(word []byte, n uint64) (sum uint64, ok bool) {
+	h := maphash.Bytes(t.seed, word)
+	tag := (h>>tagShift | 1) << tagShift
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		if s == 0 {
+			if t.n+1 > len(t.slots)/4*3 {
+				t.grow()
+				return t.add(word, n)
+			}
+			t.slots[i] = tag | t.arena.add(word, n)
+			t.n++
+			return n, true
+		}
+		if s&^refMask != tag {
+			continue
+		}
+		w, c := t.arena.record(s & refMask)
+		if string(w) != string(word) {
+			continue
+		}
+		old := binary.LittleEndian.Uint64(c)
+		sum, carry := bits.Add64(old, n, 0)
+		if carry != 0 {
+			return old, false
+		}
+		binary.LittleEndian.PutUint64(c, sum)
+		return sum, true
+	}
+}
+
+// grow doubles the slots and re-inserts every word by walking the arena in
+// order. The old slots are dropped before the new ones are made, so the peak
+// is the new table alone plus what the collector has not yet reclaimed.
+func (t *wordTable) grow() {
+	size := len(t.slots) * 2
+	t.slots = nil
+	t.alloc(size)
+	t.arena.each(func(ref uint64, word []byte, _ uint64) {
+		h := maphash.Bytes(t.seed, word)
+		i := h & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = (h>>tagShift|1)<<tagShift | ref
+	})
+}
+
+// lookup returns word's count, for tests and diagnostics.
+func (t *wordTable) lookup(word []byte) (uint64, bool) {
+	h := maphash.Bytes(t.seed, word)
+	tag := (h>>tagShift | 1) << tagShift
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		s := t.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s&^refMask == tag {
+			if w, c := t.arena.record(s & refMask); string(w) == string(word) {
+				return binary.LittleEndian.Uint64(c), true
+			}
+		}
+	}
+}
