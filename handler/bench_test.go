@@ -1,0 +1,54 @@
+package handler
+
+import (
+	"strings"
+	"testing"
+)
+
+// benchProcess measures one Session processing in repeatedly, as a server
+// loop does with a reused reply buffer.
+func benchProcess(b *testing.B, in string) {
+	h := New(realTable(b).table)
+	s := h.NewSession()
+	defer s.Close()
+	req := []byte(in)
+	out := make([]byte, 0, 64<<10)
+	b.SetBytes(int64(len(req)))
+	b.ReportAllocs()
+	for b.Loop() {
+		n, reply, _ := s.Process(req, out[:0])
+		if n != len(req) || len(reply) == 0 {
+			b.Fatalf("consumed %d of %d bytes, reply %q", n, len(req), reply)
+		}
+		out = reply
+	}
+}
+
+func BenchmarkProcessGet(b *testing.B) {
+	benchProcess(b, multibulk("GET", "the"))
+}
+
+func BenchmarkProcessGetPipelined16(b *testing.B) {
+	words := []string{"the", "you", "I", "to", "zzxqvjk", "John", "London", "a",
+		"and", "it", "of", "that", "in", "is", "me", "what"}
+	var in strings.Builder
+	for _, w := range words {
+		in.WriteString(multibulk("GET", w))
+	}
+	benchProcess(b, in.String())
+}
+
+func BenchmarkProcessGetInline(b *testing.B) {
+	benchProcess(b, inline("GET", "the"))
+}
+
+const paragraph = `It was a bright cold day in April, and the clocks were striking thirteen.
+Winston Smith, his chin nuzzled into his breast in an effort to escape the vile
+wind, slipped quickly through the glass doors of Victory Mansions, though not
+quickly enough to prevent a swirl of gritty dust from entering along with him.
+The hallway smelt of boiled cabbage and old rag mats. At one end of it a
+coloured poster, too large for indoor display, had been tacked to the wall.`
+
+func BenchmarkProcessTag(b *testing.B) {
+	benchProcess(b, multibulk("TAG", paragraph))
+}

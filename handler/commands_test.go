@@ -1,0 +1,410 @@
+package handler
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/freqd/freqd/data"
+)
+
+func TestCommandsAnswerLikeRedis(t *testing.T) {
+	st := realTable(t)
+	h := New(st.table)
+	absent := "zzxqvjk"
+	if _, ok := st.count[absent]; ok {
+		t.Fatalf("%q is in the corpus; pick another absent word", absent)
+	}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"get", []string{"GET", "the"}, bulkUint(st.count["the"])},
+		{"get lower-case name", []string{"get", "you"}, bulkUint(st.count["you"])},
+		{"get is case-sensitive on an unfolded table", []string{"GeT", "I"}, bulkUint(st.count["I"])},
+		{"get absent", []string{"GET", absent}, nilBulk},
+		{"get arity", []string{"GET"}, arityError("get")},
+		{"get too many", []string{"GET", "a", "b"}, arityError("get")},
+		{"mget", []string{"MGET", "the", absent, "John"}, array(bulkUint(st.count["the"]), nilBulk, bulkUint(st.count["John"]))},
+		{"mget arity", []string{"MGET"}, arityError("mget")},
+		{"exists counts repeats", []string{"EXISTS", "the", absent, "the"}, integer(2)},
+		{"freq", []string{"FREQ", "the", absent}, array(integer(st.count["the"]), integer(0))},
+		{"rank", []string{"RANK", "the"}, integer(st.rank["the"])},
+		{"rank of the most frequent", []string{"RANK", "you"}, integer(1)},
+		{"rank absent", []string{"RANK", absent}, nilBulk},
+		{"dbsize", []string{"DBSIZE"}, integer(data.SubtlexUSWords)},
+		{"dbsize arity", []string{"DBSIZE", "x"}, arityError("dbsize")},
+		{"ping", []string{"PING"}, simple("PONG")},
+		{"ping message", []string{"PING", "hi"}, bulk("hi")},
+		{"ping arity", []string{"PING", "a", "b"}, arityError("ping")},
+		{"echo", []string{"ECHO", "hello"}, bulk("hello")},
+		{"echo arity", []string{"ECHO"}, arityError("echo")},
+		{"unknown command", []string{"FOO", "a", "b"}, errorReply("ERR unknown command 'FOO', with args beginning with: 'a' 'b' ")},
+		{"unknown command no args", []string{"FOO"}, errorReply("ERR unknown command 'FOO', with args beginning with: ")},
+		{"select 0", []string{"SELECT", "0"}, simple("OK")},
+		{"select 1", []string{"SELECT", "1"}, errorReply("ERR DB index is out of range")},
+		{"select junk", []string{"SELECT", "x"}, errorReply("ERR value is not an integer or out of range")},
+		{"hello 3", []string{"HELLO", "3"}, errorReply("NOPROTO unsupported protocol version")},
+		{"hello junk", []string{"HELLO", "x"}, errorReply("ERR Protocol version is not an integer or out of range")},
+		{"hello bad option", []string{"HELLO", "2", "FOO"}, errorReply("ERR Syntax error in HELLO option 'FOO'")},
+		{"client getname unset", []string{"CLIENT", "GETNAME"}, nilBulk},
+		{"client setname", []string{"CLIENT", "SETNAME", "worker-1"}, simple("OK")},
+		{"client setname space", []string{"CLIENT", "SETNAME", "a b"}, errorReply("ERR Client names cannot contain spaces, newlines or special characters.")},
+		{"client setname arity", []string{"CLIENT", "SETNAME"}, arityError("client|setname")},
+		{"client setinfo", []string{"CLIENT", "SETINFO", "LIB-NAME", "go-redis(,go1.26)"}, simple("OK")},
+		{"client setinfo unknown", []string{"CLIENT", "SETINFO", "color", "red"}, errorReply("ERR Unrecognized option 'color'")},
+		{"client unknown", []string{"CLIENT", "KILL"}, errorReply("ERR unknown subcommand 'KILL'. Try CLIENT HELP.")},
+		{"command count", []string{"COMMAND", "COUNT"}, integer(numCommands)},
+		{"command docs", []string{"COMMAND", "DOCS"}, array()},
+		{"command info", []string{"COMMAND", "INFO", "get", "nope"}, array(
+			array(bulk("get"), ":2\r\n", array(simple("readonly"), simple("fast")), ":1\r\n", ":1\r\n", ":1\r\n", array(), array(), array(), array()),
+			"*-1\r\n")},
+		{"command unknown", []string{"COMMAND", "FOO"}, errorReply("ERR unknown subcommand 'FOO'. Try COMMAND HELP.")},
+		{"config get save", []string{"CONFIG", "GET", "save"}, array(bulk("save"), bulk(""))},
+		{"config get appendonly", []string{"CONFIG", "GET", "appendonly"}, array(bulk("appendonly"), bulk("no"))},
+		{"config get glob", []string{"CONFIG", "GET", "*"}, array(bulk("appendonly"), bulk("no"), bulk("save"), bulk(""))},
+		{"config get twice", []string{"CONFIG", "GET", "save", "s*"}, array(bulk("save"), bulk(""))},
+		{"config get unknown", []string{"CONFIG", "GET", "maxmemory"}, array()},
+		{"config set", []string{"CONFIG", "SET", "save", ""}, errorReply("ERR unknown subcommand 'SET'. Try CONFIG HELP.")},
+		{"config get arity", []string{"CONFIG", "GET"}, arityError("config|get")},
+		{"tag arity", []string{"TAG"}, arityError("tag")},
+		{"tag limit without text", []string{"TAG", "LIMIT", "3"}, errorReply("ERR syntax error")},
+		{"tag limit junk", []string{"TAG", "LIMIT", "x", "text"}, errorReply("ERR value is not an integer or out of range")},
+		{"tag limit negative", []string{"TAG", "LIMIT", "-1", "text"}, errorReply("ERR value is out of range, must be positive")},
+		{"quit", []string{"QUIT"}, simple("OK")},
+	}
+	for i, tc := range tests {
+		forms := []struct{ form, in string }{{"multibulk", multibulk(tc.args...)}}
+		if !strings.ContainsAny(strings.Join(tc.args, ""), " \"'") && !strings.Contains(strings.Join(tc.args, "|"), "||") {
+			forms = append(forms, struct{ form, in string }{"inline", inline(tc.args...)})
+		}
+		for _, f := range forms {
+			got, n, closeAfter := process(h, f.in)
+			if got != tc.want {
+				t.Errorf("case %d (%s, %s): got %q, want %q", i, tc.name, f.form, got, tc.want)
+			}
+			if n != len(f.in) {
+				t.Errorf("case %d (%s, %s): consumed %d of %d bytes", i, tc.name, f.form, n, len(f.in))
+			}
+			if wantClose := tc.args[0] == "QUIT"; closeAfter != wantClose {
+				t.Errorf("case %d (%s, %s): closeAfter %v, want %v", i, tc.name, f.form, closeAfter, wantClose)
+			}
+		}
+	}
+}
+
+func TestSessionStateCarriesAcrossRequests(t *testing.T) {
+	h := New(realTable(t).table)
+	s := h.NewSession()
+	defer s.Close()
+	in := multibulk("CLIENT", "SETNAME", "tagger") + multibulk("CLIENT", "GETNAME") +
+		multibulk("CLIENT", "ID") + multibulk("HELLO", "2", "SETNAME", "renamed") + inline("CLIENT", "GETNAME")
+	got, closed := processChunks(s, []byte(in))
+	want := simple("OK") + bulk("tagger") + integer(s.ID()) +
+		array(bulk("server"), bulk("redis"), bulk("version"), bulk(compatVersion), bulk("proto"), ":2\r\n",
+			bulk("id"), integer(s.ID()), bulk("mode"), bulk("standalone"), bulk("role"), bulk("master"),
+			bulk("modules"), array()) +
+		bulk("renamed")
+	if got != want || closed {
+		t.Errorf("got %q (closed %v), want %q", got, closed, want)
+	}
+	other := h.NewSession()
+	defer other.Close()
+	if other.ID() == s.ID() {
+		t.Errorf("two sessions share id %d", s.ID())
+	}
+}
+
+func TestQuitStopsProcessingTheBatch(t *testing.T) {
+	h := New(realTable(t).table)
+	in := inline("PING") + inline("QUIT") + inline("GET", "the")
+	got, n, closeAfter := process(h, in)
+	if want := simple("PONG") + simple("OK"); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if want := len(inline("PING") + inline("QUIT")); n != want || !closeAfter {
+		t.Errorf("consumed %d (closeAfter %v), want %d bytes and close", n, closeAfter, want)
+	}
+}
+
+func TestProtocolErrorRepliesAndCloses(t *testing.T) {
+	h := New(realTable(t).table)
+	tests := []struct {
+		name, in, want string
+	}{
+		{"negative bulk", "*1\r\n$-1\r\n", "Protocol error: invalid bulk length"},
+		{"bulk -2", "*2\r\n$3\r\nGET\r\n$-2\r\n", "Protocol error: invalid bulk length"},
+		{"huge bulk", "*2\r\n$3\r\nGET\r\n$9223372036854775807\r\n", "Protocol error: invalid bulk length"},
+		{"huge count", "*1000000000\r\n", "Protocol error: invalid multibulk length"},
+		{"missing CRLF", "*1\r\n$4\r\nPINGxx", "Protocol error: bulk argument not followed by CRLF"},
+		{"unbalanced quotes", "ECHO \"abc\r\n", "Protocol error: unbalanced quotes in request"},
+	}
+	for i, tc := range tests {
+		before := h.Stats().ProtocolErrors
+		// A valid request before the bad one is still answered.
+		in := inline("PING") + tc.in
+		got, n, closeAfter := process(h, in)
+		if want := simple("PONG") + errorReply("ERR "+tc.want); got != want {
+			t.Errorf("case %d (%s): got %q, want %q", i, tc.name, got, want)
+		}
+		if !closeAfter || n != len(in) {
+			t.Errorf("case %d (%s): closeAfter %v consumed %d of %d, want close and all consumed", i, tc.name, closeAfter, n, len(in))
+		}
+		if after := h.Stats().ProtocolErrors; after != before+1 {
+			t.Errorf("case %d (%s): protocol error counter went from %d to %d", i, tc.name, before, after)
+		}
+	}
+}
+
+func TestUnknownCommandQuotesAtMost128Bytes(t *testing.T) {
+	h := New(realTable(t).table)
+	long := strings.Repeat("x", 300)
+	got, _, _ := process(h, multibulk(long, long, "b"))
+	want := errorReply("ERR unknown command '" + long[:128] + "', with args beginning with: '" + long[:128] + "' ")
+	if got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Client bytes quoted in an error must not break the reply in two.
+	got, _, _ = process(h, multibulk("FOO\r\n+OK", "a\nb"))
+	if want := errorReply("ERR unknown command 'FOO  +OK', with args beginning with: 'a b' "); got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestInfoReportsSectionsAndHook(t *testing.T) {
+	st := realTable(t)
+	h := New(st.table)
+	h.Version = "1.2.3"
+	h.Info = []InfoSection{{Name: "workers", Append: func(b []byte) []byte {
+		return append(b, "workers:4\r\nworker0:pid=100,restarts=0\r\n"...)
+	}}}
+	s := h.NewSession()
+	defer s.Close()
+	processChunks(s, []byte(inline("GET", "the")+inline("GET", "a")+inline("FOO")))
+
+	tests := []struct {
+		name    string
+		args    []string
+		has     []string
+		hasNot  []string
+		isEmpty bool
+	}{
+		{"default", []string{"INFO"},
+			[]string{"# Server\r\n", "redis_version:" + compatVersion + "\r\n", "freqd_version:1.2.3\r\n",
+				"# Clients\r\nconnected_clients:1\r\n", "total_commands_processed:3\r\n", "total_error_replies:1\r\n",
+				fmt.Sprintf("# Table\r\ntable_entries:%d\r\ntable_total_count:%d\r\n", data.SubtlexUSWords, data.SubtlexUSTotal),
+				fmt.Sprintf("# Keyspace\r\ndb0:keys=%d,expires=0,avg_ttl=0\r\n", data.SubtlexUSWords),
+				"# Workers\r\nworkers:4\r\n"},
+			[]string{"cmdstat_"}, false},
+		{"one section", []string{"INFO", "TABLE"}, []string{"# Table\r\n"}, []string{"# Server", "# Workers"}, false},
+		{"hook section", []string{"INFO", "workers"}, []string{"# Workers\r\nworkers:4\r\nworker0:pid=100,restarts=0\r\n"}, []string{"# Server"}, false},
+		{"all", []string{"INFO", "all"}, []string{"# Server\r\n", "# Commandstats\r\ncmdstat_get:calls=2\r\n", "# Workers\r\n"}, []string{"cmdstat_ping"}, false},
+		{"unknown section", []string{"INFO", "nope"}, nil, nil, true},
+	}
+	for i, tc := range tests {
+		got, _ := processChunks(s, []byte(multibulk(tc.args...)))
+		text, ok := strings.CutPrefix(got, "$")
+		if !ok {
+			t.Errorf("case %d (%s): reply %q is not a bulk string", i, tc.name, got)
+			continue
+		}
+		_, body, _ := strings.Cut(text, "\r\n")
+		body = strings.TrimSuffix(body, "\r\n")
+		if tc.isEmpty != (body == "") {
+			t.Errorf("case %d (%s): body %q, want empty %v", i, tc.name, body, tc.isEmpty)
+		}
+		if want := bulk(body); got != want {
+			t.Errorf("case %d (%s): length header does not match the body: %q", i, tc.name, got)
+		}
+		for _, sub := range tc.has {
+			if !strings.Contains(body, sub) {
+				t.Errorf("case %d (%s): missing %q in\n%s", i, tc.name, sub, body)
+			}
+		}
+		for _, sub := range tc.hasNot {
+			if strings.Contains(body, sub) {
+				t.Errorf("case %d (%s): unexpected %q in\n%s", i, tc.name, sub, body)
+			}
+		}
+	}
+}
+
+// pipelineBatch mixes every deterministic command in both request forms.
+func pipelineBatch() string {
+	return multibulk("GET", "the") + inline("MGET", "you", "zzxqvjk") + "\r\n" +
+		multibulk("FREQ", "the", "I") + inline("EXISTS", "a", "b") + multibulk("RANK", "John") +
+		multibulk("TAG", "LIMIT", "3", "The xylophonist played a xylophone at the zoo.") +
+		inline("DBSIZE") + "*0\r\n" + multibulk("ECHO", "a\r\nb") + inline("PING") + multibulk("NOPE", "x") +
+		multibulk("CONFIG", "GET", "save") + inline("COMMAND", "COUNT") + multibulk("GET") + inline("QUIT") +
+		inline("GET", "never")
+}
+
+func TestPipelineSplitAtEveryByteMatchesWhole(t *testing.T) {
+	h := New(realTable(t).table)
+	in := []byte(pipelineBatch())
+	s := h.NewSession()
+	want, closed := processChunks(s, in)
+	s.Close()
+	if !closed || strings.Count(want, "\r\n") < 20 {
+		t.Fatalf("whole batch: closed %v, reply %q", closed, want)
+	}
+	for cut := 0; cut <= len(in); cut++ {
+		s := h.NewSession()
+		got, closed := processChunks(s, in[:cut], in[cut:])
+		s.Close()
+		if got != want || !closed {
+			t.Errorf("cut at %d: got %q (closed %v), want %q", cut, got, closed, want)
+		}
+	}
+	chunks := make([][]byte, len(in))
+	for i := range in {
+		chunks[i] = in[i : i+1]
+	}
+	s = h.NewSession()
+	defer s.Close()
+	if got, _ := processChunks(s, chunks...); got != want {
+		t.Errorf("byte by byte: got %q, want %q", got, want)
+	}
+}
+
+func TestProcessBoundsRepliesPerCall(t *testing.T) {
+	h := New(realTable(t).table)
+	s := h.NewSession()
+	defer s.Close()
+	one := inline("COMMAND")
+	in := []byte(strings.Repeat(one, 200))
+	n, out, _ := s.Process(in, nil)
+	if n >= len(in) || n%len(one) != 0 {
+		t.Fatalf("consumed %d of %d bytes; want a whole number of requests, not all", n, len(in))
+	}
+	if len(out) > replyFlushSize+len(out)/(n/len(one)) {
+		t.Errorf("one call produced %d reply bytes, want about %d at most", len(out), replyFlushSize)
+	}
+}
+
+func TestHostileLengthsAllocateNothing(t *testing.T) {
+	h := New(realTable(t).table)
+	tests := []struct{ name, in string }{
+		{"many args announced", "*65536\r\n$3\r\nGET\r\n"},
+		{"big bulk announced", "*2\r\n$3\r\nGET\r\n$1048576\r\nab"},
+	}
+	for i, tc := range tests {
+		// A Session resumes a partial request, so each case needs its own.
+		s := h.NewSession()
+		defer s.Close()
+		in := []byte(tc.in)
+		allocs := testing.AllocsPerRun(100, func() {
+			if n, out, closeAfter := s.Process(in, nil); n != 0 || len(out) != 0 || closeAfter {
+				t.Fatalf("case %d (%s): partial request answered: %d %q %v", i, tc.name, n, out, closeAfter)
+			}
+		})
+		if allocs != 0 {
+			t.Errorf("case %d (%s): %.1f allocations per call, want 0", i, tc.name, allocs)
+		}
+	}
+}
+
+func TestGetAllocatesNothing(t *testing.T) {
+	h := New(realTable(t).table)
+	s := h.NewSession()
+	defer s.Close()
+	in := []byte(multibulk("GET", "the") + inline("GET", "zzxqvjk") + multibulk("FREQ", "the", "a"))
+	out := make([]byte, 0, 4096)
+	allocs := testing.AllocsPerRun(100, func() {
+		s.Process(in, out[:0])
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per batch, want 0", allocs)
+	}
+}
+
+func TestTagScoresBySurprisal(t *testing.T) {
+	st := realTable(t)
+	h := New(st.table)
+	text := "The xylophonist played the xylophone; the xylophonist's zither-playing neighbour, John, didn't mind. 1984!"
+	got, _, _ := process(h, multibulk("TAG", "LIMIT", "0", text))
+
+	// The oracle: the documented formula over counts read from the data.
+	countOf := func(w string) uint64 {
+		best := st.count[w]
+		lower := strings.ToLower(w)
+		best = max(best, st.count[lower])
+		best = max(best, st.count[strings.ToUpper(lower[:1])+lower[1:]])
+		return best
+	}
+	type scored struct {
+		word  string
+		score float64
+	}
+	occurrences := map[string]int{}
+	first := map[string]string{}
+	var order []string
+	for _, w := range []string{"The", "xylophonist", "played", "the", "xylophone", "the", "xylophonist's",
+		"zither", "playing", "neighbour", "John", "didn't", "mind"} {
+		k := strings.ToLower(w)
+		if _, ok := first[k]; !ok {
+			first[k] = w
+			order = append(order, k)
+		}
+		occurrences[k]++
+	}
+	var want []scored
+	for _, k := range order {
+		bits := math.Log2(float64(st.total+1) / float64(countOf(first[k])+1))
+		want = append(want, scored{first[k], float64(occurrences[k]) * bits})
+	}
+	for i := range want {
+		for j := i + 1; j < len(want); j++ {
+			if want[j].score > want[i].score || want[j].score == want[i].score && want[j].word < want[i].word {
+				want[i], want[j] = want[j], want[i]
+			}
+		}
+	}
+	var elems []string
+	for _, w := range want {
+		elems = append(elems, bulk(w.word), scoreBulk(w.score))
+	}
+	if w := array(elems...); got != w {
+		t.Errorf("got  %q\nwant %q", got, w)
+	}
+	if countOf(want[0].word) != 0 {
+		t.Errorf("a word the corpus lacks should score highest; order %v", want)
+	}
+
+	// The default limit, and LIMIT n, keep the top of the same order.
+	got10, _, _ := process(h, multibulk("TAG", text))
+	if w := array(elems[:20]...); got10 != w {
+		t.Errorf("default limit: got %q, want %q", got10, w)
+	}
+	got2, _, _ := process(h, inline("TAG", "limit", "2", "\""+text+"\""))
+	if w := array(elems[:4]...); got2 != w {
+		t.Errorf("LIMIT 2 inline: got %q, want %q", got2, w)
+	}
+}
+
+func TestWordsSplitsText(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"don't stop", []string{"don't", "stop"}},
+		{"rock’n’roll", []string{"rock’n’roll"}},
+		{"'quoted' words'", []string{"quoted", "words"}},
+		{"it''s", []string{"it", "s"}},
+		{"1984 and R2D2 4u", []string{"and", "R2D2", "4u"}},
+		{"naïve café Ελληνικά", []string{"naïve", "café", "Ελληνικά"}},
+		{"cafe\u0301 ok", []string{"cafe\u0301", "ok"}},
+		{"bad\xffbyte", []string{"bad", "byte"}},
+		{"e-mail, co-op.", []string{"e", "mail", "co", "op"}},
+		{"", nil},
+	}
+	for i, tc := range tests {
+		var got []string
+		words([]byte(tc.in), func(w []byte) { got = append(got, string(w)) })
+		if strings.Join(got, "|") != strings.Join(tc.want, "|") {
+			t.Errorf("case %d (%q): got %q, want %q", i, tc.in, got, tc.want)
+		}
+	}
+}

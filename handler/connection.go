@@ -1,0 +1,163 @@
+package handler
+
+import (
+	"bytes"
+	"strconv"
+
+	"github.com/freqd/freqd/resp"
+)
+
+// compatVersion is the Redis version freqd presents itself as to clients
+// that gate features on it (HELLO, INFO's redis_version): the one whose
+// replies and error texts freqd's commands follow.
+const compatVersion = "7.2.0"
+
+// PING [message]: PONG, or the message back as a bulk string.
+func runPing(_ *Session, args [][]byte, out []byte) []byte {
+	switch len(args) {
+	case 1:
+		return resp.AppendSimple(out, "PONG")
+	case 2:
+		return resp.AppendBulk(out, args[1])
+	}
+	return appendArityError(out, "ping")
+}
+
+// ECHO message: the message back.
+func runEcho(_ *Session, args [][]byte, out []byte) []byte {
+	return resp.AppendBulk(out, args[1])
+}
+
+// QUIT: OK, then the connection closes once the reply is written.
+func runQuit(s *Session, _ [][]byte, out []byte) []byte {
+	s.closing = true
+	return resp.AppendOK(out)
+}
+
+// SELECT index: freqd has one database, 0, which clients configured for
+// database 0 select anyway.
+func runSelect(_ *Session, args [][]byte, out []byte) []byte {
+	db, err := strconv.ParseInt(string(args[1]), 10, 64)
+	switch {
+	case err != nil:
+		return resp.AppendError(out, errNotInteger)
+	case db != 0:
+		return resp.AppendError(out, "ERR DB index is out of range")
+	}
+	return resp.AppendOK(out)
+}
+
+// HELLO [protover [AUTH user pass] [SETNAME name]]: freqd speaks RESP2
+// only, so it refuses protocol 3 the way Redis refuses versions it lacks
+// (clients such as go-redis then carry on in RESP2) and answers HELLO 2 with
+// Redis 6's server description, a map written as a flat array. freqd has no
+// users: AUTH is accepted and ignored, as Redis's passwordless default user
+// does.
+func runHello(s *Session, args [][]byte, out []byte) []byte {
+	if len(args) > 1 {
+		v, err := strconv.ParseInt(string(args[1]), 10, 64)
+		if err != nil {
+			return resp.AppendError(out, "ERR Protocol version is not an integer or out of range")
+		}
+		if v != 2 {
+			return resp.AppendError(out, "NOPROTO unsupported protocol version")
+		}
+	}
+	var name []byte
+	setName := false
+	for i := 2; i < len(args); i++ {
+		opt := args[i]
+		switch {
+		case bytes.EqualFold(opt, []byte("AUTH")) && i+2 < len(args):
+			i += 2
+		case bytes.EqualFold(opt, []byte("SETNAME")) && i+1 < len(args):
+			i++
+			if !validName(args[i]) {
+				return resp.AppendError(out, "ERR Client names cannot contain spaces, newlines or special characters.")
+			}
+			name, setName = args[i], true
+		default:
+			return resp.AppendError(out, "ERR Syntax error in HELLO option '"+string(clip(opt, 128))+"'")
+		}
+	}
+	if setName {
+		s.name = append(s.name[:0], name...)
+	}
+	out = resp.AppendArrayLen(out, 14)
+	out = resp.AppendBulkString(out, "server")
+	out = resp.AppendBulkString(out, "redis")
+	out = resp.AppendBulkString(out, "version")
+	out = resp.AppendBulkString(out, compatVersion)
+	out = resp.AppendBulkString(out, "proto")
+	out = resp.AppendInt(out, 2)
+	out = resp.AppendBulkString(out, "id")
+	out = resp.AppendUint(out, s.id)
+	out = resp.AppendBulkString(out, "mode")
+	out = resp.AppendBulkString(out, "standalone")
+	out = resp.AppendBulkString(out, "role")
+	out = resp.AppendBulkString(out, "master")
+	out = resp.AppendBulkString(out, "modules")
+	return resp.AppendArrayLen(out, 0)
+}
+
+// CLIENT SETNAME|GETNAME|ID|SETINFO: what client libraries send to label
+// their connections.
+func runClient(s *Session, args [][]byte, out []byte) []byte {
+	sub := args[1]
+	switch {
+	case bytes.EqualFold(sub, []byte("SETNAME")):
+		if len(args) != 3 {
+			return appendArityError(out, "client|setname")
+		}
+		if !validName(args[2]) {
+			return resp.AppendError(out, "ERR Client names cannot contain spaces, newlines or special characters.")
+		}
+		s.name = append(s.name[:0], args[2]...)
+		return resp.AppendOK(out)
+	case bytes.EqualFold(sub, []byte("GETNAME")):
+		if len(args) != 2 {
+			return appendArityError(out, "client|getname")
+		}
+		if len(s.name) == 0 {
+			return resp.AppendNullBulk(out)
+		}
+		return resp.AppendBulk(out, s.name)
+	case bytes.EqualFold(sub, []byte("ID")):
+		if len(args) != 2 {
+			return appendArityError(out, "client|id")
+		}
+		return resp.AppendUint(out, s.id)
+	case bytes.EqualFold(sub, []byte("SETINFO")):
+		if len(args) != 4 {
+			return appendArityError(out, "client|setinfo")
+		}
+		attr, val := args[2], args[3]
+		var dst *[]byte
+		switch {
+		case bytes.EqualFold(attr, []byte("LIB-NAME")):
+			dst = &s.libName
+		case bytes.EqualFold(attr, []byte("LIB-VER")):
+			dst = &s.libVer
+		default:
+			return resp.AppendError(out, "ERR Unrecognized option '"+string(clip(attr, 128))+"'")
+		}
+		if !validName(val) {
+			return resp.AppendError(out, "ERR "+string(bytes.ToLower(attr))+" cannot contain spaces, newlines or special characters.")
+		}
+		*dst = append((*dst)[:0], val...)
+		return resp.AppendOK(out)
+	}
+	return appendUnknownSubcommand(out, "CLIENT", sub)
+}
+
+// validName reports whether a client name or library label holds only the
+// printable, non-space ASCII Redis allows, so that it can be listed
+// unquoted.
+func validName(b []byte) bool {
+	for _, c := range b {
+		if c < '!' || c > '~' {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,47 @@
+// Package handler is freqd's protocol core: it turns request bytes into reply
+// bytes against a frequency Table, and knows nothing of processes, listeners
+// or event loops. Every server design freqd runs (pre-forked workers,
+// goroutine per connection, epoll) feeds it the same way, so they answer
+// identically and can be compared on the same work.
+//
+// A Handler is shared by all connections of a process and holds the table,
+// the limits and the server-wide counters. Each connection gets a Session,
+// whose Process consumes every complete request in a buffer and appends the
+// replies; Handler.ServeConn is the blocking read-process-write loop built on
+// it for designs that give each connection its own thread of control.
+//
+// # Commands
+//
+// The word commands: GET word (the count as a bulk string, nil when absent),
+// MGET, EXISTS, FREQ (counts as integers, 0 when absent), RANK (1 is the most
+// frequent word), DBSIZE and TAG. The rest is what Redis clients, tools and
+// load balancers send on their own: PING, ECHO, QUIT, INFO, SELECT 0,
+// COMMAND, CLIENT, HELLO and CONFIG GET, answered as a RESP2-only Redis 7
+// would so that redis-cli, redis-benchmark, go-redis and HAProxy connect
+// without special settings. Error texts are Redis's.
+//
+// # TAG scoring
+//
+// TAG [LIMIT n] text... returns the words of a text that are unusual for the
+// corpus, highest score first, as a flat array [word, score, word, score,
+// ...], 10 words unless LIMIT says otherwise (LIMIT 0: all of them). A word
+// scores
+//
+//	occurrences in the text × log2((Total + 1) / (count + 1))
+//
+// where count is the word's frequency in the table and Total the table's sum
+// of counts. The logarithm is the word's surprisal in bits under the
+// corpus's unigram model, so the score is how much information the word
+// carries in this text: frequent function words score near zero, a rare word
+// used twice outranks one used once, and a word the corpus has never seen
+// scores highest (log2 of Total+1, about 25.6 bits for SUBTLEX-US). Ties are
+// broken by the word, so replies are deterministic.
+//
+// Words are runs of Unicode letters, digits and combining marks, with an
+// apostrophe (' or ’) kept inside a word ("don't"); tokens without a letter
+// (numbers) are not words. Occurrences are counted case-insensitively. A
+// word's count is the largest the table gives for the word as first
+// written, lower-cased or capitalised, so "The" at the start of a sentence
+// counts as "the" and "london" as "London" even in a table built without
+// case folding. A word is reported as first written in the text.
+package handler

@@ -1,0 +1,127 @@
+package handler
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// FuzzProcess runs arbitrary bytes through a Session, whole and cut in two,
+// and checks that it never panics, never consumes more than it was given,
+// always answers in well-formed RESP (client bytes quoted in errors must not
+// forge replies), and answers the same wherever the input is cut.
+func FuzzProcess(f *testing.F) {
+	for _, seed := range []string{
+		pipelineBatch(),
+		multibulk("GET", "the") + inline("MGET", "a", "b"),
+		multibulk("TAG", "LIMIT", "2", "Rare words like zymurgy stand out."),
+		"*1\r\n$-2\r\n",
+		"*2\r\n$3\r\nGET\r\n$9223372036854775807\r\n",
+		"HELLO 3\r\nHELLO 2 SETNAME x\r\nCLIENT SETINFO lib-ver 1\r\n",
+		"INFO table\r\nCOMMAND INFO get\r\nCONFIG GET *\r\n",
+		"ECHO \"a\\x00\\r\\n\" '\\''\r\n",
+	} {
+		f.Add([]byte(seed), uint16(7))
+	}
+	st := realTable(f)
+	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
+		// Separate handlers, so that counters and client ids in the
+		// replies match between the two runs.
+		whole := New(st.table).NewSession()
+		want, wantClosed := processChecked(t, whole, in)
+		c := int(cut) % (len(in) + 1)
+		split := New(st.table).NewSession()
+		got, gotClosed := processChecked(t, split, in[:c], in[c:])
+		if strings.Contains(want, "uptime_in_seconds") {
+			return // INFO's clock may tick between the runs
+		}
+		if got != want || gotClosed != wantClosed {
+			t.Fatalf("cut at %d: got %q (closed %v), whole input gave %q (closed %v)", c, got, gotClosed, want, wantClosed)
+		}
+	})
+}
+
+// processChecked is processChunks with the invariants checked on each call.
+func processChecked(t *testing.T, s *Session, chunks ...[]byte) (string, bool) {
+	var replies, pending []byte
+	for _, c := range chunks {
+		pending = append(pending[:len(pending):len(pending)], c...)
+		for len(pending) > 0 {
+			n, out, closeAfter := s.Process(pending, nil)
+			if n < 0 || n > len(pending) {
+				t.Fatalf("consumed %d of %d bytes", n, len(pending))
+			}
+			if rest, err := skipReplies(out); err != "" {
+				t.Fatalf("malformed reply %q: %s at %q", out, err, rest)
+			}
+			replies = append(replies, out...)
+			pending = pending[n:]
+			if closeAfter {
+				return string(replies), true
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+	return string(replies), false
+}
+
+// skipReplies walks a sequence of RESP2 replies and reports the first
+// malformation. It is a reader independent of the resp package's writers.
+func skipReplies(b []byte) ([]byte, string) {
+	for len(b) > 0 {
+		var err string
+		if b, err = skipReply(b); err != "" {
+			return b, err
+		}
+	}
+	return nil, ""
+}
+
+func skipReply(b []byte) ([]byte, string) {
+	line, rest, ok := strings.Cut(string(b), "\r\n")
+	if !ok || len(line) == 0 {
+		return b, "unterminated line"
+	}
+	if strings.ContainsAny(line, "\r\n") {
+		return b, "line break inside a line"
+	}
+	rb := []byte(rest)
+	switch line[0] {
+	case '+', '-':
+		return rb, ""
+	case ':':
+		if _, err := strconv.ParseInt(line[1:], 10, 64); err != nil {
+			if _, err := strconv.ParseUint(line[1:], 10, 64); err != nil {
+				return b, "bad integer"
+			}
+		}
+		return rb, ""
+	case '$':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < -1 {
+			return b, "bad bulk length"
+		}
+		if n == -1 {
+			return rb, ""
+		}
+		if len(rb) < n+2 || string(rb[n:n+2]) != "\r\n" {
+			return b, "bulk shorter than announced"
+		}
+		return rb[n+2:], ""
+	case '*':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < -1 {
+			return b, "bad array length"
+		}
+		for range n {
+			var e string
+			if rb, e = skipReply(rb); e != "" {
+				return rb, e
+			}
+		}
+		return rb, ""
+	}
+	return b, "unknown reply type"
+}

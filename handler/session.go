@@ -1,0 +1,104 @@
+package handler
+
+import (
+	"github.com/freqd/freqd/resp"
+)
+
+// replyFlushSize is how many reply bytes Process gathers before it returns
+// to let the caller write them, even if more requests are waiting. Without
+// it a small pipelined input of replies far larger than their requests
+// (INFO, COMMAND) would grow the reply buffer without bound.
+const replyFlushSize = 64 << 10
+
+// Session is one client connection's state: its parser, identity and
+// whether it is closing. A Session is used by one goroutine at a time.
+type Session struct {
+	h       *Handler
+	parser  resp.Parser
+	id      uint64
+	name    []byte
+	libName []byte
+	libVer  []byte
+	closing bool
+	closed  bool
+	tag     tagScratch
+}
+
+// NewSession starts the session of a new connection. Call Close when the
+// connection ends, so that INFO counts connected clients right.
+func (h *Handler) NewSession() *Session {
+	h.connected.Add(1)
+	h.connections.Add(1)
+	s := &Session{h: h, id: h.lastID.Add(1)}
+	s.parser.Limits = h.Limits
+	return s
+}
+
+// Close ends the session. It is safe to call more than once.
+func (s *Session) Close() {
+	if !s.closed {
+		s.closed = true
+		s.h.connected.Add(-1)
+	}
+}
+
+// ID returns the session's client id, unique within the Handler.
+func (s *Session) ID() uint64 { return s.id }
+
+// Process executes the complete requests at the start of in and appends
+// their replies to out. It returns how many bytes of in it consumed, the
+// extended out, and whether the connection must be closed once reply has
+// been written: after QUIT, or after a protocol error (whose error reply is
+// in reply), since a stream that broke the protocol cannot be trusted to
+// say where its next request starts.
+//
+// Process stops early once about 64 KiB of replies are waiting, so replies
+// stay bounded whatever is pipelined; the caller writes them and calls
+// Process again on in[consumed:]. A return with consumed == 0 means in holds
+// no complete request: read more bytes, append them to in[consumed:], and
+// call again. The Session remembers how far it parsed a partial request, so
+// each call must begin with the first byte not yet consumed.
+func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfter bool) {
+	start := len(out)
+	for !s.closing && len(out)-start < replyFlushSize {
+		args, n, err := s.parser.Next(in[consumed:])
+		if err == resp.ErrIncomplete {
+			break
+		}
+		if err != nil {
+			s.h.protocolErrors.Add(1)
+			s.h.errorReplies.Add(1)
+			out = resp.AppendError(out, "ERR "+err.Error())
+			s.closing = true
+			return len(in), out, true
+		}
+		consumed += n
+		if len(args) == 0 {
+			continue
+		}
+		out = s.execute(args, out)
+	}
+	return consumed, out, s.closing
+}
+
+// execute runs one request and appends its reply.
+func (s *Session) execute(args [][]byte, out []byte) []byte {
+	start := len(out)
+	cmd, i := lookup(args[0])
+	switch {
+	case cmd == nil:
+		out = appendUnknownCommand(out, args)
+	case !cmd.arityOK(len(args)):
+		s.h.calls[i].Add(1)
+		out = appendArityError(out, cmd.name)
+	default:
+		s.h.calls[i].Add(1)
+		out = cmd.run(s, args, out)
+	}
+	// Counted after running, as Redis does, so INFO does not count itself.
+	s.h.commands.Add(1)
+	if len(out) > start && out[start] == '-' {
+		s.h.errorReplies.Add(1)
+	}
+	return out
+}

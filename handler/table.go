@@ -1,0 +1,16 @@
+package handler
+
+// Table is what the handler needs from a frequency table. *shm.Table
+// implements it; the handler only reads, so one table serves every
+// connection of a process concurrently.
+type Table interface {
+	// Lookup returns a word's count, and false when the word is absent.
+	Lookup(word []byte) (count uint64, ok bool)
+	// Rank returns a word's position in frequency order, 1 for the most
+	// frequent, and false when the word is absent.
+	Rank(word []byte) (rank uint64, ok bool)
+	// Len returns the number of words.
+	Len() uint64
+	// Total returns the sum of all counts.
+	Total() uint64
+}

@@ -1,0 +1,123 @@
+package handler
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/freqd/freqd/resp"
+)
+
+// defaultTagLimit is how many words TAG returns without LIMIT.
+const defaultTagLimit = 10
+
+// scoreDecimals is the precision of TAG scores: enough to order words whose
+// counts differ by one in a corpus of millions.
+const scoreDecimals = 3
+
+// keepTagWords is how many distinct words a Session's TAG scratch space may
+// keep room for between requests.
+const keepTagWords = 4096
+
+// term is one distinct word of a TAG text.
+type term struct {
+	word  []byte // as first written in the text
+	n     int    // occurrences
+	score float64
+}
+
+// tagScratch is a Session's reusable TAG working space, so that a client
+// tagging many texts does not allocate the same structures each time.
+type tagScratch struct {
+	index map[string]int // lower-cased word → position in terms
+	terms []term
+	fold  []byte
+}
+
+// TAG [LIMIT n] text...: the unusual words of the text, scored as the
+// package documentation describes.
+func runTag(s *Session, args [][]byte, out []byte) []byte {
+	limit := defaultTagLimit
+	text := args[1:]
+	if bytes.EqualFold(text[0], []byte("LIMIT")) {
+		if len(text) < 3 {
+			return resp.AppendError(out, errSyntax)
+		}
+		n, err := strconv.ParseInt(string(text[1]), 10, 64)
+		switch {
+		case err != nil:
+			return resp.AppendError(out, errNotInteger)
+		case n < 0:
+			return resp.AppendError(out, "ERR value is out of range, must be positive")
+		case n == 0 || n > math.MaxInt32:
+			limit = math.MaxInt32
+		default:
+			limit = int(n)
+		}
+		text = text[2:]
+	}
+	terms := s.tag.collect(text)
+	total := float64(s.h.Table.Total()) + 1
+	for i := range terms {
+		count := s.tag.count(s.h.Table, terms[i].word)
+		bits := math.Log2(total / (float64(count) + 1))
+		terms[i].score = float64(terms[i].n) * max(bits, 0)
+	}
+	slices.SortFunc(terms, func(a, b term) int {
+		if a.score != b.score {
+			if a.score > b.score {
+				return -1
+			}
+			return 1
+		}
+		return bytes.Compare(a.word, b.word)
+	})
+	terms = terms[:min(limit, len(terms))]
+	out = resp.AppendArrayLen(out, 2*len(terms))
+	for _, t := range terms {
+		out = resp.AppendBulk(out, t.word)
+		out = resp.AppendBulkFloat(out, t.score, scoreDecimals)
+	}
+	return out
+}
+
+// collect counts the words of text case-insensitively.
+func (ts *tagScratch) collect(text [][]byte) []term {
+	if ts.index == nil || len(ts.index) > keepTagWords {
+		// Start afresh rather than keep a huge text's map for the rest
+		// of the connection.
+		ts.index = make(map[string]int)
+		ts.terms = nil
+	}
+	clear(ts.index)
+	ts.terms = ts.terms[:0]
+	for _, part := range text {
+		words(part, func(w []byte) {
+			ts.fold = appendLower(ts.fold[:0], w)
+			if i, ok := ts.index[string(ts.fold)]; ok {
+				ts.terms[i].n++
+				return
+			}
+			ts.index[string(ts.fold)] = len(ts.terms)
+			ts.terms = append(ts.terms, term{word: w, n: 1})
+		})
+	}
+	return ts.terms
+}
+
+// count returns the largest count the table has for word as written,
+// lower-cased or capitalised, so that sentence case and a table kept in the
+// corpus's own case do not make common words look rare.
+func (ts *tagScratch) count(t Table, word []byte) uint64 {
+	best, _ := t.Lookup(word)
+	ts.fold = appendLower(ts.fold[:0], word)
+	if n, _ := t.Lookup(ts.fold); n > best {
+		best = n
+	}
+	ts.fold = appendCapitalized(ts.fold[:0], word)
+	if n, _ := t.Lookup(ts.fold); n > best {
+		best = n
+	}
+	return best
+}
