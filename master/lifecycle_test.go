@@ -1,0 +1,178 @@
+package master_test
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildTable writes a frequency file at path from "word count" pairs with
+// the real `freqd build`.
+func buildTable(t *testing.T, path string, pairs ...any) {
+	t.Helper()
+	var b strings.Builder
+	for i := 0; i+1 < len(pairs); i += 2 {
+		fmt.Fprintf(&b, "%v\t%v\n", pairs[i], pairs[i+1])
+	}
+	in := path + ".tsv"
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(freqdBin, "build", "-o", path, in).CombinedOutput(); err != nil {
+		t.Fatalf("freqd build: %v\n%s", err, out)
+	}
+}
+
+// bulk is the RESP reply for a count.
+func bulk(n int) string { v := fmt.Sprint(n); return fmt.Sprintf("$%d\r\n%s\r\n", len(v), v) }
+
+// eventually polls cond for up to 10 s.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	waitFor(t, 10*time.Second, cond, func() string { return "timed out waiting for " + what })
+}
+
+func sameSet(a, b []int) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
+
+// TestReloadUnderLoad: SIGHUP with new data switches the answers to the new
+// table with zero failed requests; a bad file changes nothing; a burst of
+// SIGHUPs ends with one healthy generation.
+func TestReloadUnderLoad(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			data := filepath.Join(t.TempDir(), "words.freq")
+			buildTable(t, data, "alpha", 100, "beta", 5)
+			s := startServer(t, mode, 2, "--data", data)
+			old := s.waitWorkers(2, 5*time.Second)
+
+			// Any of the tables' answers is right while generations switch
+			// (the load runs across all three reloads below).
+			either := func(w, reply string) bool {
+				if w == "alpha" {
+					return reply == bulk(100) || reply == bulk(200) || reply == bulk(300)
+				}
+				return reply == bulk(5)
+			}
+			stop := make(chan struct{})
+			r := runLoad("tcp", s.tcp, 2, 2, []string{"alpha", "beta"}, either, stop)
+
+			time.Sleep(500 * time.Millisecond) // load before the switch
+			buildTable(t, data, "alpha", 200, "beta", 5)
+			syscall.Kill(s.pid, syscall.SIGHUP)
+			c := client(t, "tcp", s.tcp, 1)
+			eventually(t, "the new table", func() bool {
+				got, _ := c.Get(bg, "alpha").Result()
+				return got == "200" && len(s.workers()) == 2 && !slices.ContainsFunc(s.workers(), func(p int) bool { return slices.Contains(old, p) })
+			})
+
+			// A corrupt file: logged, and the table being served stays.
+			if err := os.WriteFile(data, []byte("FREQDTBL but not really a table"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before := s.workers()
+			syscall.Kill(s.pid, syscall.SIGHUP)
+			eventually(t, "the failed reload to be logged", func() bool { return strings.Contains(s.log.String(), "reload failed") })
+			if got, err := c.Get(bg, "alpha").Result(); err != nil || got != "200" {
+				t.Errorf("after a bad reload: GET alpha = %q, %v; want 200", got, err)
+			}
+			if !sameSet(before, s.workers()) {
+				t.Errorf("a bad reload replaced workers: %v -> %v", before, s.workers())
+			}
+
+			// Ten SIGHUPs in a row leave one generation of two workers.
+			buildTable(t, data, "alpha", 300, "beta", 5)
+			for i := 0; i < 10; i++ {
+				syscall.Kill(s.pid, syscall.SIGHUP)
+			}
+			eventually(t, "one generation after a burst of SIGHUPs", func() bool {
+				got, _ := c.Get(bg, "alpha").Result()
+				return got == "300" && len(s.workers()) == 2 && !strings.Contains(s.infoWorkers(t), "draining")
+			})
+			time.Sleep(500 * time.Millisecond) // load after the switch
+			close(stop)
+			r.wait()
+			t.Logf("%s: reloads under load: %s", mode, r)
+			if r.failed.Load() != 0 || r.refused.Load() != 0 || r.wrong.Load() != 0 {
+				t.Errorf("requests lost during reloads: %s", r)
+			}
+		})
+	}
+}
+
+// infoWorkers returns the "# Workers" section of INFO.
+func (s *server) infoWorkers(t *testing.T) string {
+	info, err := client(t, "tcp", s.tcp, 1).Info(bg, "workers").Result()
+	if err != nil {
+		return err.Error()
+	}
+	return info
+}
+
+// TestPoolSizeSignals: SIGTTIN adds a worker, SIGTTOU removes one, under
+// load, with no failed request.
+func TestPoolSizeSignals(t *testing.T) {
+	s := startServer(t, "fdpass", 2)
+	s.waitWorkers(2, 5*time.Second)
+	stop := make(chan struct{})
+	r := runLoad("tcp", s.tcp, 2, 2, testWords, defaultTable, stop)
+	syscall.Kill(s.pid, syscall.SIGTTIN)
+	s.waitWorkers(3, 5*time.Second)
+	syscall.Kill(s.pid, syscall.SIGTTOU)
+	syscall.Kill(s.pid, syscall.SIGTTOU)
+	s.waitWorkers(1, 10*time.Second)
+	syscall.Kill(s.pid, syscall.SIGTTOU) // one is the minimum
+	time.Sleep(300 * time.Millisecond)
+	s.waitWorkers(1, time.Second)
+	close(stop)
+	r.wait()
+	t.Logf("TTIN/TTOU under load: %s", r)
+	if r.failed.Load() != 0 || r.wrong.Load() != 0 || r.ok.Load() == 0 {
+		t.Errorf("requests failed while resizing the pool: %s", r)
+	}
+}
+
+// TestStoppedWorkerIsReplaced: a worker that stops beating (SIGSTOP) is
+// aborted and replaced after --worker-timeout.
+func TestStoppedWorkerIsReplaced(t *testing.T) {
+	s := startServer(t, "fdpass", 2, "--worker-timeout", "1s")
+	ws := s.waitWorkers(2, 5*time.Second)
+	syscall.Kill(ws[0], syscall.SIGSTOP)
+	eventually(t, "the stopped worker to be replaced", func() bool {
+		now := s.workers()
+		return len(now) == 2 && !slices.Contains(now, ws[0])
+	})
+	if !strings.Contains(s.log.String(), "worker hung") {
+		t.Errorf("no 'worker hung' line in the log")
+	}
+	if alive(ws[0]) {
+		t.Errorf("hung worker %d still alive", ws[0])
+	}
+}
+
+// TestStoppedMasterKillsNoWorker: suspending the master for longer than
+// --worker-timeout must not make it kill healthy workers when it resumes.
+func TestStoppedMasterKillsNoWorker(t *testing.T) {
+	s := startServer(t, "fdpass", 2, "--worker-timeout", "1s")
+	ws := s.waitWorkers(2, 5*time.Second)
+	syscall.Kill(s.pid, syscall.SIGSTOP)
+	time.Sleep(2500 * time.Millisecond)
+	syscall.Kill(s.pid, syscall.SIGCONT)
+	time.Sleep(2500 * time.Millisecond)
+	if now := s.workers(); !sameSet(now, ws) {
+		t.Errorf("workers changed after the master was stopped: %v -> %v", ws, now)
+	}
+	if strings.Contains(s.log.String(), "worker hung") {
+		t.Errorf("master judged a worker hung after its own suspension")
+	}
+}

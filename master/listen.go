@@ -1,0 +1,215 @@
+package master
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultAddr is where freqd listens when no --listen is given: loopback
+// only, and not Redis's 6379, so freqd can run beside a Redis server.
+const DefaultAddr = "127.0.0.1:7379"
+
+// maxUnixPath is the longest socket path sun_path holds (108 bytes with the
+// terminating NUL on Linux).
+const maxUnixPath = len(unix.RawSockaddrUnix{}.Path) - 1
+
+// Address is one parsed --listen value.
+type Address struct {
+	Network string // "tcp" or "unix"
+	Addr    string // host:port or a path
+}
+
+func (a Address) String() string {
+	if a.Network == "unix" {
+		return "unix:" + a.Addr
+	}
+	return a.Addr
+}
+
+// ParseAddress accepts host:port, :port, [::1]:port and unix:/path.
+func ParseAddress(s string) (Address, error) {
+	if p, ok := strings.CutPrefix(s, "unix:"); ok {
+		if p == "" {
+			return Address{}, fmt.Errorf("listen address %q: empty socket path", s)
+		}
+		if len(p) > maxUnixPath {
+			return Address{}, fmt.Errorf("listen address %q: socket path is %d bytes, the limit is %d (sun_path); use a shorter path", s, len(p), maxUnixPath)
+		}
+		return Address{Network: "unix", Addr: p}, nil
+	}
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return Address{}, fmt.Errorf("listen address %q: want host:port, :port, [::1]:port or unix:/path", s)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return Address{}, fmt.Errorf("listen address %q: bad port %q", s, port)
+	}
+	return Address{Network: "tcp", Addr: net.JoinHostPort(host, port)}, nil
+}
+
+// listener is a socket the master bound. The master keeps it open for its
+// whole life: workers come and go, the socket and its queue stay.
+type listener struct {
+	addr Address
+	ln   net.Listener
+}
+
+// Listener is a socket bound for one --listen address.
+type Listener struct {
+	Address Address // as bound: a TCP port of 0 is resolved to the kernel's choice
+	net.Listener
+}
+
+// Bind binds every --listen address as `freqd serve` does: each address
+// once, TCP with a clear error for a port in use, unix sockets with the
+// given mode after replacing a stale socket file. It is for the designs that
+// serve outside the master (package classic). On error nothing stays bound.
+func Bind(addrs []string, unixMode os.FileMode) ([]Listener, error) {
+	return bindAll(addrs, unixMode, false)
+}
+
+// bindAll is Bind with SO_REUSEPORT on the TCP sockets when reusePort is set.
+func bindAll(addrs []string, unixMode os.FileMode, reusePort bool) ([]Listener, error) {
+	var out []Listener
+	ok := false
+	defer func() {
+		if !ok {
+			for _, l := range out {
+				l.Close()
+			}
+		}
+	}()
+	seen := map[string]bool{}
+	for _, s := range addrs {
+		a, err := ParseAddress(s)
+		if err != nil {
+			return nil, err
+		}
+		if seen[a.String()] {
+			return nil, fmt.Errorf("listen address %s given twice", a)
+		}
+		seen[a.String()] = true
+		var ln net.Listener
+		if a.Network == "unix" {
+			ln, err = bindUnix(a, unixMode)
+		} else {
+			ln, err = bindTCP(a, reusePort)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a.Network == "tcp" {
+			// Resolve :0 to the port the kernel chose, so every reuseport
+			// socket binds the same port and logs name a usable address.
+			a.Addr = ln.Addr().String()
+		}
+		out = append(out, Listener{Address: a, Listener: ln})
+	}
+	ok = true
+	return out, nil
+}
+
+// bindTCP binds a TCP listener; reusePort sets SO_REUSEPORT so that several
+// sockets can share the address (one per worker slot in reuseport mode).
+func bindTCP(a Address, reusePort bool) (net.Listener, error) {
+	lc := net.ListenConfig{}
+	if reusePort {
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			var serr error
+			err := c.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_REUSEPORT, 1)
+			})
+			if err != nil {
+				return err
+			}
+			return serr
+		}
+	}
+	ln, err := lc.Listen(context.Background(), "tcp", a.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return nil, fmt.Errorf("listen %s: address already in use; stop the other server or choose another --listen", a)
+		}
+		if errors.Is(err, syscall.EACCES) {
+			return nil, fmt.Errorf("listen %s: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE", a)
+		}
+		return nil, fmt.Errorf("listen %s: %w", a, err)
+	}
+	return ln, nil
+}
+
+// bindUnix binds a unix socket at a.Addr with the given mode. A socket file
+// left by a dead server is replaced; one a live server answers on is not.
+func bindUnix(a Address, mode os.FileMode) (net.Listener, error) {
+	if err := removeStaleSocket(a.Addr); err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("unix", a.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EACCES) {
+			return nil, fmt.Errorf("listen %s: permission denied; choose a directory this user can write", a)
+		}
+		return nil, fmt.Errorf("listen %s: %w", a, err)
+	}
+	if err := os.Chmod(a.Addr, mode); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("listen %s: set mode %#o: %w", a, mode, err)
+	}
+	return ln, nil
+}
+
+func removeStaleSocket(path string) error {
+	fi, err := os.Lstat(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("listen unix:%s: %w", path, err)
+	}
+	if fi.Mode()&os.ModeSocket == 0 {
+		return fmt.Errorf("listen unix:%s: the path exists and is not a socket; refusing to remove it", path)
+	}
+	c, err := net.DialTimeout("unix", path, time.Second)
+	if err == nil {
+		c.Close()
+		return fmt.Errorf("listen unix:%s: a live server is listening on this socket; stop it or choose another path", path)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return fmt.Errorf("listen unix:%s: cannot tell whether the socket is in use: %w", path, err)
+	}
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("listen unix:%s: remove stale socket: %w", path, err)
+	}
+	return nil
+}
+
+// dupFile duplicates a socket's descriptor (close-on-exec) into an *os.File
+// for exec.Cmd.ExtraFiles. Passing ln.File() instead would let os.StartProcess
+// clear O_NONBLOCK on the shared open file description, and the master's own
+// listener would turn blocking (PITFALLS #1): os.NewFile on a non-blocking
+// descriptor leaves that flag alone.
+func dupFile(c syscall.Conn, name string) (*os.File, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	var nfd int
+	var derr error
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, fmt.Errorf("dup %s: %w", name, derr)
+	}
+	return os.NewFile(uintptr(nfd), name), nil
+}

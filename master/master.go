@@ -1,0 +1,450 @@
+package master
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/worker"
+)
+
+// Config is what `freqd serve` decides.
+type Config struct {
+	Listen          []string      // --listen addresses; DefaultAddr when empty
+	Workers         int           // pool size
+	Mode            string        // worker.ModeFDPass, ModeAccept or ModeReusePort
+	UnixMode        os.FileMode   // mode of unix socket files
+	Pidfile         string        // written once the workers are ready; "" for none
+	DataPath        string        // frequency file; "" for the embedded default
+	ShutdownTimeout time.Duration // graceful stop: how long workers may drain
+	WorkerTimeout   time.Duration // a worker whose heartbeat is older is hung
+	Limits          worker.Limits
+
+	LogLevel string
+	LogJSON  bool
+	Logger   hclog.Logger
+
+	// Executable is the binary re-executed as a worker; /proc/self/exe by
+	// default, so workers run the very binary the master runs even if the
+	// file on disk was replaced.
+	Executable string
+}
+
+// readyWait bounds how long a new worker (at start-up or reload) may take to
+// report that it serves.
+const readyWait = 30 * time.Second
+
+// Master is a running supervisor.
+type Master struct {
+	cfg  Config
+	log  hclog.Logger
+	exe  string
+	spwn *spawner
+	cred *syscall.Credential // --user: what workers run as; nil for the master's own
+
+	table     *shm.Table
+	tableFile *os.File
+	board     *shm.Scoreboard
+	boardFile *os.File
+
+	listeners []*listener
+	// Descriptors handed to workers, duplicated once at start-up.
+	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
+	portFiles     [][]*os.File // reuseport: [slot][tcp address]
+	portSockets   [][]net.Listener
+	queueSend     *net.UnixConn // fdpass: the master's sending end
+	queueRecv     *os.File      // fdpass: the receiving end, kept so queued descriptors survive
+
+	events   chan event
+	pool     []*slotState // the current generation, one entry per worker slot
+	retiring []*proc      // workers of older generations, draining
+	boardUse []bool       // scoreboard entries in use
+	gen      uint64
+	reload   *reloadState // a SIGHUP being carried out
+	handoffs []int        // handed-back connections waiting for a worker
+	dispatch sync.WaitGroup
+	stopping bool
+
+	lastWatch  time.Time // the watchdog's previous run
+	watchGrace time.Time // no hang verdicts before this
+	stats      counters
+}
+
+// slotState is one place in the pool: the worker in it comes and goes, the
+// slot (its reuseport sockets, its restart history) stays.
+type slotState struct {
+	index    int
+	proc     *proc
+	failures int    // consecutive quick deaths
+	restarts uint64 // processes started in this slot after the first
+	pending  bool   // a (re)start is scheduled
+}
+
+// proc is one worker process, seen from the master.
+type proc struct {
+	slot    *slotState // nil once retired
+	board   int        // scoreboard entry
+	gen     uint64
+	cmd     *exec.Cmd
+	ctl     *net.UnixConn
+	started time.Time
+	ready   bool
+	aborted time.Time  // when the watchdog sent SIGABRT
+	drainAt time.Time  // when the master asked it to drain
+	home    *slotState // during a reload: the slot an old worker served
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+type event struct {
+	kind  eventKind
+	proc  *proc
+	slot  *slotState
+	state *os.ProcessState
+	gen   uint64
+	fd    int
+}
+
+type eventKind int
+
+const (
+	evReady eventKind = iota
+	evExit
+	evStart
+	evReloadTimeout
+	evHandoff // a retiring worker handed a connection back
+)
+
+// counters are the master's own statistics, for INFO and metrics.
+type counters struct {
+	restarts      map[string]uint64 // by cause
+	reloads       uint64
+	failedReloads uint64
+}
+
+// New validates the configuration, binds every listener and loads the table;
+// errors here are the operator's to fix, and nothing has been started.
+func New(cfg Config) (*Master, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = hclog.NewNullLogger()
+	}
+	if cfg.Workers < 1 || cfg.Workers > shm.MaxSlots/2 {
+		return nil, fmt.Errorf("--workers %d: want 1 to %d", cfg.Workers, shm.MaxSlots/2)
+	}
+	switch cfg.Mode {
+	case worker.ModeFDPass, worker.ModeAccept, worker.ModeReusePort:
+	default:
+		return nil, fmt.Errorf("--mode %q: want fdpass, accept or reuseport", cfg.Mode)
+	}
+	if len(cfg.Listen) == 0 {
+		cfg.Listen = []string{DefaultAddr}
+	}
+	if cfg.UnixMode == 0 {
+		cfg.UnixMode = 0o660
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = 10 * time.Second
+	}
+	if cfg.WorkerTimeout <= 0 {
+		cfg.WorkerTimeout = 30 * time.Second
+	}
+	m := &Master{cfg: cfg, log: cfg.Logger, exe: cfg.Executable, events: make(chan event, 64)}
+	if m.exe == "" {
+		m.exe = "/proc/self/exe"
+	}
+	m.stats.restarts = map[string]uint64{}
+	m.boardUse = make([]bool, shm.MaxSlots)
+	ok := false
+	var err error
+	defer func() {
+		if !ok {
+			m.closeAll()
+		}
+	}()
+	if m.table, m.tableFile, err = LoadTable(cfg.DataPath); err != nil {
+		return nil, err
+	}
+	if err := m.bind(); err != nil {
+		return nil, err
+	}
+	if m.board, m.boardFile, err = shm.NewScoreboard(shm.MaxSlots); err != nil {
+		return nil, err
+	}
+	if cfg.Mode == worker.ModeFDPass {
+		a, b, err := fdpass.Socketpair()
+		if err != nil {
+			return nil, fmt.Errorf("descriptor queue: %w", err)
+		}
+		if m.queueSend, err = fdpass.FileConn(a); err != nil {
+			b.Close()
+			return nil, fmt.Errorf("descriptor queue: %w", err)
+		}
+		m.queueRecv = b
+	}
+	ok = true
+	return m, nil
+}
+
+func (m *Master) bind() error {
+	bound, err := bindAll(m.cfg.Listen, m.cfg.UnixMode, m.cfg.Mode == worker.ModeReusePort)
+	if err != nil {
+		return err
+	}
+	for _, b := range bound {
+		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener})
+	}
+	for _, l := range m.listeners {
+		if m.cfg.Mode == worker.ModeAccept || (m.cfg.Mode == worker.ModeReusePort && l.addr.Network == "unix") {
+			f, err := dupFile(l.ln.(syscall.Conn), l.addr.String())
+			if err != nil {
+				return fmt.Errorf("listen %s: %w", l.addr, err)
+			}
+			m.listenerFiles = append(m.listenerFiles, f)
+		}
+	}
+	if m.cfg.Mode == worker.ModeReusePort {
+		for i := 0; i < m.cfg.Workers; i++ {
+			if err := m.addPortSockets(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// addPortSockets creates the SO_REUSEPORT sockets of one more slot. The first
+// slot reuses the sockets bound in bind.
+func (m *Master) addPortSockets() error {
+	slot := len(m.portFiles)
+	var files []*os.File
+	var socks []net.Listener
+	for _, l := range m.listeners {
+		if l.addr.Network != "tcp" {
+			continue
+		}
+		ln := l.ln
+		if slot > 0 {
+			var err error
+			if ln, err = bindTCP(l.addr, true); err != nil {
+				return err
+			}
+			socks = append(socks, ln)
+		}
+		f, err := dupFile(ln.(syscall.Conn), l.addr.String())
+		if err != nil {
+			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+		files = append(files, f)
+	}
+	m.portFiles = append(m.portFiles, files)
+	m.portSockets = append(m.portSockets, socks)
+	return nil
+}
+
+// Addrs reports the bound addresses (with the ports chosen for :0).
+func (m *Master) Addrs() []string {
+	out := make([]string, len(m.listeners))
+	for i, l := range m.listeners {
+		out[i] = l.addr.String()
+	}
+	return out
+}
+
+// Run starts the workers and supervises them until SIGTERM, SIGINT or
+// SIGQUIT. It returns nil after a clean shutdown.
+func (m *Master) Run() error {
+	sigs := make(chan os.Signal, 16)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
+		syscall.SIGTTIN, syscall.SIGTTOU)
+	defer signal.Stop(sigs)
+
+	m.spwn = newSpawner()
+	m.gen = 1
+	for i := 0; i < m.cfg.Workers; i++ {
+		s := &slotState{index: i}
+		m.pool = append(m.pool, s)
+		if err := m.startWorker(s); err != nil {
+			m.shutdown(false)
+			return err
+		}
+	}
+	if err := m.awaitReady(sigs); err != nil {
+		m.shutdown(false)
+		return err
+	}
+	if m.cfg.Mode == worker.ModeFDPass {
+		for i, l := range m.listeners {
+			m.dispatch.Add(1)
+			go m.acceptLoop(i, l)
+		}
+	}
+	if m.cfg.Pidfile != "" {
+		if err := WritePidfile(m.cfg.Pidfile); err != nil {
+			m.shutdown(false)
+			return err
+		}
+	}
+	m.log.Info("ready", "mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
+		"workers", len(m.pool), "words", m.table.Len(), "table_bytes", m.table.Size(), "pid", os.Getpid())
+
+	watch := time.NewTicker(watchEvery)
+	defer watch.Stop()
+	for {
+		select {
+		case ev := <-m.events:
+			m.handle(ev)
+		case <-watch.C:
+			m.watchdog()
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT:
+				m.log.Info("graceful shutdown", "signal", sig.String(), "timeout", m.cfg.ShutdownTimeout)
+				m.shutdown(true)
+				return nil
+			case syscall.SIGQUIT:
+				m.log.Info("immediate shutdown", "signal", sig.String())
+				m.shutdown(false)
+				return nil
+			case syscall.SIGHUP:
+				m.startReload()
+			case syscall.SIGTTIN:
+				m.grow()
+			case syscall.SIGTTOU:
+				m.shrink()
+			}
+		}
+	}
+}
+
+// awaitReady waits until every initial worker reports ready, so the pidfile
+// and the "ready" line mean what they say. Workers that die meanwhile are
+// restarted as usual.
+func (m *Master) awaitReady(sigs chan os.Signal) error {
+	deadline := time.After(readyWait)
+	for !m.poolReady() {
+		select {
+		case ev := <-m.events:
+			m.handle(ev)
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
+				return fmt.Errorf("interrupted by %s while starting workers", sig)
+			}
+		case <-deadline:
+			return fmt.Errorf("workers not ready after %s; see the worker errors above", readyWait)
+		}
+	}
+	return nil
+}
+
+func (m *Master) poolReady() bool {
+	for _, s := range m.pool {
+		if s.proc == nil || !s.proc.ready {
+			return false
+		}
+	}
+	return true
+}
+
+// shutdown stops the pool. Graceful: stop accepting, ask every worker to
+// drain, wait up to ShutdownTimeout, then kill what is left. Otherwise kill
+// at once. Either way the listeners are closed (unix socket files removed)
+// and the pidfile is removed.
+func (m *Master) shutdown(graceful bool) {
+	m.stopping = true
+	for _, l := range m.listeners {
+		l.ln.Close() // ends the fdpass accept loops
+	}
+	m.dispatch.Wait()
+	live := map[*proc]bool{}
+	for _, p := range m.procs() {
+		live[p] = true
+		if graceful {
+			fdpass.Send(p.ctl, []byte{worker.MsgDrain})
+		} else {
+			p.cmd.Process.Signal(syscall.SIGKILL)
+		}
+	}
+	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
+	for len(live) > 0 {
+		select {
+		case ev := <-m.events:
+			if ev.kind == evExit {
+				m.handle(ev)
+				delete(live, ev.proc)
+			}
+		case <-deadline:
+			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
+			for p := range live {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+			}
+			deadline = time.After(5 * time.Second)
+		}
+	}
+	for _, fd := range m.handoffs {
+		syscall.Close(fd)
+	}
+	m.closeAll()
+	if m.cfg.Pidfile != "" {
+		RemovePidfile(m.cfg.Pidfile)
+	}
+	m.log.Info("stopped")
+}
+
+// procs lists every live worker process: the pool's, those of a generation
+// being replaced, and those draining.
+func (m *Master) procs() []*proc {
+	var out []*proc
+	for _, s := range m.pool {
+		if s.proc != nil {
+			out = append(out, s.proc)
+		}
+	}
+	if m.reload != nil {
+		out = append(out, m.reload.old...)
+	}
+	return append(out, m.retiring...)
+}
+
+func (m *Master) closeAll() {
+	for _, l := range m.listeners {
+		l.ln.Close()
+	}
+	for _, f := range m.listenerFiles {
+		f.Close()
+	}
+	for i := range m.portFiles {
+		for _, f := range m.portFiles[i] {
+			f.Close()
+		}
+		for _, ln := range m.portSockets[i] {
+			ln.Close()
+		}
+	}
+	if m.queueSend != nil {
+		m.queueSend.Close()
+	}
+	if m.queueRecv != nil {
+		m.queueRecv.Close()
+	}
+	if m.board != nil {
+		m.board.Close()
+		m.boardFile.Close()
+	}
+	if m.table != nil {
+		m.table.Close()
+	}
+	if m.tableFile != nil {
+		m.tableFile.Close()
+	}
+}

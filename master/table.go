@@ -1,0 +1,67 @@
+package master
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/freqd/freqd/data"
+	"github.com/freqd/freqd/ingest"
+	"github.com/freqd/freqd/shm"
+)
+
+// LoadTable validates the frequency table once, in full (checksum included),
+// and puts it in a sealed memfd for the workers. Serving a sealed copy rather
+// than mapping the operator's file means the file can be truncated or
+// rewritten in place while served: a mapped file that shrinks raises SIGBUS
+// in every worker (PITFALLS #17); a sealed memfd cannot change at all.
+// The master keeps the memfd mapped for its own use (INFO, metrics); the
+// single-process designs of package classic serve from that mapping.
+func LoadTable(path string) (*shm.Table, *os.File, error) {
+	var b []byte
+	name := path
+	if path == "" {
+		var err error
+		if b, err = DefaultTable(); err != nil {
+			return nil, nil, err
+		}
+		name = "embedded SUBTLEX-US"
+	} else {
+		var err error
+		if b, err = os.ReadFile(path); err != nil {
+			return nil, nil, fmt.Errorf("data file: %w", err)
+		}
+	}
+	t, err := shm.Parse(b)
+	if err == nil {
+		err = t.Verify()
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("data file %s: %w", name, err)
+	}
+	f, err := shm.SealedMemfd("freqd-table", b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data file %s: copy into memfd: %w", name, err)
+	}
+	mt, err := shm.OpenFile(f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("data file %s: map memfd: %w", name, err)
+	}
+	return mt, f, nil
+}
+
+// DefaultTable builds the embedded SUBTLEX-US word list into a frequency
+// table, case folded, as `freqd serve` without --data serves it.
+func DefaultTable() ([]byte, error) {
+	c := ingest.New(ingest.Options{})
+	if err := c.AddReader(context.Background(), "embedded SUBTLEX-US", bytes.NewReader(data.SubtlexUS)); err != nil {
+		return nil, fmt.Errorf("embedded table: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := shm.WriteTable(&buf, c.Entries(), shm.BuildOptions{FoldCase: true}); err != nil {
+		return nil, fmt.Errorf("embedded table: %w", err)
+	}
+	return buf.Bytes(), nil
+}

@@ -1,0 +1,85 @@
+package worker
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// SpecEnv is the environment variable through which the master hands a
+// worker its Spec. The descriptors it names are the worker's inherited
+// ExtraFiles, so the worker learns nothing from global state.
+const SpecEnv = "FREQD_WORKER_SPEC"
+
+// Modes a worker can serve in; see package master for what each means.
+const (
+	ModeFDPass    = "fdpass"
+	ModeAccept    = "accept"
+	ModeReusePort = "reuseport"
+)
+
+// Spec is everything a worker process needs, decided by the master.
+type Spec struct {
+	Slot       int    `json:"slot"`
+	Generation uint64 `json:"generation"`
+	Mode       string `json:"mode"`
+
+	LogLevel string `json:"log_level"`
+	LogJSON  bool   `json:"log_json"`
+
+	// Descriptor numbers in the worker process.
+	ControlFD    int        `json:"control_fd"`    // SOCK_SEQPACKET to the master: lifeline and commands
+	TableFD      int        `json:"table_fd"`      // sealed memfd (or file) holding the frequency table
+	ScoreboardFD int        `json:"scoreboard_fd"` // the shared scoreboard
+	QueueFD      int        `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
+	Listeners    []Listener `json:"listeners"`     // accept and reuseport: sockets to accept on
+
+	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
+	Limits          Limits        `json:"limits"`
+}
+
+// Listener is an inherited listening socket.
+type Listener struct {
+	FD   int    `json:"fd"`
+	Addr string `json:"addr"` // as the operator wrote it, for logs and INFO
+}
+
+// Limits are the per-connection bounds the master configures.
+type Limits struct {
+	ReadTimeout  time.Duration `json:"read_timeout"`
+	IdleTimeout  time.Duration `json:"idle_timeout"`
+	WriteTimeout time.Duration `json:"write_timeout"`
+}
+
+// Encode renders the spec for SpecEnv.
+func (s *Spec) Encode() string {
+	b, err := json.Marshal(s)
+	if err != nil {
+		panic(err) // a Spec has no field json can refuse
+	}
+	return string(b)
+}
+
+// SpecFromEnv reads the spec the master set, with a clear error when this
+// process was not started by a master.
+func SpecFromEnv() (*Spec, error) {
+	v := os.Getenv(SpecEnv)
+	if v == "" {
+		return nil, fmt.Errorf("%s is not set: a worker is started by `freqd serve`, not by hand", SpecEnv)
+	}
+	var s Spec
+	if err := json.Unmarshal([]byte(v), &s); err != nil {
+		return nil, fmt.Errorf("%s: %w (master and worker binaries differ?)", SpecEnv, err)
+	}
+	return &s, nil
+}
+
+// Control messages on the control socket (SOCK_SEQPACKET), one byte each,
+// some with a descriptor attached.
+const (
+	MsgReady  byte = 'R' // worker → master: serving
+	MsgDrain  byte = 'D' // master → worker: shutting down; close connections between requests, exit
+	MsgRetire byte = 'T' // master → worker: replaced; hand connections back between requests, exit
+	MsgConn   byte = 'C' // either way, with a descriptor: a connection to serve
+)
