@@ -1,0 +1,88 @@
+package classic
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/worker"
+)
+
+// The designs, as `freqd serve --mode` names them.
+const (
+	ModeIterative = "iterative"
+	ModeFork      = "fork"
+	ModeGoroutine = "goroutine"
+	ModeEpoll     = "epoll"
+)
+
+// Modes lists the designs this package runs, in the order the docs present
+// them.
+var Modes = []string{ModeIterative, ModeFork, ModeGoroutine, ModeEpoll}
+
+// IsMode reports whether mode is one of this package's designs rather than
+// one of the pre-forked master's.
+func IsMode(mode string) bool { return slices.Contains(Modes, mode) }
+
+// DefaultMaxChildren bounds the fork design's connection processes when
+// Config.MaxChildren is zero: enough for a benchmark's clients, few enough
+// that a connection flood cannot exhaust the process table.
+const DefaultMaxChildren = 1024
+
+// Config is what `freqd serve` decides for a classic design. Its fields mean
+// what master.Config's fields of the same names mean.
+type Config struct {
+	Mode            string        // one of Modes
+	Listen          []string      // --listen addresses; master.DefaultAddr when empty
+	UnixMode        os.FileMode   // mode of unix socket files; 0660 when zero
+	Pidfile         string        // written once serving; "" for none
+	DataPath        string        // frequency file; "" for the embedded default
+	ShutdownTimeout time.Duration // graceful stop: how long connections may finish
+	Limits          worker.Limits // per-connection timeouts, as the workers apply them
+
+	// MaxChildren bounds the fork design's concurrent connection processes;
+	// DefaultMaxChildren when zero.
+	MaxChildren int
+
+	LogLevel string // handed to fork's connection processes
+	LogJSON  bool
+	Logger   hclog.Logger
+
+	// Executable is the binary the fork design re-executes per connection;
+	// /proc/self/exe by default, so children run the very binary this
+	// process runs even if the file on disk was replaced.
+	Executable string
+}
+
+// withDefaults checks c and fills in its defaults.
+func (c Config) withDefaults() (Config, error) {
+	if !IsMode(c.Mode) {
+		return c, fmt.Errorf("--mode %q: want one of %v", c.Mode, Modes)
+	}
+	if c.MaxChildren < 0 {
+		return c, fmt.Errorf("--max-children %d: want a positive bound, or 0 for the default %d", c.MaxChildren, DefaultMaxChildren)
+	}
+	if c.MaxChildren == 0 {
+		c.MaxChildren = DefaultMaxChildren
+	}
+	if len(c.Listen) == 0 {
+		c.Listen = []string{master.DefaultAddr}
+	}
+	if c.UnixMode == 0 {
+		c.UnixMode = 0o660
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = 10 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = hclog.NewNullLogger()
+	}
+	if c.Executable == "" {
+		c.Executable = "/proc/self/exe"
+	}
+	return c, nil
+}

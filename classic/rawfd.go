@@ -1,0 +1,130 @@
+package classic
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/master"
+)
+
+// rawListener is a listening socket held as a bare non-blocking descriptor,
+// outside Go's netpoller, for the designs that wait on descriptors
+// themselves (iterative, epoll).
+type rawListener struct {
+	fd   int
+	addr master.Address
+}
+
+// takeRaw moves every listener to a bare descriptor and closes Go's copy.
+// A unix socket's path now belongs to the raw listener: Go's copy is closed
+// without unlinking it, and closeRaw removes it. On error every listener is
+// closed.
+func takeRaw(ls []master.Listener) ([]rawListener, error) {
+	var out []rawListener
+	var err error
+	for _, l := range ls {
+		if err == nil {
+			var fd int
+			if fd, err = dupDescriptor(l.Listener.(syscall.Conn)); err != nil {
+				err = fmt.Errorf("listen %s: %w", l.Address, err)
+			} else {
+				out = append(out, rawListener{fd: fd, addr: l.Address})
+				if ul, ok := l.Listener.(*net.UnixListener); ok {
+					ul.SetUnlinkOnClose(false)
+				}
+			}
+		}
+		l.Close()
+	}
+	if err != nil {
+		closeRaw(out)
+		return nil, err
+	}
+	return out, nil
+}
+
+// closeRaw closes the listeners and removes their unix socket files.
+func closeRaw(ls []rawListener) {
+	for _, l := range ls {
+		unix.Close(l.fd)
+		if l.addr.Network == "unix" {
+			os.Remove(l.addr.Addr)
+		}
+	}
+}
+
+// dupDescriptor duplicates a socket's descriptor, close-on-exec, without
+// going through Fd, which would switch the shared file description to
+// blocking mode (PITFALLS #1).
+func dupDescriptor(c syscall.Conn) (int, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd, derr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, err
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("dup: %w", derr)
+	}
+	return nfd, nil
+}
+
+// fileConn turns an accepted descriptor into a net.Conn, consuming fd.
+func fileConn(fd int, name string) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), name)
+	c, err := net.FileConn(f)
+	f.Close() // FileConn duplicated it (PITFALLS #2)
+	return c, err
+}
+
+// waker is an eventfd that another goroutine writes to interrupt a loop
+// blocked in poll or epoll_wait. It is safe to wake after close: the write
+// is then dropped instead of landing on a reused descriptor number.
+type waker struct {
+	mu     sync.Mutex
+	fd     int
+	closed bool
+}
+
+func newWaker() (*waker, error) {
+	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return nil, fmt.Errorf("eventfd: %w", err)
+	}
+	return &waker{fd: fd}, nil
+}
+
+func (w *waker) wake() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		var one [8]byte
+		binary.NativeEndian.PutUint64(one[:], 1)
+		unix.Write(w.fd, one[:]) // EAGAIN only if already signalled
+	}
+}
+
+// clear resets the counter so a level-triggered wait stops reporting it.
+func (w *waker) clear() {
+	var b [8]byte
+	unix.Read(w.fd, b[:])
+}
+
+func (w *waker) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.closed {
+		w.closed = true
+		unix.Close(w.fd)
+	}
+}

@@ -1,0 +1,184 @@
+package classic
+
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/shm"
+)
+
+// design is what differs between the four: how connections are taken and
+// served.
+type design interface {
+	// serve takes and serves connections until shutdown has been called
+	// and every connection is done, then releases its listeners. Called
+	// after shutdown, it releases them and returns at once.
+	serve() error
+	// shutdown stops taking connections. Graceful lets open connections
+	// finish the requests they have sent; otherwise they are closed at
+	// once. It may be called from any goroutine, more than once, and an
+	// immediate stop may follow a graceful one.
+	shutdown(graceful bool)
+}
+
+// Server is a classic design, bound to its addresses and ready to run.
+type Server struct {
+	cfg       Config
+	log       hclog.Logger
+	table     *shm.Table
+	tableFile *os.File
+	addrs     []string
+	design    design
+}
+
+// New validates the configuration, loads the table and binds every
+// listener; errors here are the operator's to fix, and nothing is left open.
+func New(cfg Config) (*Server, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if s.table, s.tableFile, err = master.LoadTable(cfg.DataPath); err != nil {
+		return nil, err
+	}
+	ls, err := master.Bind(cfg.Listen, cfg.UnixMode)
+	if err != nil {
+		s.closeTable()
+		return nil, err
+	}
+	for _, l := range ls {
+		s.addrs = append(s.addrs, l.Address.String())
+	}
+	if s.design, err = s.newDesign(ls); err != nil {
+		for _, l := range ls {
+			l.Close()
+		}
+		s.closeTable()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) newDesign(ls []master.Listener) (design, error) {
+	if s.cfg.Mode == ModeFork {
+		return newForkServer(s.cfg, ls, s.tableFile)
+	}
+	h := handler.New(s.table)
+	h.ReadTimeout = s.cfg.Limits.ReadTimeout
+	h.IdleTimeout = s.cfg.Limits.IdleTimeout
+	h.WriteTimeout = s.cfg.Limits.WriteTimeout
+	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
+		return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
+	}}}
+	switch s.cfg.Mode {
+	case ModeIterative:
+		return newIterative(h, s.log, ls)
+	case ModeGoroutine:
+		return newPerConn(h, s.log, ls), nil
+	default:
+		return newEpollServer(h, s.log, ls)
+	}
+}
+
+// Addrs reports the bound addresses, with the ports chosen for :0.
+func (s *Server) Addrs() []string { return s.addrs }
+
+// Run serves until SIGTERM, SIGINT or SIGQUIT and returns nil after a clean
+// stop. It logs "ready" with the same fields as the master's ready line
+// (mode, listen, words, table_bytes, pid), so tools find the address of
+// every design the same way.
+func (s *Server) Run() error {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
+	defer signal.Stop(sigs)
+	defer s.closeTable()
+
+	if s.cfg.Pidfile != "" {
+		if err := master.WritePidfile(s.cfg.Pidfile); err != nil {
+			s.design.shutdown(false)
+			s.design.serve()
+			return err
+		}
+		defer master.RemovePidfile(s.cfg.Pidfile)
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.design.serve() }()
+	fields := []any{"mode", s.cfg.Mode, "listen", strings.Join(s.addrs, ","),
+		"words", s.table.Len(), "table_bytes", s.table.Size(), "pid", os.Getpid()}
+	if s.cfg.Mode == ModeFork {
+		fields = append(fields, "max_children", s.cfg.MaxChildren)
+	}
+	s.log.Info("ready", fields...)
+
+	var force <-chan time.Time
+	for {
+		select {
+		case err := <-done:
+			if err != nil {
+				return err
+			}
+			s.log.Info("stopped")
+			return nil
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT:
+				if force == nil {
+					s.log.Info("graceful shutdown", "signal", sig.String(), "timeout", s.cfg.ShutdownTimeout)
+					s.design.shutdown(true)
+					force = time.After(s.cfg.ShutdownTimeout)
+				}
+			case syscall.SIGQUIT:
+				s.log.Info("immediate shutdown", "signal", sig.String())
+				s.design.shutdown(false)
+			}
+		case <-force:
+			s.log.Warn("connections still open after the shutdown timeout; closing them", "timeout", s.cfg.ShutdownTimeout)
+			s.design.shutdown(false)
+		}
+	}
+}
+
+func (s *Server) closeTable() {
+	if s.table != nil {
+		s.table.Close()
+	}
+	if s.tableFile != nil {
+		s.tableFile.Close()
+	}
+}
+
+// stopState is how far a design has been asked to stop. It only advances.
+type stopState struct{ v atomic.Int32 }
+
+const (
+	running int32 = iota
+	stopGraceful
+	stopNow
+)
+
+// request raises the state to graceful or immediate and reports the state
+// before.
+func (s *stopState) request(graceful bool) int32 {
+	want := stopNow
+	if graceful {
+		want = stopGraceful
+	}
+	for {
+		old := s.v.Load()
+		if old >= want || s.v.CompareAndSwap(old, want) {
+			return old
+		}
+	}
+}
+
+func (s *stopState) get() int32 { return s.v.Load() }
