@@ -1,0 +1,94 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/freqd/freqd/master"
+)
+
+func init() {
+	register("get", command{summary: "ask a running server for the counts of words", run: runGet})
+	register("tag", command{summary: "ask a running server for the unusual words of a text on stdin", run: runTag})
+}
+
+// dial returns a go-redis client for addr (host:port or unix:/path). freqd
+// speaks RESP2 only; asking for it up front spares the HELLO 3 round trip.
+func dial(addr string) *redis.Client {
+	opts := &redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: 1,
+		DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second}
+	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
+		opts.Network, opts.Addr = "unix", p
+	}
+	return redis.NewClient(opts)
+}
+
+func runGet(args []string) int {
+	fs := flag.NewFlagSet("get", flag.ContinueOnError)
+	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "usage: freqd get [--addr ADDR] WORD...")
+		return 2
+	}
+	c := dial(*addr)
+	defer c.Close()
+	ctx := context.Background()
+	counts, err := c.Do(ctx, append([]any{"FREQ"}, toAny(fs.Args())...)...).Int64Slice()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "freqd get: %s: %v\n", *addr, err)
+		return 1
+	}
+	absent := false
+	for i, w := range fs.Args() {
+		fmt.Printf("%s\t%d\n", w, counts[i])
+		absent = absent || counts[i] == 0
+	}
+	if absent {
+		return 1
+	}
+	return 0
+}
+
+func runTag(args []string) int {
+	fs := flag.NewFlagSet("tag", flag.ContinueOnError)
+	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	limit := fs.Int("limit", 10, "at most this many words")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	text, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "freqd tag: read stdin:", err)
+		return 1
+	}
+	c := dial(*addr)
+	defer c.Close()
+	res, err := c.Do(context.Background(), "TAG", "LIMIT", *limit, string(text)).StringSlice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		fmt.Fprintf(os.Stderr, "freqd tag: %s: %v\n", *addr, err)
+		return 1
+	}
+	for i := 0; i+1 < len(res); i += 2 {
+		fmt.Printf("%s\t%s\n", res[i], res[i+1])
+	}
+	return 0
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}

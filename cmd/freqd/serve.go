@@ -1,0 +1,130 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/worker"
+)
+
+func init() {
+	register("serve", command{summary: "run the server: a master and pre-started workers", run: runServe})
+	register("worker", command{summary: "internal: one worker process, started by the master", run: runWorker, hidden: true})
+	register("conn", command{summary: "internal: serves one connection, started by serve --mode fork", run: runConn, hidden: true})
+}
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
+
+func runServe(args []string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var cfg master.Config
+	var listen listFlag
+	var unixMode string
+	fs.Var(&listen, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path (repeatable; default "+master.DefaultAddr+")")
+	fs.StringVar(&cfg.DataPath, "data", "", "frequency file built by `freqd build` (default: the embedded SUBTLEX-US table)")
+	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "number of worker processes")
+	fs.StringVar(&cfg.Mode, "mode", worker.ModeFDPass, "how connections reach workers: fdpass, accept or reuseport; or a classic design for comparison: iterative, fork, goroutine or epoll")
+	maxChildren := fs.Int("max-children", classic.DefaultMaxChildren, "--mode fork: most connection processes at once; further connections wait in the listen backlog")
+	fs.StringVar(&unixMode, "unix-mode", "0660", "permissions of unix socket files (octal)")
+	fs.StringVar(&cfg.Pidfile, "pidfile", "", "write the master's pid here once the workers are ready")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long workers may finish open requests")
+	fs.DurationVar(&cfg.WorkerTimeout, "worker-timeout", 30*time.Second, "a worker silent this long is hung: SIGABRT (goroutine dump), SIGKILL, replaced")
+	fs.DurationVar(&cfg.Limits.ReadTimeout, "read-timeout", 30*time.Second, "a request must arrive whole within this (0 = no limit)")
+	fs.DurationVar(&cfg.Limits.IdleTimeout, "idle-timeout", 0, "close connections idle this long (0 = never)")
+	fs.DurationVar(&cfg.Limits.WriteTimeout, "write-timeout", 30*time.Second, "close connections whose client stops reading for this long (0 = no limit)")
+	fs.StringVar(&cfg.LogLevel, "log-level", "info", "trace, debug, info, warn or error")
+	fs.BoolVar(&cfg.LogJSON, "log-json", false, "log JSON lines instead of text")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "freqd serve: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	if !validLevel(cfg.LogLevel) {
+		fmt.Fprintf(os.Stderr, "freqd serve: --log-level %q: want trace, debug, info, warn or error\n", cfg.LogLevel)
+		return 2
+	}
+	mode, err := strconv.ParseUint(unixMode, 8, 32)
+	if err != nil || mode > 0o777 {
+		fmt.Fprintf(os.Stderr, "freqd serve: --unix-mode %q: want an octal mode such as 0660\n", unixMode)
+		return 2
+	}
+	cfg.UnixMode = os.FileMode(mode)
+	cfg.Listen = listen
+	if classic.IsMode(cfg.Mode) {
+		return runClassic(cfg, *maxChildren)
+	}
+	cfg.Logger = newLogger("freqd.master", cfg.LogLevel, cfg.LogJSON)
+
+	m, err := master.New(cfg)
+	if err != nil {
+		cfg.Logger.Error("cannot start", "error", err)
+		return 1
+	}
+	if err := m.Run(); err != nil {
+		cfg.Logger.Error("stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func runWorker(args []string) int {
+	spec, err := worker.SpecFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "freqd worker:", err)
+		return 2
+	}
+	log := newLogger("freqd.worker", spec.LogLevel, spec.LogJSON).With(
+		"worker", spec.Slot, "pid", os.Getpid(), "generation", spec.Generation)
+	if err := worker.Run(spec, log); err != nil {
+		log.Error("worker failed", "error", err)
+		return 1
+	}
+	return 0
+}
+
+// runClassic serves one of the baseline designs of package classic, with
+// the flags that mean the same there.
+func runClassic(cfg master.Config, maxChildren int) int {
+	log := newLogger("freqd."+cfg.Mode, cfg.LogLevel, cfg.LogJSON)
+	s, err := classic.New(classic.Config{
+		Mode: cfg.Mode, Listen: cfg.Listen, UnixMode: cfg.UnixMode, Pidfile: cfg.Pidfile,
+		DataPath: cfg.DataPath, ShutdownTimeout: cfg.ShutdownTimeout, Limits: cfg.Limits,
+		MaxChildren: maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
+	})
+	if err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
+	if err := s.Run(); err != nil {
+		log.Error("stopped", "error", err)
+		return 1
+	}
+	return 0
+}
+
+func runConn(args []string) int {
+	spec, err := classic.ConnSpecFromEnv()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "freqd conn:", err)
+		return 2
+	}
+	log := newLogger("freqd.conn", spec.LogLevel, spec.LogJSON).With("pid", os.Getpid())
+	if err := classic.RunConn(spec, log); err != nil {
+		log.Error("connection process failed", "error", err)
+		return 1
+	}
+	return 0
+}
