@@ -1,0 +1,195 @@
+package loadgen
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+)
+
+// Bounds of the reply reader. A right answer to GET is at most 20 digits;
+// the bounds only need to be generous enough to skip over a wrong reply
+// without losing the stream, and small enough that a broken or hostile
+// server cannot make the generator allocate or loop without end.
+const (
+	readBufferSize = 32 << 10 // also the longest reply line
+	maxBulkLen     = 1 << 20  // longest bulk string skipped over
+	maxArrayLen    = 1 << 10  // most elements of an array skipped over
+	maxDepth       = 4        // deepest nesting of arrays skipped over
+	maxQuoted      = 40       // bytes of a wrong reply quoted in a message
+)
+
+// verdict is the judgement of one well-formed reply.
+type verdict uint8
+
+const (
+	replyRight verdict = iota // the table's answer
+	replyWrong                // a well-formed reply that is not the answer
+	replyError                // an error reply ("-ERR ...")
+)
+
+// readGET reads the reply to one GET and judges it against e. On a wrong or
+// error reply it also returns what arrived, quoted, for the failure message;
+// on a right one it returns "" and allocates nothing. It returns an error
+// only when the stream cannot be read on: I/O failed, or the reply broke
+// RESP or a bound (a *protocolError).
+func readGET(r *bufio.Reader, e expect) (verdict, string, error) {
+	line, err := readLine(r)
+	if err != nil {
+		return 0, "", err
+	}
+	switch line[0] {
+	case '$':
+		n, ok := parseLen(line[1:])
+		if !ok || n < -1 || n > maxBulkLen {
+			return 0, "", &protocolError{fmt.Sprintf("bulk length %q", clip(line[1:]))}
+		}
+		if n == -1 {
+			if e.present {
+				return replyWrong, "nil", nil
+			}
+			return replyRight, "", nil
+		}
+		return readBulk(r, int(n), e)
+	case '-':
+		return replyError, string(clip(line)), nil
+	case '+', ':':
+		return replyWrong, string(clip(line)), nil
+	case '*':
+		if err := skipArray(r, line, 1); err != nil {
+			return 0, "", err
+		}
+		return replyWrong, string(clip(line)) + " (an array)", nil
+	}
+	return 0, "", &protocolError{fmt.Sprintf("unknown reply type %q", clip(line))}
+}
+
+// readBulk reads the n bytes and CRLF of a bulk string whose header has been
+// read, and judges them as the count e expects.
+func readBulk(r *bufio.Reader, n int, e expect) (verdict, string, error) {
+	if n+2 > r.Size() {
+		// Far longer than any count: wrong whatever it says.
+		if _, err := r.Discard(n); err != nil {
+			return 0, "", err
+		}
+		if err := readCRLF(r); err != nil {
+			return 0, "", err
+		}
+		return replyWrong, fmt.Sprintf("a bulk string of %d bytes", n), nil
+	}
+	b, err := r.Peek(n + 2)
+	if err != nil {
+		return 0, "", err
+	}
+	if b[n] != '\r' || b[n+1] != '\n' {
+		return 0, "", &protocolError{"bulk string not followed by CRLF"}
+	}
+	body := b[:n]
+	v, got := replyRight, ""
+	var want [20]byte
+	if !e.present || !bytes.Equal(body, strconv.AppendUint(want[:0], e.count, 10)) {
+		v, got = replyWrong, strconv.Quote(string(clip(body)))
+	}
+	_, err = r.Discard(n + 2)
+	return v, got, err
+}
+
+// skipArray reads past the elements of an array whose header line has been
+// read, so that the replies after it stay in step.
+func skipArray(r *bufio.Reader, header []byte, depth int) error {
+	n, ok := parseLen(header[1:])
+	if !ok || n < -1 || n > maxArrayLen {
+		return &protocolError{fmt.Sprintf("array length %q", clip(header[1:]))}
+	}
+	if depth > maxDepth {
+		return &protocolError{fmt.Sprintf("arrays nested deeper than %d", maxDepth)}
+	}
+	for range n {
+		line, err := readLine(r)
+		if err != nil {
+			return err
+		}
+		switch line[0] {
+		case '+', '-', ':':
+		case '$':
+			m, ok := parseLen(line[1:])
+			if !ok || m < -1 || m > maxBulkLen {
+				return &protocolError{fmt.Sprintf("bulk length %q", clip(line[1:]))}
+			}
+			if m >= 0 {
+				if _, err := r.Discard(int(m)); err != nil {
+					return err
+				}
+				if err := readCRLF(r); err != nil {
+					return err
+				}
+			}
+		case '*':
+			if err := skipArray(r, line, depth+1); err != nil {
+				return err
+			}
+		default:
+			return &protocolError{fmt.Sprintf("unknown reply type %q", clip(line))}
+		}
+	}
+	return nil
+}
+
+// readLine returns the next CRLF-terminated line without its CRLF. The
+// slice aliases r's buffer and is valid until the next read.
+func readLine(r *bufio.Reader) ([]byte, error) {
+	line, err := r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		return nil, &protocolError{fmt.Sprintf("reply line longer than %d bytes", r.Size())}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return nil, &protocolError{fmt.Sprintf("line %q does not end in CRLF or is empty", clip(line))}
+	}
+	return line[:len(line)-2], nil
+}
+
+func readCRLF(r *bufio.Reader) error {
+	b, err := r.Peek(2)
+	if err != nil {
+		return err
+	}
+	if b[0] != '\r' || b[1] != '\n' {
+		return &protocolError{"bulk string not followed by CRLF"}
+	}
+	_, err = r.Discard(2)
+	return err
+}
+
+// parseLen parses the decimal length of a bulk string or array header: an
+// optional '-' and 1 to 18 digits, so that it cannot overflow.
+func parseLen(b []byte) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// clip shortens b for quoting in a message.
+func clip(b []byte) []byte {
+	if len(b) > maxQuoted {
+		return b[:maxQuoted]
+	}
+	return b
+}
