@@ -77,8 +77,8 @@ func newPipe(t *testing.T) (r *os.File, w int) {
 	return os.NewFile(uintptr(p[0]), "pipe"), p[1]
 }
 
-// expectEOF returns an error unless r reaches end of file: every write end of its pipe,
-// including copies passed to or held in flight for another process, is closed.
+// expectEOF returns an error unless r reaches end of file: every write end of
+// its pipe, including copies received or still in flight, is closed.
 func expectEOF(r *os.File) error {
 	r.SetReadDeadline(time.Now().Add(10 * time.Second))
 	n, err := r.Read(make([]byte, 1))
@@ -88,6 +88,7 @@ func expectEOF(r *os.File) error {
 	return nil
 }
 
+// closeAll closes received descriptors a test is done with.
 func closeAll(fds []int) {
 	for _, fd := range fds {
 		unix.Close(fd)
