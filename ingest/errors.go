@@ -14,6 +14,7 @@ type LineError struct {
 	Detected Format
 }
 
+// Error returns "file:line: problem", the form editors and compilers use.
 func (e *LineError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
@@ -25,4 +26,5 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s: %v", loc, e.Err)
 }
 
+// Unwrap returns the problem without its location.
 func (e *LineError) Unwrap() error { return e.Err }

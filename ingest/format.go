@@ -21,6 +21,7 @@ const (
 
 var formatNames = [...]string{Auto: "auto", TSV: "tsv", CSV: "csv", Space: "space", Ngram: "ngram", Text: "text"}
 
+// String returns the name ParseFormat accepts for f.
 func (f Format) String() string {
 	if f >= 0 && int(f) < len(formatNames) {
 		return formatNames[f]
@@ -44,8 +45,8 @@ const sampleLines = 16
 
 // Detect chooses the format of an input from a sample of its beginning.
 //
-// Each of the first 16 non-blank lines is classified on its own: four tab-
-// separated fields with numeric year and counts (or a word followed by
+// Each of the first 16 non-blank lines is classified on its own: a word
+// followed by year, match count and volume count, tab-separated (or by
 // "year,match,volume" triples, the 2020 layout) is an n-gram line; two fields
 // with a numeric last field is a TSV, CSV or space-separated line, tried in
 // that order; anything else is text. A first line that is text is left out of

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -34,11 +35,11 @@ func openInput(name string) (io.ReadCloser, error) {
 	}
 	f, err := os.Open(name)
 	if err != nil {
-		return nil, fmt.Errorf("open input: %w", err)
+		return nil, err // "open NAME: reason" says it all
 	}
 	if st, err := f.Stat(); err == nil && st.IsDir() {
 		f.Close()
-		return nil, fmt.Errorf("open input: %s is a directory; name the word-list files inside it", name)
+		return nil, fmt.Errorf("open %s: is a directory; name the word-list files inside it", name)
 	}
 	return f, nil
 }
@@ -55,24 +56,17 @@ func decompressed(r io.Reader, name string) (*bufio.Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: starts like gzip but is not a valid gzip stream: %w", name, err)
 	}
-	return bufio.NewReaderSize(&gzipErrors{zr, name}, readBufSize), nil
+	return bufio.NewReaderSize(gzipErrors{zr}, readBufSize), nil
 }
 
-// gzipErrors names the input in errors from inside a compressed stream,
-// such as a truncated download.
-type gzipErrors struct {
-	r    io.Reader
-	name string
-}
+// gzipErrors says in words what a truncated compressed stream means, the
+// usual fault of a partial download.
+type gzipErrors struct{ r io.Reader }
 
-func (g *gzipErrors) Read(p []byte) (int, error) {
+func (g gzipErrors) Read(p []byte) (int, error) {
 	n, err := g.r.Read(p)
-	if err != nil && err != io.EOF {
-		if err == io.ErrUnexpectedEOF {
-			err = fmt.Errorf("%s: compressed data ends early; the file is truncated", g.name)
-		} else {
-			err = fmt.Errorf("%s: reading compressed data: %w", g.name, err)
-		}
+	if err == io.ErrUnexpectedEOF {
+		err = errors.New("compressed data ends early; the file is truncated")
 	}
 	return n, err
 }

@@ -95,12 +95,12 @@ func runBuild(args []string) int {
 	}
 	if err != nil {
 		progress.stop()
-		fmt.Fprintf(os.Stderr, "freqd build: %v\nnothing written; %s left unchanged\n", err, *out)
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
 		return 1
 	}
 	if c.Len() == 0 {
 		progress.stop()
-		fmt.Fprintf(os.Stderr, "freqd build: the inputs hold no words; nothing written, %s left unchanged\n", *out)
+		fmt.Fprintf(os.Stderr, "freqd build: the inputs hold no words\n%s\n", nothingWritten(*out))
 		return 1
 	}
 	if !phase.CompareAndSwap(buildReading, buildWriting) {
@@ -127,6 +127,14 @@ func runBuild(args []string) int {
 func buildUsageError(msg string) int {
 	fmt.Fprintf(os.Stderr, "freqd build: %s\nRun 'freqd build -h' for usage.\n", msg)
 	return 2
+}
+
+// nothingWritten reassures the user about the output after a failed build.
+func nothingWritten(out string) string {
+	if _, err := os.Stat(out); err == nil {
+		return "nothing written; " + out + " is unchanged"
+	}
+	return "nothing written"
 }
 
 // inputsSize is the total size of the inputs for the progress bar, or -1
@@ -164,7 +172,7 @@ func watchBuildInterrupts(progress *buildProgress, out string) *atomic.Int32 {
 		for range sigs {
 			if phase.CompareAndSwap(buildReading, buildInterrupted) {
 				progress.stop()
-				fmt.Fprintf(os.Stderr, "freqd build: interrupted while reading; nothing written, %s left unchanged\n", out)
+				fmt.Fprintf(os.Stderr, "freqd build: interrupted while reading\n%s\n", nothingWritten(out))
 				os.Exit(exitInterrupted)
 			}
 			fmt.Fprintf(os.Stderr, "\nfreqd build: interrupt ignored: %s is being written and will be complete in a moment\n", out)
