@@ -77,32 +77,49 @@ func (s *syncBuffer) String() string {
 // it and every worker it started to be killed (by pid) when the test ends.
 func startServer(t *testing.T, mode string, workers int, extra ...string) *server {
 	t.Helper()
+	return startServerBin(t, freqdBin, mode, workers, extra...)
+}
+
+// startServerBin is startServer with another freqd binary.
+func startServerBin(t *testing.T, bin, mode string, workers int, extra ...string) *server {
+	t.Helper()
 	dir := t.TempDir()
 	s := &server{t: t, mode: mode, unix: filepath.Join(dir, "freqd.sock"), pidfile: filepath.Join(dir, "freqd.pid"),
 		log: &syncBuffer{}, exited: make(chan struct{})}
 	args := append([]string{"serve", "--mode", mode, "--workers", strconv.Itoa(workers),
 		"--listen", "127.0.0.1:0", "--listen", "unix:" + s.unix, "--pidfile", s.pidfile,
 		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}, extra...)
-	s.cmd = exec.Command(freqdBin, args...)
-	pr, pw := io.Pipe()
-	s.cmd.Stderr = io.MultiWriter(s.log, pw)
+	s.cmd = exec.Command(bin, args...)
+	// A real pipe, not an io.Writer: Wait must return when the master
+	// exits, even while a successor master (SIGUSR2) still writes to it.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.cmd.Stderr = pw
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	pw.Close()
 	s.pid = s.cmd.Process.Pid
-	go func() { s.cmd.Wait(); pw.Close(); close(s.exited) }()
+	go func() { s.cmd.Wait(); close(s.exited) }()
 	t.Cleanup(s.kill)
+	t.Cleanup(func() { pr.Close() })
 
 	ready := make(chan string, 1)
 	go func() {
-		sc := bufio.NewScanner(pr)
+		sc := bufio.NewScanner(io.TeeReader(pr, s.log))
+		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
 			var line map[string]any
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line["@message"] == "ready" {
-				ready <- fmt.Sprint(line["listen"])
+				select { // only the first ready line matters; never block the pipe
+				case ready <- fmt.Sprint(line["listen"]):
+				default:
+				}
 			}
 		}
-		io.Copy(io.Discard, pr)
+		io.Copy(s.log, pr)
 	}()
 	select {
 	case listen := <-ready:

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -174,5 +175,108 @@ func TestStoppedMasterKillsNoWorker(t *testing.T) {
 	}
 	if strings.Contains(s.log.String(), "worker hung") {
 		t.Errorf("master judged a worker hung after its own suspension")
+	}
+}
+
+// copyFile copies src to dst atomically (temp file, rename), so a running
+// binary at dst is replaced, not overwritten.
+func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
+	t.Helper()
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, b, mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestUpgradeUnderLoad: SIGUSR2 starts the binary at the master's path as a
+// new master on the same sockets; the old master hands over and exits, the
+// pidfile names the new one, the unix socket file survives, and no request
+// fails. A new binary that cannot start leaves the old master serving.
+func TestUpgradeUnderLoad(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "freqd")
+			copyFile(t, freqdBin, bin, 0o755)
+			s := startServerBin(t, bin, mode, 2)
+			old := s.waitWorkers(2, 5*time.Second)
+
+			stop := make(chan struct{})
+			tcp := runLoad("tcp", s.tcp, 2, 2, testWords, defaultTable, stop)
+			unixLoad := runLoad("unix", s.unix, 1, 1, testWords, defaultTable, stop)
+			time.Sleep(300 * time.Millisecond)
+
+			// A broken build at the path: the upgrade fails, nothing changes.
+			if err := os.WriteFile(bin+".tmp", []byte("#!/bin/sh\nexit 3\n"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			os.Rename(bin+".tmp", bin)
+			syscall.Kill(s.pid, syscall.SIGUSR2)
+			eventually(t, "the failed upgrade to be logged", func() bool { return strings.Contains(s.log.String(), "upgrade failed") })
+			if !alive(s.pid) || !sameSet(s.workers(), old) {
+				t.Fatalf("a failed upgrade disturbed the old master")
+			}
+
+			// A good build: the new master takes over.
+			copyFile(t, freqdBin, bin, 0o755)
+			syscall.Kill(s.pid, syscall.SIGUSR2)
+			select {
+			case <-s.exited:
+			case <-time.After(15 * time.Second):
+				t.Fatal("old master still running 15s after SIGUSR2")
+			}
+			newPid := 0
+			eventually(t, "the pidfile to name the new master", func() bool {
+				b, _ := os.ReadFile(s.pidfile)
+				fmt.Sscan(string(b), &newPid)
+				return newPid != 0 && newPid != s.pid && alive(newPid)
+			})
+			t.Cleanup(func() { killTree(newPid) })
+			time.Sleep(300 * time.Millisecond)
+			close(stop)
+			tcp.wait()
+			unixLoad.wait()
+			t.Logf("%s: upgrade under load: tcp %s; unix %s", mode, tcp, unixLoad)
+			for _, r := range []*loadResult{tcp, unixLoad} {
+				if r.failed.Load() != 0 || r.refused.Load() != 0 || r.wrong.Load() != 0 {
+					t.Errorf("requests lost during the upgrade: %s", r)
+				}
+			}
+			for _, p := range old {
+				if alive(p) {
+					t.Errorf("old worker %d outlived its master", p)
+				}
+			}
+			if _, err := os.Stat(s.unix); err != nil {
+				t.Errorf("unix socket file after upgrade: %v", err)
+			}
+			if len(children(newPid)) != 2 {
+				t.Errorf("new master has %d workers, want 2", len(children(newPid)))
+			}
+			// The new master serves both listeners.
+			for _, network := range []string{"tcp", "unix"} {
+				if got, err := client(t, network, dialAddr(s, network), 1).Get(bg, "the").Result(); err != nil || got != strconv.FormatUint(folded["the"], 10) {
+					t.Errorf("%s after upgrade: GET the = %q, %v", network, got, err)
+				}
+			}
+		})
+	}
+}
+
+// killTree kills a process and its children by pid.
+func killTree(pid int) {
+	if pid == 0 {
+		return
+	}
+	kids := children(pid)
+	syscall.Kill(pid, syscall.SIGKILL)
+	for _, k := range kids {
+		syscall.Kill(k, syscall.SIGKILL)
 	}
 }

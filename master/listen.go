@@ -72,18 +72,25 @@ type Listener struct {
 // once, TCP with a clear error for a port in use, unix sockets with the
 // given mode after replacing a stale socket file. It is for the designs that
 // serve outside the master (package classic). On error nothing stays bound.
+// Closing a returned unix listener leaves its socket file in place (a
+// master hands its sockets to its successor); the caller removes the file.
 func Bind(addrs []string, unixMode os.FileMode) ([]Listener, error) {
-	return bindAll(addrs, unixMode, false)
+	return bindAll(addrs, unixMode, false, nil)
 }
 
-// bindAll is Bind with SO_REUSEPORT on the TCP sockets when reusePort is set.
-func bindAll(addrs []string, unixMode os.FileMode, reusePort bool) ([]Listener, error) {
+// bindAll is Bind with SO_REUSEPORT on the TCP sockets when reusePort is
+// set, taking a socket from inh instead of binding where one was inherited.
+func bindAll(addrs []string, unixMode os.FileMode, reusePort bool, inh *inherited) ([]Listener, error) {
 	var out []Listener
+	var created []string // socket files bound here, removed again on error
 	ok := false
 	defer func() {
 		if !ok {
 			for _, l := range out {
 				l.Close()
+			}
+			for _, path := range created {
+				os.Remove(path)
 			}
 		}
 	}()
@@ -97,10 +104,14 @@ func bindAll(addrs []string, unixMode os.FileMode, reusePort bool) ([]Listener, 
 			return nil, fmt.Errorf("listen address %s given twice", a)
 		}
 		seen[a.String()] = true
-		var ln net.Listener
-		if a.Network == "unix" {
-			ln, err = bindUnix(a, unixMode)
-		} else {
+		ln := inh.take(addressKey(a))
+		switch {
+		case ln != nil:
+		case a.Network == "unix":
+			if ln, err = bindUnix(a, unixMode); err == nil {
+				created = append(created, a.Addr)
+			}
+		default:
 			ln, err = bindTCP(a, reusePort)
 		}
 		if err != nil {
@@ -159,8 +170,12 @@ func bindUnix(a Address, mode os.FileMode) (net.Listener, error) {
 		}
 		return nil, fmt.Errorf("listen %s: %w", a, err)
 	}
+	// The master removes its socket files itself, on a clean exit, and not
+	// when it hands them to a new master (SIGUSR2).
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	if err := os.Chmod(a.Addr, mode); err != nil {
 		ln.Close()
+		os.Remove(a.Addr)
 		return nil, fmt.Errorf("listen %s: set mode %#o: %w", a, mode, err)
 	}
 	return ln, nil

@@ -50,7 +50,10 @@ type Master struct {
 	log  hclog.Logger
 	exe  string
 	spwn *spawner
-	cred *syscall.Credential // --user: what workers run as; nil for the master's own
+	// upgradeExe is the binary SIGUSR2 executes: the path this one was
+	// started from, which may hold a newer build by now.
+	upgradeExe string
+	cred       *syscall.Credential // --user: what workers run as; nil for the master's own
 
 	table     *shm.Table
 	tableFile *os.File
@@ -58,6 +61,7 @@ type Master struct {
 	boardFile *os.File
 
 	listeners []*listener
+	inh       *inherited // sockets from a previous master or systemd, while binding
 	// Descriptors handed to workers, duplicated once at start-up.
 	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
 	portFiles     [][]*os.File // reuseport: [slot][tcp address]
@@ -70,10 +74,12 @@ type Master struct {
 	retiring []*proc      // workers of older generations, draining
 	boardUse []bool       // scoreboard entries in use
 	gen      uint64
-	reload   *reloadState // a SIGHUP being carried out
-	handoffs []int        // handed-back connections waiting for a worker
+	reload   *reloadState  // a SIGHUP being carried out
+	handoffs []int         // handed-back connections waiting for a worker
+	upgrade  *upgradeState // a SIGUSR2 being carried out
 	dispatch sync.WaitGroup
 	stopping bool
+	upgraded bool // a new master took over the listeners (SIGUSR2)
 
 	lastWatch  time.Time // the watchdog's previous run
 	watchGrace time.Time // no hang verdicts before this
@@ -123,6 +129,9 @@ const (
 	evStart
 	evReloadTimeout
 	evHandoff // a retiring worker handed a connection back
+	evUpgradeReady
+	evUpgradeExit
+	evUpgradeTimeout
 )
 
 // counters are the master's own statistics, for INFO and metrics.
@@ -146,9 +155,6 @@ func New(cfg Config) (*Master, error) {
 	default:
 		return nil, fmt.Errorf("--mode %q: want fdpass, accept or reuseport", cfg.Mode)
 	}
-	if len(cfg.Listen) == 0 {
-		cfg.Listen = []string{DefaultAddr}
-	}
 	if cfg.UnixMode == 0 {
 		cfg.UnixMode = 0o660
 	}
@@ -158,14 +164,17 @@ func New(cfg Config) (*Master, error) {
 	if cfg.WorkerTimeout <= 0 {
 		cfg.WorkerTimeout = 30 * time.Second
 	}
+	var err error
 	m := &Master{cfg: cfg, log: cfg.Logger, exe: cfg.Executable, events: make(chan event, 64)}
 	if m.exe == "" {
 		m.exe = "/proc/self/exe"
 	}
+	if m.upgradeExe, err = os.Executable(); err != nil {
+		return nil, fmt.Errorf("find own binary for upgrades: %w", err)
+	}
 	m.stats.restarts = map[string]uint64{}
 	m.boardUse = make([]bool, shm.MaxSlots)
 	ok := false
-	var err error
 	defer func() {
 		if !ok {
 			m.closeAll()
@@ -195,8 +204,33 @@ func New(cfg Config) (*Master, error) {
 	return m, nil
 }
 
+// bind binds the listeners, or adopts those inherited from a previous
+// master (SIGUSR2) or from systemd. An upgraded master keeps exactly its
+// predecessor's addresses (with the ports the kernel chose for :0); under
+// systemd the sockets units define are used when no --listen is given.
 func (m *Master) bind() error {
-	bound, err := bindAll(m.cfg.Listen, m.cfg.UnixMode, m.cfg.Mode == worker.ModeReusePort)
+	inh, err := inheritListeners()
+	if err != nil {
+		return err
+	}
+	m.inh = inh
+	defer func() {
+		for _, k := range inh.rest() {
+			m.log.Warn("closing an inherited socket no --listen address asks for", "socket", k)
+		}
+		inh.close()
+		m.inh = nil
+	}()
+	addrs := m.cfg.Listen
+	switch {
+	case len(inh.upgrade) > 0:
+		addrs = inh.upgrade
+	case len(addrs) == 0 && len(inh.systemd) > 0:
+		addrs = inh.systemd
+	case len(addrs) == 0:
+		addrs = []string{DefaultAddr}
+	}
+	bound, err := bindAll(addrs, m.cfg.UnixMode, m.cfg.Mode == worker.ModeReusePort, inh)
 	if err != nil {
 		return err
 	}
@@ -234,9 +268,11 @@ func (m *Master) addPortSockets() error {
 		}
 		ln := l.ln
 		if slot > 0 {
-			var err error
-			if ln, err = bindTCP(l.addr, true); err != nil {
-				return err
+			if ln = m.inh.take(fmt.Sprintf("%s#%d", addressKey(l.addr), slot)); ln == nil {
+				var err error
+				if ln, err = bindTCP(l.addr, true); err != nil {
+					return err
+				}
 			}
 			socks = append(socks, ln)
 		}
@@ -265,7 +301,7 @@ func (m *Master) Addrs() []string {
 func (m *Master) Run() error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
-		syscall.SIGTTIN, syscall.SIGTTOU)
+		syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)
 
 	m.spwn = newSpawner()
@@ -294,6 +330,8 @@ func (m *Master) Run() error {
 			return err
 		}
 	}
+	m.adoptPredecessor()
+	m.notify("READY=1", fmt.Sprintf("MAINPID=%d", os.Getpid()))
 	m.log.Info("ready", "mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
 		"workers", len(m.pool), "words", m.table.Len(), "table_bytes", m.table.Size(), "pid", os.Getpid())
 
@@ -302,6 +340,10 @@ func (m *Master) Run() error {
 	for {
 		select {
 		case ev := <-m.events:
+			if ev.kind == evUpgradeReady && m.upgrade != nil {
+				m.handOver()
+				return nil
+			}
 			m.handle(ev)
 		case <-watch.C:
 			m.watchdog()
@@ -309,6 +351,7 @@ func (m *Master) Run() error {
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
 				m.log.Info("graceful shutdown", "signal", sig.String(), "timeout", m.cfg.ShutdownTimeout)
+				m.notify("STOPPING=1")
 				m.shutdown(true)
 				return nil
 			case syscall.SIGQUIT:
@@ -317,6 +360,8 @@ func (m *Master) Run() error {
 				return nil
 			case syscall.SIGHUP:
 				m.startReload()
+			case syscall.SIGUSR2:
+				m.startUpgrade()
 			case syscall.SIGTTIN:
 				m.grow()
 			case syscall.SIGTTOU:
@@ -419,6 +464,11 @@ func (m *Master) procs() []*proc {
 func (m *Master) closeAll() {
 	for _, l := range m.listeners {
 		l.ln.Close()
+		// A socket file is removed on a clean exit, and kept when a new
+		// master has taken it over.
+		if l.addr.Network == "unix" && !m.upgraded {
+			os.Remove(l.addr.Addr)
+		}
 	}
 	for _, f := range m.listenerFiles {
 		f.Close()

@@ -158,6 +158,10 @@ func (m *Master) handle(ev event) {
 	case evHandoff:
 		m.handoffs = append(m.handoffs, ev.fd)
 		m.dispatchHandoffs()
+	case evUpgradeExit:
+		m.upgradeFailed("new master exited: " + exitCause(ev.state))
+	case evUpgradeTimeout:
+		m.upgradeFailed(fmt.Sprintf("new master not ready within %s", readyWait))
 	}
 }
 

@@ -26,6 +26,10 @@ type reloadState struct {
 // is wanted once it is done: a burst of SIGHUPs ends with one generation on
 // the newest data, not with a pile of half-started ones.
 func (m *Master) startReload() {
+	if m.upgrade != nil {
+		m.log.Warn("SIGHUP ignored during an upgrade")
+		return
+	}
 	if m.reload != nil {
 		m.reload.again = true
 		m.log.Info("SIGHUP during a reload; will reload again when it is done")
@@ -50,6 +54,7 @@ func (m *Master) startReload() {
 		s.failures = 0
 	}
 	m.reload = r
+	m.notify("RELOADING=1", monotonicUsec())
 	gen := m.gen
 	r.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evReloadTimeout, gen: gen} })
 	m.log.Info("reloading", "generation", m.gen, "words", t.Len(), "table_bytes", t.Size())
@@ -77,6 +82,7 @@ func (m *Master) checkReload() {
 	r.oldFile.Close()
 	m.reload = nil
 	m.stats.reloads++
+	m.notify("READY=1")
 	m.log.Info("reloaded", "generation", m.gen, "workers", len(m.pool), "draining", len(r.old))
 	if r.again {
 		m.startReload()
@@ -117,4 +123,5 @@ func (m *Master) reloadTimedOut(gen uint64) {
 	}
 	m.gen = r.oldGen
 	m.reload = nil
+	m.notify("READY=1")
 }

@@ -1,0 +1,265 @@
+package master
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/worker"
+)
+
+// A binary upgrade (SIGUSR2) follows nginx and unicorn: the master executes
+// the binary at its path again, a new master, handing it every listening
+// socket (ListenFDsEnv names them). The new master validates its data,
+// starts its workers, writes the pidfile, and says so on a pipe
+// (UpgradeFDEnv). Only then does the old master stop accepting and retire
+// its workers; the keep-alive connections they hand back, and descriptors
+// still in its fdpass queue, go to the new master over a socket
+// (HandoffFDEnv), so the switch loses no request. A new master that exits or
+// is not ready in time changes nothing: the old one goes on serving.
+type upgradeState struct {
+	cmd     *exec.Cmd
+	handoff *net.UnixConn // the old master's end of the handoff socket
+	timer   *time.Timer
+}
+
+func (m *Master) startUpgrade() {
+	if m.upgrade != nil {
+		m.log.Warn("SIGUSR2 ignored: an upgrade is already under way", "new_pid", m.upgrade.cmd.Process.Pid)
+		return
+	}
+	if m.reload != nil {
+		m.log.Warn("SIGUSR2 ignored during a reload; send it again once the reload is done")
+		return
+	}
+	u, err := m.spawnSuccessor()
+	if err != nil {
+		m.log.Error("upgrade failed; still serving", "error", err)
+		return
+	}
+	m.upgrade = u
+	m.log.Info("upgrading: new master started", "binary", m.upgradeExe, "new_pid", u.cmd.Process.Pid)
+}
+
+func (m *Master) spawnSuccessor() (*upgradeState, error) {
+	var files []*os.File
+	var entries []string
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	pass := func(ln net.Listener, key string) error {
+		f, err := dupFile(ln.(syscall.Conn), key)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, fmt.Sprintf("%d=%s", 3+len(files), key))
+		files = append(files, f)
+		return nil
+	}
+	for _, l := range m.listeners {
+		if err := pass(l.ln, listenerKey(l.ln)); err != nil {
+			return nil, err
+		}
+	}
+	for slot := 1; slot < len(m.portSockets); slot++ {
+		i := 0
+		for _, l := range m.listeners {
+			if l.addr.Network != "tcp" {
+				continue
+			}
+			if err := pass(m.portSockets[slot][i], fmt.Sprintf("%s#%d", addressKey(l.addr), slot)); err != nil {
+				return nil, err
+			}
+			i++
+		}
+	}
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	defer readyW.Close()
+	mine, theirs, err := fdpass.Socketpair()
+	if err != nil {
+		readyR.Close()
+		return nil, err
+	}
+	upgradeFD := 3 + len(files)
+	files = append(files, readyW, theirs)
+	handoffFD := upgradeFD + 1
+
+	cmd := exec.Command(m.upgradeExe, os.Args[1:]...)
+	cmd.Env = append(os.Environ(),
+		ListenFDsEnv+"="+strings.Join(entries, ","),
+		UpgradeFDEnv+"="+strconv.Itoa(upgradeFD),
+		HandoffFDEnv+"="+strconv.Itoa(handoffFD))
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.ExtraFiles = files
+	if err := cmd.Start(); err != nil {
+		readyR.Close()
+		mine.Close()
+		return nil, fmt.Errorf("start %s: %w", m.upgradeExe, err)
+	}
+	handoff, err := fdpass.FileConn(mine)
+	if err != nil {
+		cmd.Process.Kill()
+		readyR.Close()
+		return nil, err
+	}
+	u := &upgradeState{cmd: cmd, handoff: handoff}
+	go func() {
+		defer readyR.Close()
+		b := make([]byte, 1)
+		if n, _ := readyR.Read(b); n == 1 && b[0] == worker.MsgReady {
+			m.events <- event{kind: evUpgradeReady}
+		}
+	}()
+	go func() {
+		cmd.Wait()
+		m.events <- event{kind: evUpgradeExit, state: cmd.ProcessState}
+	}()
+	u.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evUpgradeTimeout} })
+	return u, nil
+}
+
+// upgradeFailed forgets a new master that died or never became ready.
+func (m *Master) upgradeFailed(why string) {
+	u := m.upgrade
+	if u == nil {
+		return
+	}
+	u.timer.Stop()
+	u.cmd.Process.Kill()
+	u.handoff.Close()
+	m.upgrade = nil
+	m.log.Error("upgrade failed; the old master goes on serving", "reason", why)
+}
+
+// handOver ends this master once its successor serves: stop accepting,
+// retire every worker (they hand their connections back between requests),
+// pass everything handed back and everything still queued to the new
+// master, and exit without removing the socket files or the pidfile.
+func (m *Master) handOver() {
+	u := m.upgrade
+	u.timer.Stop()
+	m.upgraded = true
+	m.stopping = true
+	m.log.Info("new master serves; handing over", "new_pid", u.cmd.Process.Pid)
+	for _, l := range m.listeners {
+		l.ln.Close() // our descriptor only: the new master holds the sockets
+	}
+	m.dispatch.Wait()
+	live := map[*proc]bool{}
+	for _, p := range m.procs() {
+		live[p] = true
+		fdpass.Send(p.ctl, []byte{worker.MsgRetire})
+	}
+	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
+	for len(live) > 0 {
+		select {
+		case ev := <-m.events:
+			switch ev.kind {
+			case evHandoff:
+				m.forward(u, ev.fd)
+			case evExit:
+				m.reap(ev.proc, ev.state)
+				delete(live, ev.proc)
+			}
+		case <-deadline:
+			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
+			for p := range live {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+			}
+			deadline = time.After(5 * time.Second)
+		}
+	}
+	// Handbacks sent just before a worker exited are read by its control
+	// reader after the exit is reported; collect what is still coming.
+	for drained := false; !drained; {
+		select {
+		case ev := <-m.events:
+			if ev.kind == evHandoff {
+				m.forward(u, ev.fd)
+			}
+		case <-time.After(100 * time.Millisecond):
+			drained = true
+		}
+	}
+	for _, fd := range m.handoffs {
+		m.forward(u, fd)
+	}
+	m.handoffs = nil
+	if m.queueRecv != nil {
+		m.forwardQueued(u)
+	}
+	u.handoff.Close()
+	m.closeAll()
+	m.log.Info("stopped after handing over", "new_pid", u.cmd.Process.Pid)
+}
+
+func (m *Master) forward(u *upgradeState, fd int) {
+	if err := fdpass.Send(u.handoff, []byte{worker.MsgConn}, fd); err != nil {
+		m.log.Warn("cannot pass a connection to the new master; closing it", "error", err)
+	}
+	unix.Close(fd)
+}
+
+// forwardQueued passes the descriptors left in the fdpass queue, which no
+// worker of this master will read any more.
+func (m *Master) forwardQueued(u *upgradeState) {
+	fd := int(m.queueRecv.Fd())
+	unix.SetNonblock(fd, true)
+	buf := make([]byte, 16)
+	for {
+		_, fds, err := fdpass.RecvFd(fd, buf, 1)
+		if err != nil {
+			return // EAGAIN: empty
+		}
+		for _, c := range fds {
+			m.forward(u, c)
+		}
+	}
+}
+
+// adoptPredecessor is the new master's side: it reports readiness to the old
+// master and serves the connections the old master hands over.
+func (m *Master) adoptPredecessor() {
+	if v := os.Getenv(HandoffFDEnv); v != "" {
+		os.Unsetenv(HandoffFDEnv)
+		if fd, err := strconv.Atoi(v); err == nil {
+			unix.CloseOnExec(fd)
+			if c, err := fdpass.FileConn(os.NewFile(uintptr(fd), "handoff")); err == nil {
+				go func() {
+					defer c.Close()
+					buf := make([]byte, 16)
+					for {
+						_, fds, err := fdpass.Recv(c, buf, 1)
+						if err != nil {
+							return // the old master is gone
+						}
+						for _, fd := range fds {
+							m.events <- event{kind: evHandoff, fd: fd}
+						}
+					}
+				}()
+			}
+		}
+	}
+	if v := os.Getenv(UpgradeFDEnv); v != "" {
+		os.Unsetenv(UpgradeFDEnv)
+		if fd, err := strconv.Atoi(v); err == nil {
+			f := os.NewFile(uintptr(fd), "upgrade")
+			f.Write([]byte{worker.MsgReady})
+			f.Close()
+		}
+	}
+}
