@@ -50,7 +50,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg = cfg.withDefaults()
 	if cfg.Seed == 0 {
-		cfg.Seed = rand.Uint64()
+		// Below 2^53, so that the seed in the JSON result survives
+		// readers that hold every number as a float64.
+		cfg.Seed = rand.Uint64N(1<<53-1) + 1
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
