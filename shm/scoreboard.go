@@ -17,19 +17,23 @@ import (
 // fields of its own slot, the master writes only the fields it owns, and both
 // use atomics, so no lock is shared across processes.
 //
-// A slot is two cache lines: the first is the master's (pid, generation,
+// A slot is six cache lines: the first is the master's (pid, generation,
 // restarts, start time), the second the worker's (state, heartbeat, counters),
-// so a worker's frequent writes never invalidate the line the master writes.
+// so a worker's frequent writes never invalidate the line the master writes;
+// the last four hold the worker's calls per command, for metrics.
 
 const (
 	scoreboardMagic   = 0x4452424f43534651 // "QFSCOBRD" little-endian, arbitrary
 	scoreboardVersion = 1
 	scoreboardHeader  = 64
-	slotSize          = 128
+	slotSize          = 384
 
 	// MaxSlots bounds the number of worker slots (and so the pool size that
-	// SIGTTIN can reach); the region is 64 + 128*MaxSlots bytes.
+	// SIGTTIN can reach); the region is 64 + 384*MaxSlots bytes.
 	MaxSlots = 512
+
+	// MaxCommands is how many per-command counters a slot holds.
+	MaxCommands = 32
 )
 
 // WorkerState is what a worker is doing, as shown in INFO and `freqd status`.
@@ -78,6 +82,8 @@ type slot struct {
 	requests    atomic.Uint64
 	errors      atomic.Uint64
 	_           [16]byte
+	// Worker-owned: calls per command, in handler.CommandNames order.
+	commands [MaxCommands]atomic.Uint64
 }
 
 // Compile-time check that slot keeps the documented two-cache-line layout.
@@ -88,6 +94,7 @@ var _ [unsafe.Sizeof(slot{}) - slotSize]byte
 type Scoreboard struct {
 	mem   []byte
 	slots []slot
+	high  *atomic.Uint32 // header: one past the highest slot ever assigned
 }
 
 // SlotInfo is a snapshot of one slot.
@@ -164,7 +171,7 @@ func mapScoreboard(f *os.File, size int) (*Scoreboard, error) {
 	}
 	n := (size - scoreboardHeader) / slotSize
 	slots := unsafe.Slice((*slot)(unsafe.Pointer(&mem[scoreboardHeader])), n)
-	return &Scoreboard{mem: mem, slots: slots}, nil
+	return &Scoreboard{mem: mem, slots: slots, high: (*atomic.Uint32)(unsafe.Pointer(&mem[16]))}, nil
 }
 
 // Len is the number of slots.
@@ -190,10 +197,31 @@ func (sb *Scoreboard) Assign(i, pid int, generation, restarts uint64) {
 	s.open.Store(0)
 	s.requests.Store(0)
 	s.errors.Store(0)
+	for c := range s.commands {
+		s.commands[c].Store(0)
+	}
 	s.generation.Store(generation)
 	s.restarts.Store(restarts)
 	s.startedNs.Store(time.Now().UnixNano())
 	s.pid.Store(uint64(pid))
+	for {
+		h := sb.high.Load()
+		if uint32(i) < h || sb.high.CompareAndSwap(h, uint32(i)+1) {
+			break
+		}
+	}
+}
+
+// OpenConns is the number of connections open across all workers. It reads
+// only the slots ever used, so a worker can afford it per connection.
+func (sb *Scoreboard) OpenConns() int64 {
+	var n int64
+	for i := range min(int(sb.high.Load()), len(sb.slots)) {
+		if sb.slots[i].pid.Load() != 0 {
+			n += sb.slots[i].open.Load()
+		}
+	}
+	return n
 }
 
 // Clear records, from the master, that slot i has no worker.
@@ -269,6 +297,21 @@ func (w *WorkerSlot) ConnClosed() {
 	if w.s.open.Add(-1) == 0 {
 		w.s.state.CompareAndSwap(uint32(StateBusy), uint32(StateIdle))
 	}
+}
+
+// SetCommandCounts publishes the worker's calls per command.
+func (w *WorkerSlot) SetCommandCounts(counts []uint64) {
+	for i, c := range counts[:min(len(counts), MaxCommands)] {
+		w.s.commands[i].Store(c)
+	}
+}
+
+// CommandCounts appends slot i's calls per command to dst.
+func (sb *Scoreboard) CommandCounts(i int, dst []uint64) []uint64 {
+	for c := range sb.slots[i].commands {
+		dst = append(dst, sb.slots[i].commands[c].Load())
+	}
+	return dst
 }
 
 // SetCounters publishes the worker's request and error totals.
