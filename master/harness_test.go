@@ -50,6 +50,8 @@ type server struct {
 	pid     int
 	tcp     string // host:port actually bound
 	unix    string // socket path, "" if none
+	udp     string // udp: address actually bound (host:port), "" if none
+	dgram   string // unixgram: socket path, "" if none
 	pidfile string
 	log     *syncBuffer
 	exited  chan struct{}
@@ -124,7 +126,12 @@ func startServerBin(t *testing.T, bin, mode string, workers int, extra ...string
 	select {
 	case listen := <-ready:
 		for _, a := range strings.Split(listen, ",") {
-			if !strings.HasPrefix(a, "unix:") {
+			switch {
+			case strings.HasPrefix(a, "udp:"):
+				s.udp = strings.TrimPrefix(a, "udp:")
+			case strings.HasPrefix(a, "unixgram:"):
+				s.dgram = strings.TrimPrefix(a, "unixgram:")
+			case !strings.HasPrefix(a, "unix:"):
 				s.tcp = a
 			}
 		}

@@ -129,7 +129,9 @@ func TestPoolSizeSignals(t *testing.T) {
 	r := runLoad("tcp", s.tcp, 2, 2, testWords, defaultTable, stop)
 	syscall.Kill(s.pid, syscall.SIGTTIN)
 	s.waitWorkers(3, 5*time.Second)
+	// Signals of one kind do not queue: wait for each to take effect.
 	syscall.Kill(s.pid, syscall.SIGTTOU)
+	s.waitWorkers(2, 10*time.Second)
 	syscall.Kill(s.pid, syscall.SIGTTOU)
 	s.waitWorkers(1, 10*time.Second)
 	syscall.Kill(s.pid, syscall.SIGTTOU) // one is the minimum

@@ -23,19 +23,23 @@ const maxUnixPath = len(unix.RawSockaddrUnix{}.Path) - 1
 
 // Address is one parsed --listen value.
 type Address struct {
-	Network string // "tcp" or "unix"
+	Network string // "tcp", "unix", "udp" or "unixgram"
 	Addr    string // host:port or a path
 }
 
 func (a Address) String() string {
-	if a.Network == "unix" {
-		return "unix:" + a.Addr
+	if a.Network == "tcp" || a.Network == "" {
+		return a.Addr
 	}
-	return a.Addr
+	return a.Network + ":" + a.Addr
 }
 
-// ParseAddress accepts host:port, :port, [::1]:port and unix:/path.
+// ParseAddress accepts host:port, :port, [::1]:port and unix:/path, and the
+// datagram addresses udp:host:port and unixgram:/path.
 func ParseAddress(s string) (Address, error) {
+	if a, ok, err := parseDatagramAddress(s); ok {
+		return a, err
+	}
 	if p, ok := strings.CutPrefix(s, "unix:"); ok {
 		if p == "" {
 			return Address{}, fmt.Errorf("listen address %q: empty socket path", s)
@@ -99,6 +103,9 @@ func bindAll(addrs []string, unixMode os.FileMode, reusePort bool, inh *inherite
 		a, err := ParseAddress(s)
 		if err != nil {
 			return nil, err
+		}
+		if a.isDatagram() {
+			return nil, fmt.Errorf("listen %s: datagram listeners are served by the pre-forked modes only (--mode fdpass, accept or reuseport)", a)
 		}
 		if seen[a.String()] {
 			return nil, fmt.Errorf("listen address %s given twice", a)

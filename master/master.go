@@ -28,6 +28,12 @@ type Config struct {
 	DataPath        string        // frequency file; "" for the embedded default
 	ShutdownTimeout time.Duration // graceful stop: how long workers may drain
 	WorkerTimeout   time.Duration // a worker whose heartbeat is older is hung
+	MaxRequests     int           // recycle a worker after about this many commands; 0 = never
+	MaxClients      int           // connections over this many, across all workers, are refused
+	RequirePass     string        // clients must AUTH with it; "" for none
+	ProtectedMode   bool          // refuse non-loopback listeners without RequirePass
+	User            string        // workers run as this user; "" for the master's
+	MetricsListen   string        // serve Prometheus metrics here; "" for none
 	Limits          worker.Limits
 
 	LogLevel string
@@ -61,7 +67,9 @@ type Master struct {
 	boardFile *os.File
 
 	listeners []*listener
-	inh       *inherited // sockets from a previous master or systemd, while binding
+	datagrams []*datagramSocket // udp: and unixgram: sockets, read by every worker
+	inh       *inherited        // sockets from a previous master or systemd, while binding
+	pidfile   *Pidfile
 	// Descriptors handed to workers, duplicated once at start-up.
 	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
 	portFiles     [][]*os.File // reuseport: [slot][tcp address]
@@ -129,6 +137,7 @@ const (
 	evStart
 	evReloadTimeout
 	evHandoff // a retiring worker handed a connection back
+	evRecycle // a worker served MaxRequests
 	evUpgradeReady
 	evUpgradeExit
 	evUpgradeTimeout
@@ -180,6 +189,14 @@ func New(cfg Config) (*Master, error) {
 			m.closeAll()
 		}
 	}()
+	if cfg.Pidfile != "" {
+		if m.pidfile, err = LockPidfile(cfg.Pidfile); err != nil {
+			return nil, err
+		}
+	}
+	if m.cred, err = workerCredential(cfg.User); err != nil {
+		return nil, err
+	}
 	if m.table, m.tableFile, err = LoadTable(cfg.DataPath); err != nil {
 		return nil, err
 	}
@@ -229,6 +246,13 @@ func (m *Master) bind() error {
 		addrs = inh.systemd
 	case len(addrs) == 0:
 		addrs = []string{DefaultAddr}
+	}
+	if err := CheckProtected(addrs, m.cfg.RequirePass, m.cfg.ProtectedMode); err != nil {
+		return err
+	}
+	addrs, dgrams := splitDatagram(addrs)
+	if err := m.bindDatagrams(dgrams); err != nil {
+		return err
 	}
 	bound, err := bindAll(addrs, m.cfg.UnixMode, m.cfg.Mode == worker.ModeReusePort, inh)
 	if err != nil {
@@ -293,7 +317,7 @@ func (m *Master) Addrs() []string {
 	for i, l := range m.listeners {
 		out[i] = l.addr.String()
 	}
-	return out
+	return append(out, m.datagramAddrs()...)
 }
 
 // Run starts the workers and supervises them until SIGTERM, SIGINT or
@@ -325,7 +349,7 @@ func (m *Master) Run() error {
 		}
 	}
 	if m.cfg.Pidfile != "" {
-		if err := WritePidfile(m.cfg.Pidfile); err != nil {
+		if err := m.pidfile.Write(); err != nil {
 			m.shutdown(false)
 			return err
 		}
@@ -439,10 +463,11 @@ func (m *Master) shutdown(graceful bool) {
 	for _, fd := range m.handoffs {
 		syscall.Close(fd)
 	}
-	m.closeAll()
-	if m.cfg.Pidfile != "" {
-		RemovePidfile(m.cfg.Pidfile)
+	if m.pidfile != nil {
+		m.pidfile.Remove()
+		m.pidfile = nil
 	}
+	m.closeAll()
 	m.log.Info("stopped")
 }
 
@@ -462,6 +487,11 @@ func (m *Master) procs() []*proc {
 }
 
 func (m *Master) closeAll() {
+	m.closeDatagrams()
+	if m.pidfile != nil {
+		m.pidfile.release()
+		m.pidfile = nil
+	}
 	for _, l := range m.listeners {
 		l.ln.Close()
 		// A socket file is removed on a clean exit, and kept when a new

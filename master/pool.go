@@ -42,6 +42,7 @@ func (m *Master) startWorker(s *slotState) error {
 		LogLevel: m.cfg.LogLevel, LogJSON: m.cfg.LogJSON,
 		ControlFD: 3, TableFD: 4, ScoreboardFD: 5, QueueFD: -1,
 		ShutdownTimeout: m.cfg.ShutdownTimeout, Limits: m.cfg.Limits,
+		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 	}
 	addListener := func(f *os.File) {
 		spec.Listeners = append(spec.Listeners, worker.Listener{FD: 3 + len(files), Addr: f.Name()})
@@ -63,6 +64,7 @@ func (m *Master) startWorker(s *slotState) error {
 			addListener(f)
 		}
 	}
+	files, spec.Datagrams = m.addDatagrams(files)
 
 	cmd := exec.Command(m.exe, "worker")
 	cmd.Env = append(os.Environ(), worker.SpecEnv+"="+spec.Encode())
@@ -114,6 +116,8 @@ func (m *Master) readControl(p *proc) {
 			m.events <- event{kind: evReady, proc: p}
 		case n > 0 && buf[0] == worker.MsgConn && len(fds) == 1:
 			m.events <- event{kind: evHandoff, proc: p, fd: fds[0]}
+		case n > 0 && buf[0] == worker.MsgRecycle:
+			m.events <- event{kind: evRecycle, proc: p}
 		default:
 			for _, fd := range fds {
 				syscall.Close(fd)
@@ -158,6 +162,8 @@ func (m *Master) handle(ev event) {
 	case evHandoff:
 		m.handoffs = append(m.handoffs, ev.fd)
 		m.dispatchHandoffs()
+	case evRecycle:
+		m.recycle(ev.proc)
 	case evUpgradeExit:
 		m.upgradeFailed("new master exited: " + exitCause(ev.state))
 	case evUpgradeTimeout:
@@ -368,5 +374,24 @@ func (m *Master) dispatchHandoffs() {
 			m.log.Warn("cannot hand a connection to a worker; closing it", "pid", best.pid(), "error", err)
 		}
 		syscall.Close(fd)
+	}
+}
+
+// recycle replaces a worker that served --max-requests: a fresh one starts
+// in its slot at once and the old one retires, handing its connections back
+// between requests, so recycling costs no request.
+func (m *Master) recycle(p *proc) {
+	s := p.slot
+	if m.stopping || s == nil || s.proc != p || m.reload != nil {
+		return
+	}
+	m.log.Info("recycling worker after max requests", "slot", s.index, "pid", p.pid())
+	m.stats.restarts["max requests"]++
+	m.retire(p)
+	s.restarts++
+	if err := m.startWorker(s); err != nil {
+		m.log.Error("cannot start worker; will retry", "slot", s.index, "error", err)
+		s.failures++
+		m.scheduleStart(s)
 	}
 }

@@ -87,7 +87,6 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer readyW.Close()
 	mine, theirs, err := fdpass.Socketpair()
 	if err != nil {
 		readyR.Close()
@@ -96,14 +95,21 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 	upgradeFD := 3 + len(files)
 	files = append(files, readyW, theirs)
 	handoffFD := upgradeFD + 1
+	env := []string{
+		ListenFDsEnv + "=" + strings.Join(entries, ","),
+		UpgradeFDEnv + "=" + strconv.Itoa(upgradeFD),
+		HandoffFDEnv + "=" + strconv.Itoa(handoffFD),
+	}
+	extra := files // closed here once the child has them: all but the pidfile
+	if m.pidfile != nil {
+		env = append(env, PidfileFDEnv+"="+strconv.Itoa(3+len(files)))
+		extra = append(extra[:len(extra):len(extra)], m.pidfile.f)
+	}
 
 	cmd := exec.Command(m.upgradeExe, os.Args[1:]...)
-	cmd.Env = append(os.Environ(),
-		ListenFDsEnv+"="+strings.Join(entries, ","),
-		UpgradeFDEnv+"="+strconv.Itoa(upgradeFD),
-		HandoffFDEnv+"="+strconv.Itoa(handoffFD))
+	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.ExtraFiles = files
+	cmd.ExtraFiles = extra
 	if err := cmd.Start(); err != nil {
 		readyR.Close()
 		mine.Close()

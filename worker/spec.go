@@ -34,9 +34,22 @@ type Spec struct {
 	ScoreboardFD int        `json:"scoreboard_fd"` // the shared scoreboard
 	QueueFD      int        `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
 	Listeners    []Listener `json:"listeners"`     // accept and reuseport: sockets to accept on
+	Datagrams    []Listener `json:"datagrams"`     // udp: and unixgram: sockets, every mode: read requests from them
 
 	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
 	Limits          Limits        `json:"limits"`
+
+	// MaxRequests recycles the worker after about this many commands (the
+	// worker adds up to 10% jitter so a pool started together does not
+	// recycle together); 0 means never.
+	MaxRequests int `json:"max_requests"`
+	// MaxClients bounds the connections open across all workers, as read
+	// from the scoreboard; 0 means no bound.
+	MaxClients int `json:"max_clients"`
+	// RequirePass is the password clients must AUTH with; "" for none.
+	// The environment of a process is readable only by its own user and
+	// root, the same people who can read the master's memory.
+	RequirePass string `json:"requirepass,omitempty"`
 }
 
 // Listener is an inherited listening socket.
@@ -78,8 +91,9 @@ func SpecFromEnv() (*Spec, error) {
 // Control messages on the control socket (SOCK_SEQPACKET), one byte each,
 // some with a descriptor attached.
 const (
-	MsgReady  byte = 'R' // worker → master: serving
-	MsgDrain  byte = 'D' // master → worker: shutting down; close connections between requests, exit
-	MsgRetire byte = 'T' // master → worker: replaced; hand connections back between requests, exit
-	MsgConn   byte = 'C' // either way, with a descriptor: a connection to serve
+	MsgReady   byte = 'R' // worker → master: serving
+	MsgDrain   byte = 'D' // master → worker: shutting down; close connections between requests, exit
+	MsgRetire  byte = 'T' // master → worker: replaced; hand connections back between requests, exit
+	MsgConn    byte = 'C' // either way, with a descriptor: a connection to serve
+	MsgRecycle byte = 'X' // worker → master: served MaxRequests; replace me
 )

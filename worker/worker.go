@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"sync"
@@ -35,6 +36,7 @@ type Worker struct {
 	ctl       *net.UnixConn
 	queue     *net.UnixConn
 	listeners []net.Listener
+	dgram     datagrams // udp: and unixgram: sockets and their read loops
 
 	mu       sync.Mutex
 	conns    map[net.Conn]struct{}
@@ -44,6 +46,7 @@ type Worker struct {
 	yield    chan struct{}  // closed when draining: connections stop between requests
 	takers   sync.WaitGroup // accept and receive loops
 	ctlMu    sync.Mutex     // one sender at a time on the control socket
+	refused  atomic.Uint64  // connections refused over MaxClients
 }
 
 // Run sets up the worker described by spec and serves until the master asks
@@ -122,11 +125,15 @@ func (w *Worker) setup() error {
 		}
 		w.listeners = append(w.listeners, ln)
 	}
+	if err := w.openDatagrams(); err != nil {
+		return err
+	}
 
 	w.h = handler.New(w.table)
 	w.h.ReadTimeout = s.Limits.ReadTimeout
 	w.h.IdleTimeout = s.Limits.IdleTimeout
 	w.h.WriteTimeout = s.Limits.WriteTimeout
+	w.h.RequirePass = s.RequirePass
 	w.h.Info = []handler.InfoSection{{Name: "workers", Append: w.appendInfo}}
 	return nil
 }
@@ -141,6 +148,7 @@ func (w *Worker) start() {
 		w.takers.Add(1)
 		go w.acceptLoop(ln)
 	}
+	w.startDatagrams()
 }
 
 // receiveLoop takes descriptors from the master's queue. Any free worker
@@ -223,6 +231,10 @@ func (w *Worker) acceptLoop(ln net.Listener) {
 }
 
 func (w *Worker) serve(c net.Conn) {
+	if w.full() {
+		w.refuse(c)
+		return
+	}
 	w.mu.Lock()
 	w.conns[c] = struct{}{}
 	w.active.Add(1)
@@ -323,6 +335,7 @@ func (w *Worker) drain(handBack bool) error {
 	for _, ln := range w.listeners {
 		ln.Close()
 	}
+	w.stopDatagrams()
 	if w.queue != nil {
 		w.queue.SetReadDeadline(time.Now())
 	}
@@ -356,13 +369,59 @@ func (w *Worker) drain(handBack bool) error {
 	return nil
 }
 
+// heartbeat stamps the scoreboard slot, publishes the counters, and asks
+// once to be recycled when MaxRequests is reached.
 func (w *Worker) heartbeat() {
+	limit := uint64(0)
+	if n := w.spec.MaxRequests; n > 0 {
+		limit = uint64(n + rand.IntN(n/10+1))
+	}
+	asked := false
+	var counts []uint64
 	t := time.NewTicker(heartbeatEvery)
 	for range t.C {
 		w.slot.Heartbeat()
 		st := w.h.Stats()
 		w.slot.SetCounters(st.Commands, st.ErrorReplies)
+		counts = w.h.CommandCounts(counts[:0])
+		w.slot.SetCommandCounts(counts)
+		if limit > 0 && !asked && st.Commands >= limit && !w.draining.Load() {
+			asked = true
+			w.log.Info("served max requests; asking to be recycled", "requests", st.Commands, "limit", limit)
+			if err := w.send(MsgRecycle, -1); err != nil {
+				w.log.Warn("cannot ask the master for recycling", "error", err)
+			}
+		}
 	}
+}
+
+// full reports whether MaxClients connections are open across the pool.
+// Workers count independently, so a burst can overshoot by a few; the
+// bound is for protection, not accounting.
+func (w *Worker) full() bool {
+	if w.spec.MaxClients <= 0 {
+		return false
+	}
+	return w.board.OpenConns() >= int64(w.spec.MaxClients)
+}
+
+// refuse answers a connection over MaxClients as Redis does, and closes it
+// the lingering way: stop writing, read and discard what the client sends
+// for up to a second, then close. Closing at once would answer the client's
+// first command with a reset that destroys the unread error reply.
+func (w *Worker) refuse(c net.Conn) {
+	w.refused.Add(1)
+	go func() {
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(time.Second))
+		if _, err := c.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
+			return
+		}
+		if cw, ok := c.(interface{ CloseWrite() error }); ok {
+			cw.CloseWrite()
+		}
+		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
+	}()
 }
 
 func isEOF(err error) bool {

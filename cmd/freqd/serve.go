@@ -43,6 +43,13 @@ func runServe(args []string) int {
 	fs.DurationVar(&cfg.Limits.ReadTimeout, "read-timeout", 30*time.Second, "a request must arrive whole within this (0 = no limit)")
 	fs.DurationVar(&cfg.Limits.IdleTimeout, "idle-timeout", 0, "close connections idle this long (0 = never)")
 	fs.DurationVar(&cfg.Limits.WriteTimeout, "write-timeout", 30*time.Second, "close connections whose client stops reading for this long (0 = no limit)")
+	fs.IntVar(&cfg.MaxRequests, "max-requests", 0, "recycle a worker after about this many commands, plus up to 10% jitter (0 = never)")
+	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "connections open at once across all workers; more get -ERR max number of clients reached (0 = no limit)")
+	fs.StringVar(&cfg.RequirePass, "requirepass", "", "clients must AUTH with this password (visible in ps: prefer --requirepass-file or FREQD_REQUIREPASS)")
+	passFile := fs.String("requirepass-file", "", "read the password from this file (first line)")
+	protected := fs.String("protected-mode", "yes", "yes: refuse to listen on non-loopback addresses without a password")
+	fs.StringVar(&cfg.User, "user", "", "run the workers as this user (the master binds and reads the data as the user that starts it)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics over HTTP on this address (host:port)")
 	fs.StringVar(&cfg.LogLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.BoolVar(&cfg.LogJSON, "log-json", false, "log JSON lines instead of text")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +70,20 @@ func runServe(args []string) int {
 	}
 	cfg.UnixMode = os.FileMode(mode)
 	cfg.Listen = listen
+	switch strings.ToLower(*protected) {
+	case "yes", "true", "1":
+		cfg.ProtectedMode = true
+	case "no", "false", "0":
+	default:
+		fmt.Fprintf(os.Stderr, "freqd serve: --protected-mode %q: want yes or no\n", *protected)
+		return 2
+	}
+	if pass, err := requirePass(cfg.RequirePass, *passFile); err != nil {
+		fmt.Fprintln(os.Stderr, "freqd serve:", err)
+		return 2
+	} else {
+		cfg.RequirePass = pass
+	}
 	if classic.IsMode(cfg.Mode) {
 		return runClassic(cfg, *maxChildren)
 	}
@@ -99,6 +120,10 @@ func runWorker(args []string) int {
 // the flags that mean the same there.
 func runClassic(cfg master.Config, maxChildren int) int {
 	log := newLogger("freqd."+cfg.Mode, cfg.LogLevel, cfg.LogJSON)
+	if err := master.CheckProtected(cfg.Listen, cfg.RequirePass, cfg.ProtectedMode); err != nil {
+		log.Error("cannot start", "error", err)
+		return 1
+	}
 	s, err := classic.New(classic.Config{
 		Mode: cfg.Mode, Listen: cfg.Listen, UnixMode: cfg.UnixMode, Pidfile: cfg.Pidfile,
 		DataPath: cfg.DataPath, ShutdownTimeout: cfg.ShutdownTimeout, Limits: cfg.Limits,
@@ -127,4 +152,30 @@ func runConn(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// requirePass picks the password from the flag, the file or the
+// environment, in that order of precedence, and refuses ambiguity.
+func requirePass(flagValue, file string) (string, error) {
+	env := os.Getenv("FREQD_REQUIREPASS")
+	os.Unsetenv("FREQD_REQUIREPASS") // not for the workers' environment
+	if flagValue != "" && file != "" {
+		return "", fmt.Errorf("--requirepass and --requirepass-file both given; keep one")
+	}
+	switch {
+	case flagValue != "":
+		return flagValue, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("--requirepass-file: %w", err)
+		}
+		pass, _, _ := strings.Cut(string(b), "\n")
+		pass = strings.TrimRight(pass, "\r")
+		if pass == "" {
+			return "", fmt.Errorf("--requirepass-file %s: the first line is empty", file)
+		}
+		return pass, nil
+	}
+	return env, nil
 }
