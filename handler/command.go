@@ -1,5 +1,7 @@
 package handler
 
+import "slices"
+
 // command describes one command: how to run it, and what COMMAND reports
 // about it so that client libraries can route and classify it.
 type command struct {
@@ -18,6 +20,13 @@ func (c *command) arityOK(n int) bool {
 	}
 	return n == c.arity
 }
+
+// noAuth reports whether the command may run before the connection has
+// authenticated: the "no_auth" flag COMMAND reports, so the rule and what
+// clients are told about it cannot disagree. It is only asked of
+// connections that have not authenticated, so scanning the flags costs the
+// others nothing.
+func (c *command) noAuth() bool { return slices.Contains(c.flags, "no_auth") }
 
 // Command identifiers, which index the command table and the Handler's
 // per-command call counters.
@@ -38,6 +47,7 @@ const (
 	cmdClient
 	cmdCommand
 	cmdConfig
+	cmdAuth
 	numCommands
 )
 
@@ -70,6 +80,7 @@ func init() {
 		cmdClient:  {"client", -2, []string{"loading", "stale"}, 0, 0, 0, runClient},
 		cmdCommand: {"command", -1, []string{"loading", "stale"}, 0, 0, 0, runCommand},
 		cmdConfig:  {"config", -2, []string{"admin", "loading", "stale"}, 0, 0, 0, runConfig},
+		cmdAuth:    {"auth", -2, []string{"fast", "no_auth", "loading", "stale"}, 0, 0, 0, runAuth},
 	}
 	for i := range commandTable {
 		c := &commandTable[i]

@@ -49,10 +49,15 @@ func runSelect(_ *Session, args [][]byte, out []byte) []byte {
 
 // HELLO [protover [AUTH user pass] [SETNAME name]]: freqd speaks RESP2
 // only, so it refuses protocol 3 the way Redis refuses versions it lacks
-// (clients such as go-redis then carry on in RESP2) and answers HELLO 2 with
-// Redis 6's server description, a map written as a flat array. freqd has no
-// users: AUTH is accepted and ignored, as Redis's passwordless default user
-// does.
+// (clients such as go-redis then carry on in RESP2, sending AUTH on its own
+// if they have a password) and answers HELLO 2 with Redis 6's server
+// description, a map written as a flat array.
+//
+// The steps are Redis's, in its order: the version is checked first, so
+// HELLO 3 AUTH is refused without authenticating; then the options' syntax
+// and the name; then AUTH, as the AUTH command checks it; and on a
+// password-protected connection that is still not authenticated, HELLO
+// refuses to do anything else. The name is set only once all that passed.
 func runHello(s *Session, args [][]byte, out []byte) []byte {
 	if len(args) > 1 {
 		v, err := strconv.ParseInt(string(args[1]), 10, 64)
@@ -63,12 +68,13 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 			return resp.AppendError(out, "NOPROTO unsupported protocol version")
 		}
 	}
-	var name []byte
-	setName := false
+	var name, user, pass []byte
+	setName, auth := false, false
 	for i := 2; i < len(args); i++ {
 		opt := args[i]
 		switch {
 		case bytes.EqualFold(opt, []byte("AUTH")) && i+2 < len(args):
+			user, pass, auth = args[i+1], args[i+2], true
 			i += 2
 		case bytes.EqualFold(opt, []byte("SETNAME")) && i+1 < len(args):
 			i++
@@ -79,6 +85,12 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 		default:
 			return resp.AppendError(out, "ERR Syntax error in HELLO option '"+string(clip(opt, 128))+"'")
 		}
+	}
+	if auth && !s.authenticate(user, pass) {
+		return resp.AppendError(out, errWrongPass)
+	}
+	if !s.authenticated() {
+		return resp.AppendError(out, errHelloNoAuth)
 	}
 	if setName {
 		s.name = append(s.name[:0], name...)

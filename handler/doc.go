@@ -16,9 +16,19 @@
 // MGET, EXISTS, FREQ (counts as integers, 0 when absent), RANK (1 is the most
 // frequent word), DBSIZE and TAG. The rest is what Redis clients, tools and
 // load balancers send on their own: PING, ECHO, QUIT, INFO, SELECT 0,
-// COMMAND, CLIENT, HELLO and CONFIG GET, answered as a RESP2-only Redis 7
-// would so that redis-cli, redis-benchmark, go-redis and HAProxy connect
-// without special settings. Error texts are Redis's.
+// COMMAND, CLIENT, HELLO, AUTH and CONFIG GET, answered as a RESP2-only
+// Redis 7 would so that redis-cli, redis-benchmark, go-redis and HAProxy
+// connect without special settings. Error texts are Redis's.
+//
+// # Authentication
+//
+// With Handler.RequirePass set, freqd behaves as a Redis whose requirepass
+// is set: a connection must AUTH (or HELLO 2 AUTH default password) before
+// any command but AUTH, HELLO and QUIT, which otherwise answers NOAUTH, and
+// until then its requests are held to Redis's bounds for unauthenticated
+// clients (10 arguments of 16 KiB). Passwords are compared in constant time;
+// wrong ones are counted in INFO's auth_failures and cost nothing but the
+// error reply. "default" is the only user.
 //
 // # TAG scoring
 //

@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzProcess runs arbitrary bytes through a Session, whole and cut in two,
-// and checks that it never panics, never consumes more than it was given,
+// on a server without a password and on one that requires fuzzPass, and
+// checks that it never panics, never consumes more than it was given,
 // always answers in well-formed RESP (client bytes quoted in errors must not
 // forge replies), and answers the same wherever the input is cut.
 func FuzzProcess(f *testing.F) {
@@ -20,26 +21,38 @@ func FuzzProcess(f *testing.F) {
 		"HELLO 3\r\nHELLO 2 SETNAME x\r\nCLIENT SETINFO lib-ver 1\r\n",
 		"INFO table\r\nCOMMAND INFO get\r\nCONFIG GET *\r\n",
 		"ECHO \"a\\x00\\r\\n\" '\\''\r\n",
+		"GET the\r\nAUTH " + fuzzPass + "\r\nGET the\r\nAUTH wrong\r\nAUTH default " + fuzzPass + "\r\n",
+		multibulk("HELLO", "2", "AUTH", "default", fuzzPass, "SETNAME", "x") + multibulk("CLIENT", "GETNAME"),
+		"HELLO\r\nHELLO 3 AUTH default " + fuzzPass + "\r\n*11\r\n",
 	} {
 		f.Add([]byte(seed), uint16(7))
 	}
 	st := realTable(f)
 	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
-		// Separate handlers, so that counters and client ids in the
-		// replies match between the two runs.
-		whole := New(st.table).NewSession()
-		want, wantClosed := processChecked(t, whole, in)
-		c := int(cut) % (len(in) + 1)
-		split := New(st.table).NewSession()
-		got, gotClosed := processChecked(t, split, in[:c], in[c:])
-		if strings.Contains(want, "uptime_in_seconds") {
-			return // INFO's clock may tick between the runs
-		}
-		if got != want || gotClosed != wantClosed {
-			t.Fatalf("cut at %d: got %q (closed %v), whole input gave %q (closed %v)", c, got, gotClosed, want, wantClosed)
+		for _, pass := range []string{"", fuzzPass} {
+			// Separate handlers, so that counters and client ids in the
+			// replies match between the two runs.
+			handler := func() *Handler {
+				h := New(st.table)
+				h.RequirePass = pass
+				return h
+			}
+			want, wantClosed := processChecked(t, handler().NewSession(), in)
+			c := int(cut) % (len(in) + 1)
+			got, gotClosed := processChecked(t, handler().NewSession(), in[:c], in[c:])
+			if strings.Contains(want, "uptime_in_seconds") {
+				continue // INFO's clock may tick between the runs
+			}
+			if got != want || gotClosed != wantClosed {
+				t.Fatalf("password %q, cut at %d: got %q (closed %v), whole input gave %q (closed %v)", pass, c, got, gotClosed, want, wantClosed)
+			}
 		}
 	})
 }
+
+// fuzzPass is the password of FuzzProcess's protected server; its seeds
+// hold it, so that the fuzzer explores both sides of AUTH.
+const fuzzPass = "Fz9-pass"
 
 // processChecked is processChunks with the invariants checked on each call.
 func processChecked(t *testing.T, s *Session, chunks ...[]byte) (string, bool) {

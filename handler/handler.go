@@ -36,6 +36,12 @@ type Handler struct {
 	// no limit.
 	WriteTimeout time.Duration
 
+	// RequirePass, when not empty, is the password of the default user, as
+	// Redis's requirepass: a connection must give it with AUTH, or HELLO's
+	// AUTH option, before any command other than AUTH, HELLO and QUIT. It is
+	// never logged, and neither INFO nor CONFIG GET shows it.
+	RequirePass string
+
 	// Version is freqd's version, reported by INFO.
 	Version string
 
@@ -51,6 +57,7 @@ type Handler struct {
 	commands       atomic.Uint64
 	errorReplies   atomic.Uint64
 	protocolErrors atomic.Uint64
+	authFailures   atomic.Uint64
 	calls          [numCommands]atomic.Uint64
 }
 
@@ -76,6 +83,7 @@ type Stats struct {
 	Commands         uint64 // commands executed, failed ones included
 	ErrorReplies     uint64 // error replies sent, protocol errors included
 	ProtocolErrors   uint64 // connections closed for breaking the protocol
+	AuthFailures     uint64 // AUTH and HELLO AUTH refused for a wrong user or password
 }
 
 // Stats returns the current counters.
@@ -86,6 +94,7 @@ func (h *Handler) Stats() Stats {
 		Commands:         h.commands.Load(),
 		ErrorReplies:     h.errorReplies.Load(),
 		ProtocolErrors:   h.protocolErrors.Load(),
+		AuthFailures:     h.authFailures.Load(),
 	}
 }
 

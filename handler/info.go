@@ -20,6 +20,7 @@ type infoSection struct {
 var infoSections = []infoSection{
 	{"server", "Server", true, (*Handler).appendServerInfo},
 	{"clients", "Clients", true, (*Handler).appendClientsInfo},
+	{"limits", "Limits", true, (*Handler).appendLimitsInfo},
 	{"stats", "Stats", true, (*Handler).appendStatsInfo},
 	{"table", "Table", true, (*Handler).appendTableInfo},
 	{"commandstats", "Commandstats", false, (*Handler).appendCommandStats},
@@ -116,7 +117,36 @@ func (h *Handler) appendStatsInfo(b []byte) []byte {
 	b = appendUintField(b, "total_connections_received", st.Connections)
 	b = appendUintField(b, "total_commands_processed", st.Commands)
 	b = appendUintField(b, "total_error_replies", st.ErrorReplies)
-	return appendUintField(b, "total_protocol_errors", st.ProtocolErrors)
+	b = appendUintField(b, "total_protocol_errors", st.ProtocolErrors)
+	return appendUintField(b, "auth_failures", st.AuthFailures)
+}
+
+// appendLimitsInfo lists the bounds every connection is held to, so that an
+// operator reads them from the running server rather than from its command
+// line. Sizes are in bytes and named after Redis's proto-max-bulk-len;
+// "unauth" bounds apply to a password-protected connection before AUTH.
+// Timeouts are in milliseconds, 0 for none; idle_timeout is what Redis calls
+// timeout.
+func (h *Handler) appendLimitsInfo(b []byte) []byte {
+	lim := h.Limits.Effective()
+	b = appendUintField(b, "proto_max_inline_len", uint64(lim.MaxInlineLen))
+	b = appendUintField(b, "proto_max_bulk_len", uint64(lim.MaxBulkLen))
+	b = appendUintField(b, "proto_max_args", uint64(lim.MaxArgs))
+	b = appendUintField(b, "proto_max_request_len", uint64(lim.MaxRequestLen))
+	b = appendUintField(b, "proto_unauth_max_args", uint64(lim.UnauthMaxArgs))
+	b = appendUintField(b, "proto_unauth_max_bulk_len", uint64(lim.UnauthMaxBulkLen))
+	b = appendUintField(b, "read_timeout_ms", millis(h.ReadTimeout))
+	b = appendUintField(b, "idle_timeout_ms", millis(h.IdleTimeout))
+	return appendUintField(b, "write_timeout_ms", millis(h.WriteTimeout))
+}
+
+// millis returns d in whole milliseconds, rounded up so that a timeout set
+// below a millisecond does not read as 0, which means none.
+func millis(d time.Duration) uint64 {
+	if d <= 0 {
+		return 0
+	}
+	return uint64((d-1)/time.Millisecond) + 1
 }
 
 func (h *Handler) appendTableInfo(b []byte) []byte {

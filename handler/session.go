@@ -22,6 +22,12 @@ type Session struct {
 	closing bool
 	closed  bool
 	tag     tagScratch
+
+	// authedID is the session id under which the client authenticated, 0
+	// before it has. It holds the id rather than a flag so that a Session
+	// recycled for another client, which always gets a new id, cannot
+	// inherit the previous client's login whatever else its reset forgets.
+	authedID uint64
 }
 
 // NewSession starts the session of a new connection. Call Close when the
@@ -31,6 +37,7 @@ func (h *Handler) NewSession() *Session {
 	h.connections.Add(1)
 	s := &Session{h: h, id: h.lastID.Add(1)}
 	s.parser.Limits = h.Limits
+	s.parser.Unauthenticated = !s.authenticated()
 	return s
 }
 
@@ -44,6 +51,12 @@ func (s *Session) Close() {
 
 // ID returns the session's client id, unique within the Handler.
 func (s *Session) ID() uint64 { return s.id }
+
+// authenticated reports whether the session may run every command: always
+// when the Handler has no RequirePass, else once AUTH has succeeded.
+func (s *Session) authenticated() bool {
+	return s.h.RequirePass == "" || s.authedID == s.id
+}
 
 // Process executes the complete requests at the start of in and appends
 // their replies to out. It returns how many bytes of in it consumed, the
@@ -81,7 +94,11 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 	return consumed, out, s.closing
 }
 
-// execute runs one request and appends its reply.
+// execute runs one request and appends its reply. Its checks come in
+// Redis's order: the command must exist, then have a valid number of
+// arguments, then the connection must have authenticated, so a client that
+// has not gets "unknown command" and arity errors before NOAUTH, as from
+// Redis.
 func (s *Session) execute(args [][]byte, out []byte) []byte {
 	start := len(out)
 	cmd, i := lookup(args[0])
@@ -91,6 +108,9 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 	case !cmd.arityOK(len(args)):
 		s.h.calls[i].Add(1)
 		out = appendArityError(out, cmd.name)
+	case !s.authenticated() && !cmd.noAuth():
+		s.h.calls[i].Add(1)
+		out = resp.AppendError(out, errNoAuth)
 	default:
 		s.h.calls[i].Add(1)
 		out = cmd.run(s, args, out)

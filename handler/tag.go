@@ -37,6 +37,15 @@ type tagScratch struct {
 
 // TAG [LIMIT n] text...: the unusual words of the text, scored as the
 // package documentation describes.
+//
+// The text is bounded before it gets here, by the Handler's request limits
+// (resp.Limits, defaults in brackets): each argument of a multibulk TAG by
+// MaxBulkLen (1 MiB), the whole request by MaxRequestLen (8 MiB), an inline
+// TAG line by MaxInlineLen (64 KiB). A larger text never reaches TAG: the
+// parser answers it with a protocol error ("invalid bulk length", "request
+// exceeds the server's size limit", "too big inline request") as soon as its
+// header or line says so, and the connection is closed. TAG's time and
+// scratch space are linear in the text, so they are bounded too.
 func runTag(s *Session, args [][]byte, out []byte) []byte {
 	limit := defaultTagLimit
 	text := args[1:]

@@ -16,11 +16,14 @@
 // against Limits before it is used, and nothing is allocated for an announced
 // size: memory grows only with bytes that have actually arrived, so
 // "*1000000000\r\n" or "$9223372036854775807\r\n" cost a few bytes, not
-// gigabytes. A request that breaks the protocol or a limit yields a
-// *ProtocolError whose text is the one Redis sends ("Protocol error: invalid
-// bulk length"). After one the byte stream cannot be resynchronised (nothing
-// says where the next request starts), so the caller must send the error and
-// close the connection; the Parser refuses further input until Reset.
+// gigabytes. A connection that has yet to authenticate can be held to
+// Redis's tighter bounds for that state (Parser.Unauthenticated; 10
+// arguments of 16 KiB by default). A request that breaks the protocol or a
+// limit yields a *ProtocolError whose text is the one Redis sends
+// ("Protocol error: invalid bulk length"). After one the byte stream cannot
+// be resynchronised (nothing says where the next request starts), so the
+// caller must send the error and close the connection; the Parser refuses
+// further input until Reset.
 //
 // # Writing
 //

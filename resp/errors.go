@@ -24,8 +24,10 @@ var (
 	errInlineTooManyArgs = &ProtocolError{"Protocol error: too many arguments in inline request"}
 	errMultibulkTooBig   = &ProtocolError{"Protocol error: too big mbulk count string"}
 	errInvalidMultibulk  = &ProtocolError{"Protocol error: invalid multibulk length"}
+	errUnauthMultibulk   = &ProtocolError{"Protocol error: unauthenticated multibulk length"}
 	errBulkCountTooBig   = &ProtocolError{"Protocol error: too big bulk count string"}
 	errInvalidBulk       = &ProtocolError{"Protocol error: invalid bulk length"}
+	errUnauthBulk        = &ProtocolError{"Protocol error: unauthenticated bulk length"}
 	errMissingBulkCRLF   = &ProtocolError{"Protocol error: bulk argument not followed by CRLF"}
 	errRequestTooBig     = &ProtocolError{"Protocol error: request exceeds the server's size limit"}
 	errNotDollar         = &ProtocolError{"Protocol error: expected '$'"}

@@ -5,12 +5,14 @@ import (
 )
 
 // fuzzLimits are small so that the fuzzer reaches every limit quickly.
-var fuzzLimits = Limits{MaxInlineLen: 64, MaxBulkLen: 32, MaxArgs: 8, MaxRequestLen: 128}
+var fuzzLimits = Limits{MaxInlineLen: 64, MaxBulkLen: 32, MaxArgs: 8, MaxRequestLen: 128,
+	UnauthMaxArgs: 3, UnauthMaxBulkLen: 8}
 
-// FuzzParse feeds arbitrary bytes to the Parser whole and cut in two, and
-// checks that it never panics, never consumes more than it was given, never
-// returns more than the limits allow, never holds memory beyond them, and
-// reads the same requests wherever the input is cut.
+// FuzzParse feeds arbitrary bytes to the Parser whole and cut in two, both
+// as an authenticated and as an Unauthenticated connection, and checks that
+// it never panics, never consumes more than it was given, never returns more
+// than the limits allow, never holds memory beyond them, and reads the same
+// requests wherever the input is cut.
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"*2\r\n$3\r\nGET\r\n$3\r\nthe\r\n",
@@ -24,20 +26,22 @@ func FuzzParse(f *testing.F) {
 		f.Add([]byte(seed), uint16(3))
 	}
 	f.Fuzz(func(t *testing.T, in []byte, cut uint16) {
-		whole := Parser{Limits: fuzzLimits}
-		want, wantErr := feedChecked(t, &whole, in)
-		c := int(cut) % (len(in) + 1)
-		split := Parser{Limits: fuzzLimits}
-		got, gotErr := feedChecked(t, &split, in[:c], in[c:])
-		if gotErr != wantErr {
-			t.Fatalf("cut at %d: error %v, whole input gave %v", c, gotErr, wantErr)
-		}
-		if len(got) != len(want) {
-			t.Fatalf("cut at %d: %d requests, whole input gave %d", c, len(got), len(want))
-		}
-		for i := range got {
-			if got[i] != want[i] {
-				t.Fatalf("cut at %d: request %d is %q, whole input gave %q", c, i, got[i], want[i])
+		for _, unauth := range []bool{false, true} {
+			whole := Parser{Limits: fuzzLimits, Unauthenticated: unauth}
+			want, wantErr := feedChecked(t, &whole, in)
+			c := int(cut) % (len(in) + 1)
+			split := Parser{Limits: fuzzLimits, Unauthenticated: unauth}
+			got, gotErr := feedChecked(t, &split, in[:c], in[c:])
+			if gotErr != wantErr {
+				t.Fatalf("unauthenticated %v, cut at %d: error %v, whole input gave %v", unauth, c, gotErr, wantErr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("unauthenticated %v, cut at %d: %d requests, whole input gave %d", unauth, c, len(got), len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("unauthenticated %v, cut at %d: request %d is %q, whole input gave %q", unauth, c, i, got[i], want[i])
+				}
 			}
 		}
 	})
@@ -72,6 +76,16 @@ func feedChecked(t *testing.T, p *Parser, chunks ...[]byte) ([]string, error) {
 			for _, a := range args {
 				if len(a) > fuzzLimits.MaxBulkLen && len(a) > fuzzLimits.MaxInlineLen {
 					t.Fatalf("argument of %d bytes is beyond the limits", len(a))
+				}
+			}
+			if p.Unauthenticated && pending[0] == '*' {
+				if len(args) > fuzzLimits.UnauthMaxArgs {
+					t.Fatalf("%d arguments before authentication, limit %d", len(args), fuzzLimits.UnauthMaxArgs)
+				}
+				for _, a := range args {
+					if len(a) > fuzzLimits.UnauthMaxBulkLen {
+						t.Fatalf("argument of %d bytes before authentication, limit %d", len(a), fuzzLimits.UnauthMaxBulkLen)
+					}
 				}
 			}
 			reqs = append(reqs, render(args))

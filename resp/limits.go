@@ -21,6 +21,14 @@ type Limits struct {
 	// so that MaxArgs arguments of MaxBulkLen each cannot add up to
 	// gigabytes. A connection's read buffer never needs to grow beyond it.
 	MaxRequestLen int
+
+	// UnauthMaxArgs and UnauthMaxBulkLen bound a multibulk request further
+	// while the Parser is Unauthenticated. Redis allows a client that has not
+	// authenticated 10 arguments of 16 KiB: plenty for AUTH and HELLO, too
+	// little for someone without the password to make the server buffer
+	// megabytes per connection.
+	UnauthMaxArgs    int
+	UnauthMaxBulkLen int
 }
 
 // Default limits, used for any field of Limits left zero.
@@ -29,6 +37,9 @@ const (
 	DefaultMaxBulkLen    = 1 << 20
 	DefaultMaxArgs       = 64 << 10
 	DefaultMaxRequestLen = 8 << 20
+
+	DefaultUnauthMaxArgs    = 10
+	DefaultUnauthMaxBulkLen = 16 << 10
 )
 
 // Effective returns l as a Parser applies it: every zero field replaced by
@@ -45,6 +56,12 @@ func (l Limits) Effective() Limits {
 	}
 	if l.MaxRequestLen <= 0 {
 		l.MaxRequestLen = DefaultMaxRequestLen
+	}
+	if l.UnauthMaxArgs <= 0 {
+		l.UnauthMaxArgs = DefaultUnauthMaxArgs
+	}
+	if l.UnauthMaxBulkLen <= 0 {
+		l.UnauthMaxBulkLen = DefaultUnauthMaxBulkLen
 	}
 	return l
 }

@@ -21,6 +21,14 @@ type Parser struct {
 	// Limits bounds each request. Set it before the first call to Next.
 	Limits Limits
 
+	// Unauthenticated applies Limits.UnauthMaxArgs and UnauthMaxBulkLen to
+	// multibulk requests on top of the other bounds, as Redis does for a
+	// client that has not yet authenticated. A server sets it on a
+	// password-protected connection and clears it once AUTH succeeds; it may
+	// change between requests, and the next request is parsed under the new
+	// setting, so an AUTH lifts the bounds for the request pipelined after it.
+	Unauthenticated bool
+
 	pos     int      // bytes of the current request already parsed
 	argc    int      // announced multibulk count; 0 while the header is unread
 	offs    []int    // start and end of each multibulk argument parsed so far
@@ -89,6 +97,8 @@ func (p *Parser) multibulk(buf []byte, lim *Limits) ([][]byte, int, error) {
 		switch {
 		case !ok || count < -1 || count > int64(lim.MaxArgs):
 			return nil, 0, errInvalidMultibulk
+		case p.Unauthenticated && count > int64(lim.UnauthMaxArgs):
+			return nil, 0, errUnauthMultibulk
 		case count <= 0:
 			// "*0" and "*-1" are empty requests; Redis skips them.
 			return nil, next, nil
@@ -113,6 +123,9 @@ func (p *Parser) multibulk(buf []byte, lim *Limits) ([][]byte, int, error) {
 		size, ok := parseInt(line[1:])
 		if !ok || size < 0 || size > int64(lim.MaxBulkLen) {
 			return nil, 0, errInvalidBulk
+		}
+		if p.Unauthenticated && size > int64(lim.UnauthMaxBulkLen) {
+			return nil, 0, errUnauthBulk
 		}
 		end := start + int(size)
 		if end+2 > lim.MaxRequestLen {

@@ -263,6 +263,54 @@ func TestInlineArgumentsCountAgainstMaxArgs(t *testing.T) {
 	}
 }
 
+func TestUnauthenticatedBoundsApplyToMultibulkOnly(t *testing.T) {
+	many := strings.Repeat("a ", 20) + "\r\n"
+	tests := []struct {
+		name   string
+		in     string
+		unauth error // the error while Unauthenticated
+		authed error // the error once authenticated
+	}{
+		{"10 arguments", "*10\r\n" + strings.Repeat("$1\r\na\r\n", 10), nil, nil},
+		{"11 arguments", "*11\r\n", errUnauthMultibulk, ErrIncomplete},
+		{"bulk at the bound", fmt.Sprintf("*1\r\n$%d\r\n%s\r\n", DefaultUnauthMaxBulkLen, strings.Repeat("x", DefaultUnauthMaxBulkLen)), nil, nil},
+		{"bulk over the bound", fmt.Sprintf("*1\r\n$%d\r\n", DefaultUnauthMaxBulkLen+1), errUnauthBulk, ErrIncomplete},
+		{"invalid count is reported as invalid", "*1000000000\r\n", errInvalidMultibulk, errInvalidMultibulk},
+		{"invalid bulk is reported as invalid", "*1\r\n$-5\r\n", errInvalidBulk, errInvalidBulk},
+		{"empty multibulk", "*0\r\n*-1\r\n", nil, nil},
+		{"inline keeps its own bound", many, nil, nil},
+	}
+	for i, tc := range tests {
+		for _, unauth := range []bool{true, false} {
+			want := tc.authed
+			if unauth {
+				want = tc.unauth
+			}
+			p := Parser{Unauthenticated: unauth}
+			if _, err := feed(&p, []byte(tc.in)); err != want {
+				t.Errorf("case %d (%s, unauthenticated %v): got %v, want %v", i, tc.name, unauth, err, want)
+			}
+		}
+	}
+}
+
+func TestUnauthenticatedBoundsFollowTheFlagBetweenRequests(t *testing.T) {
+	p := Parser{Limits: Limits{UnauthMaxArgs: 2, UnauthMaxBulkLen: 4}, Unauthenticated: true}
+	in := []byte("*2\r\n$4\r\nAUTH\r\n$4\r\npass\r\n*3\r\n$4\r\nMGET\r\n$5\r\nwords\r\n$1\r\na\r\n")
+	args, n, err := p.Next(in)
+	if err != nil || render(args) != `"AUTH" "pass"` {
+		t.Fatalf("first request: %q, %v", render(args), err)
+	}
+	p.Unauthenticated = false
+	if args, _, err := p.Next(in[n:]); err != nil || render(args) != `"MGET" "words" "a"` {
+		t.Errorf("after authenticating: %q, %v; want the wider request parsed", render(args), err)
+	}
+	p.Unauthenticated = true
+	if _, _, err := p.Next(in[n:]); err != errUnauthMultibulk {
+		t.Errorf("unauthenticated again: got %v, want %v", err, errUnauthMultibulk)
+	}
+}
+
 func BenchmarkNextMultibulk(b *testing.B) {
 	in := bytes.Repeat([]byte("*2\r\n$3\r\nGET\r\n$3\r\nthe\r\n"), 16)
 	var p Parser
