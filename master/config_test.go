@@ -2,7 +2,9 @@ package master_test
 
 import (
 	"bufio"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,5 +172,59 @@ func TestWorkersRunAsUser(t *testing.T) {
 	}
 	if got, err := client(t, "tcp", s.tcp, 1).Get(bg, "the").Result(); err != nil || got == "" {
 		t.Errorf("GET through workers running as nobody: %q, %v", got, err)
+	}
+}
+
+// TestMetrics scrapes the master's Prometheus endpoint: per-worker command
+// counts, restarts by cause, the pool and the accept queues.
+func TestMetrics(t *testing.T) {
+	s := startServer(t, "fdpass", 2, "--metrics-listen", "127.0.0.1:0")
+	var url string
+	for _, line := range strings.Split(s.log.String(), "\n") {
+		if i := strings.Index(line, `"metrics":"`); i >= 0 {
+			url = strings.SplitN(line[i+len(`"metrics":"`):], `"`, 2)[0]
+		}
+	}
+	if url == "" {
+		t.Fatalf("no metrics address in the ready line")
+	}
+	c := client(t, "tcp", s.tcp, 1)
+	for i := 0; i < 25; i++ {
+		c.Get(bg, "the")
+	}
+	w := s.waitWorkers(2, 5*time.Second)
+	syscall.Kill(w[0], syscall.SIGKILL)
+	s.waitWorkers(2, 5*time.Second)
+
+	scrape := func() string {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	sum := func(text, prefix string) float64 {
+		var total float64
+		for _, line := range strings.Split(text, "\n") {
+			if strings.HasPrefix(line, prefix) {
+				f := strings.Fields(line)
+				v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+				total += v
+			}
+		}
+		return total
+	}
+	var text string
+	eventually(t, "the metrics to show the GETs and the restart", func() bool {
+		text = scrape()
+		return sum(text, `freqd_commands_total{command="get"`) >= 25 &&
+			sum(text, `freqd_worker_restarts_total{cause="signal killed"}`) == 1
+	})
+	for _, want := range []string{"freqd_workers 2", "freqd_table_words 74286", `freqd_accept_queue_limit{listen="` + s.tcp + `"`, "freqd_worker_heartbeat_age_seconds"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

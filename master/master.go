@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -70,6 +71,11 @@ type Master struct {
 	datagrams []*datagramSocket // udp: and unixgram: sockets, read by every worker
 	inh       *inherited        // sockets from a previous master or systemd, while binding
 	pidfile   *Pidfile
+	metricsLn net.Listener   // --metrics-listen, bound in New
+	metrics   *metricsServer // running once the pool is ready
+	// queueSockets are the TCP listening sockets whose accept queues the
+	// metrics report: the listeners, and in reuseport mode every slot's.
+	queueSockets []queueSocket
 	// Descriptors handed to workers, duplicated once at start-up.
 	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
 	portFiles     [][]*os.File // reuseport: [slot][tcp address]
@@ -259,6 +265,17 @@ func (m *Master) bind() error {
 		return err
 	}
 	for _, b := range bound {
+		if b.Address.Network == "tcp" {
+			m.queueSockets = append(m.queueSockets, queueSocket{listen: b.Address.String(), name: "0", sock: b.Listener.(syscall.Conn)})
+		}
+	}
+	if m.metricsLn, err = m.bindMetrics(); err != nil {
+		for _, b := range bound {
+			b.Listener.Close()
+		}
+		return err
+	}
+	for _, b := range bound {
 		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener})
 	}
 	for _, l := range m.listeners {
@@ -299,6 +316,7 @@ func (m *Master) addPortSockets() error {
 				}
 			}
 			socks = append(socks, ln)
+			m.queueSockets = append(m.queueSockets, queueSocket{listen: l.addr.String(), name: strconv.Itoa(slot), sock: ln.(syscall.Conn)})
 		}
 		f, err := dupFile(ln.(syscall.Conn), l.addr.String())
 		if err != nil {
@@ -354,10 +372,17 @@ func (m *Master) Run() error {
 			return err
 		}
 	}
+	if m.metricsLn != nil {
+		m.startMetrics(m.metricsLn)
+	}
 	m.adoptPredecessor()
 	m.notify("READY=1", fmt.Sprintf("MAINPID=%d", os.Getpid()))
-	m.log.Info("ready", "mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
-		"workers", len(m.pool), "words", m.table.Len(), "table_bytes", m.table.Size(), "pid", os.Getpid())
+	ready := []any{"mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
+		"workers", len(m.pool), "words", m.table.Len(), "table_bytes", m.table.Size(), "pid", os.Getpid()}
+	if m.metricsLn != nil {
+		ready = append(ready, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
+	}
+	m.log.Info("ready", ready...)
 
 	watch := time.NewTicker(watchEvery)
 	defer watch.Stop()
@@ -369,8 +394,10 @@ func (m *Master) Run() error {
 				return nil
 			}
 			m.handle(ev)
+			m.publish()
 		case <-watch.C:
 			m.watchdog()
+			m.publish()
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
@@ -487,6 +514,11 @@ func (m *Master) procs() []*proc {
 }
 
 func (m *Master) closeAll() {
+	if m.metrics != nil {
+		m.metrics.close()
+	} else if m.metricsLn != nil {
+		m.metricsLn.Close()
+	}
 	m.closeDatagrams()
 	if m.pidfile != nil {
 		m.pidfile.release()

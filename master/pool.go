@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -336,6 +338,7 @@ func (m *Master) shrink() {
 			ln.Close()
 		}
 		m.portFiles, m.portSockets = m.portFiles[:i], m.portSockets[:i]
+		m.queueSockets = slices.DeleteFunc(m.queueSockets, func(q queueSocket) bool { return q.name == strconv.Itoa(i) })
 	}
 }
 

@@ -71,6 +71,11 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 			return nil, err
 		}
 	}
+	if m.metricsLn != nil {
+		if err := pass(m.metricsLn, metricsKey); err != nil {
+			return nil, err
+		}
+	}
 	for slot := 1; slot < len(m.portSockets); slot++ {
 		i := 0
 		for _, l := range m.listeners {

@@ -1,0 +1,191 @@
+package master
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/handler"
+)
+
+// Metrics are served by the master (--metrics-listen), through the
+// Prometheus client library. Per-worker figures come from the scoreboard,
+// which HTTP goroutines may read at any time; the master's own figures
+// (restarts, reloads, the pool) belong to its Run goroutine, which publishes
+// a copy after every event for the collector to read.
+
+// masterStats is the copy of the Run goroutine's state the collector reads.
+type masterStats struct {
+	generation    uint64
+	workers       int
+	restarts      map[string]uint64
+	reloads       uint64
+	failedReloads uint64
+	words         uint64
+	tableBytes    int64
+	handoffs      int
+}
+
+// publish copies the supervisor state for the metrics collector.
+func (m *Master) publish() {
+	if m.metrics == nil {
+		return
+	}
+	st := &masterStats{generation: m.gen, workers: len(m.pool), restarts: map[string]uint64{},
+		reloads: m.stats.reloads, failedReloads: m.stats.failedReloads,
+		words: m.table.Len(), tableBytes: m.table.Size(), handoffs: len(m.handoffs)}
+	for k, v := range m.stats.restarts {
+		st.restarts[k] = v
+	}
+	m.metrics.stats.Store(st)
+}
+
+// metricsServer is the HTTP endpoint and the collector behind it.
+type metricsServer struct {
+	ln    net.Listener
+	srv   *http.Server
+	stats atomic.Pointer[masterStats]
+	m     *Master // for the scoreboard and listeners, which are safe to read
+}
+
+func (m *Master) startMetrics(ln net.Listener) {
+	ms := &metricsServer{ln: ln, m: m}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(ms, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: m.log.StandardLogger(nil)}))
+	ms.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
+	m.metrics = ms
+	m.publish()
+	go func() {
+		if err := ms.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			m.log.Error("metrics server stopped", "error", err)
+		}
+	}()
+}
+
+func (ms *metricsServer) close() { ms.srv.Close() }
+
+var (
+	descRequests = prometheus.NewDesc("freqd_commands_total", "Commands served, by worker slot and command.", []string{"worker", "command"}, nil)
+	descErrors   = prometheus.NewDesc("freqd_error_replies_total", "Error replies sent, by worker slot.", []string{"worker"}, nil)
+	descAccepted = prometheus.NewDesc("freqd_connections_accepted_total", "Connections taken, by worker slot.", []string{"worker"}, nil)
+	descOpen     = prometheus.NewDesc("freqd_connections_open", "Connections open, by worker slot.", []string{"worker"}, nil)
+	descState    = prometheus.NewDesc("freqd_worker_state", "1 for the state each worker slot is in.", []string{"worker", "state"}, nil)
+	descBeat     = prometheus.NewDesc("freqd_worker_heartbeat_age_seconds", "Time since each worker's last heartbeat.", []string{"worker"}, nil)
+	descRestarts = prometheus.NewDesc("freqd_worker_restarts_total", "Workers replaced, by cause.", []string{"cause"}, nil)
+	descReloads  = prometheus.NewDesc("freqd_reloads_total", "Reloads (SIGHUP), by result.", []string{"result"}, nil)
+	descWorkers  = prometheus.NewDesc("freqd_workers", "Size of the worker pool.", nil, nil)
+	descGen      = prometheus.NewDesc("freqd_generation", "Generation of the worker pool (one more per reload).", nil, nil)
+	descWords    = prometheus.NewDesc("freqd_table_words", "Words in the served table.", nil, nil)
+	descBytes    = prometheus.NewDesc("freqd_table_bytes", "Size of the served table.", nil, nil)
+	descQueue    = prometheus.NewDesc("freqd_accept_queue_length", "Connections waiting in a TCP listener's accept queue (TCP_INFO).", []string{"listen", "socket"}, nil)
+	descQueueMax = prometheus.NewDesc("freqd_accept_queue_limit", "Accept queue limit (backlog) of a TCP listener.", []string{"listen", "socket"}, nil)
+	descHandoffs = prometheus.NewDesc("freqd_handoffs_waiting", "Handed-back connections waiting for a worker.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (ms *metricsServer) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descRequests, descErrors, descAccepted, descOpen, descState, descBeat,
+		descRestarts, descReloads, descWorkers, descGen, descWords, descBytes, descQueue, descQueueMax, descHandoffs} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (ms *metricsServer) Collect(ch chan<- prometheus.Metric) {
+	names := handler.CommandNames()
+	sb := ms.m.board
+	var counts []uint64
+	for i := 0; i < sb.Len(); i++ {
+		s := sb.Snapshot(i)
+		if s.PID == 0 {
+			continue
+		}
+		w := strconv.Itoa(i)
+		counts = sb.CommandCounts(i, counts[:0])
+		for c, name := range names {
+			if c < len(counts) {
+				ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, float64(counts[c]), w, name)
+			}
+		}
+		ch <- prometheus.MustNewConstMetric(descErrors, prometheus.CounterValue, float64(s.Errors), w)
+		ch <- prometheus.MustNewConstMetric(descAccepted, prometheus.CounterValue, float64(s.Accepted), w)
+		ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.Open), w)
+		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, 1, w, s.State.String())
+		ch <- prometheus.MustNewConstMetric(descBeat, prometheus.GaugeValue, sb.HeartbeatAge(i).Seconds(), w)
+	}
+	if st := ms.stats.Load(); st != nil {
+		for cause, n := range st.restarts {
+			ch <- prometheus.MustNewConstMetric(descRestarts, prometheus.CounterValue, float64(n), cause)
+		}
+		ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.reloads), "ok")
+		ch <- prometheus.MustNewConstMetric(descReloads, prometheus.CounterValue, float64(st.failedReloads), "failed")
+		ch <- prometheus.MustNewConstMetric(descWorkers, prometheus.GaugeValue, float64(st.workers))
+		ch <- prometheus.MustNewConstMetric(descGen, prometheus.GaugeValue, float64(st.generation))
+		ch <- prometheus.MustNewConstMetric(descWords, prometheus.GaugeValue, float64(st.words))
+		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(st.tableBytes))
+		ch <- prometheus.MustNewConstMetric(descHandoffs, prometheus.GaugeValue, float64(st.handoffs))
+	}
+	for _, q := range ms.m.queueSockets {
+		length, limit, err := acceptQueue(q.sock)
+		if err != nil {
+			continue
+		}
+		ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
+		ch <- prometheus.MustNewConstMetric(descQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
+	}
+}
+
+// queueSocket is a TCP listening socket whose accept queue is reported.
+type queueSocket struct {
+	listen, name string
+	sock         syscall.Conn
+}
+
+// acceptQueue reads a listening socket's accept queue from TCP_INFO: for a
+// listener Linux reports the queue's length in tcpi_unacked and its limit
+// in tcpi_sacked.
+func acceptQueue(c syscall.Conn) (length, limit uint32, err error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, 0, err
+	}
+	var info *unix.TCPInfo
+	var gerr error
+	if err := rc.Control(func(fd uintptr) { info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
+		return 0, 0, err
+	}
+	if gerr != nil {
+		return 0, 0, gerr
+	}
+	return info.Unacked, info.Sacked, nil
+}
+
+// bindMetrics binds --metrics-listen, or adopts the socket a previous
+// master passed, so an upgrade does not collide with its predecessor.
+func (m *Master) bindMetrics() (net.Listener, error) {
+	if m.cfg.MetricsListen == "" {
+		return nil, nil
+	}
+	if ln := m.inh.take(metricsKey); ln != nil {
+		return ln, nil
+	}
+	ln, err := net.Listen("tcp", m.cfg.MetricsListen)
+	if err != nil {
+		return nil, fmt.Errorf("--metrics-listen %s: %w", m.cfg.MetricsListen, err)
+	}
+	return ln, nil
+}
+
+// metricsKey names the metrics socket among the inherited ones.
+const metricsKey = "metrics"
