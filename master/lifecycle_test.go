@@ -2,6 +2,7 @@ package master_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -280,5 +281,85 @@ func killTree(pid int) {
 	syscall.Kill(pid, syscall.SIGKILL)
 	for _, k := range kids {
 		syscall.Kill(k, syscall.SIGKILL)
+	}
+}
+
+// TestSystemdActivation starts freqd the way systemd does: listening sockets
+// passed as fd 3+ with LISTEN_FDS and LISTEN_PID, and a NOTIFY_SOCKET to
+// report READY, RELOADING and STOPPING on.
+func TestSystemdActivation(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lnFile, _ := ln.(*net.TCPListener).File()
+	ln.Close()
+	defer lnFile.Close()
+	notifyPath := filepath.Join(dir, "notify")
+	notify, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifyPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notify.Close()
+	messages := make(chan string, 16)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := notify.Read(buf)
+			if err != nil {
+				return
+			}
+			messages <- string(buf[:n])
+		}
+	}()
+	expect := func(want string) string {
+		t.Helper()
+		select {
+		case m := <-messages:
+			if !strings.Contains(m, want) {
+				t.Fatalf("sd_notify: got %q, want %q", m, want)
+			}
+			return m
+		case <-time.After(15 * time.Second):
+			t.Fatalf("sd_notify: no %q", want)
+		}
+		return ""
+	}
+
+	// LISTEN_PID must be the server's own pid: exec from a shell keeps it.
+	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" serve --workers 2 --log-json`, freqdBin)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notifyPath)
+	cmd.ExtraFiles = []*os.File{lnFile}
+	var log syncBuffer
+	cmd.Stderr = &log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := cmd.Process.Pid
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { killTree(pid); <-exited })
+
+	ready := expect("READY=1")
+	if !strings.Contains(ready, fmt.Sprintf("MAINPID=%d", pid)) {
+		t.Errorf("READY without MAINPID=%d: %q", pid, ready)
+	}
+	addr := ln.Addr().String()
+	c := client(t, "tcp", addr, 1)
+	if got, err := c.Get(bg, "the").Result(); err != nil || got != strconv.FormatUint(folded["the"], 10) {
+		t.Fatalf("GET through the systemd socket: %q, %v\n%s", got, err, log.String())
+	}
+	syscall.Kill(pid, syscall.SIGHUP)
+	if m := expect("RELOADING=1"); !strings.Contains(m, "MONOTONIC_USEC=") {
+		t.Errorf("RELOADING without MONOTONIC_USEC: %q", m)
+	}
+	expect("READY=1")
+	syscall.Kill(pid, syscall.SIGTERM)
+	expect("STOPPING=1")
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("no exit after SIGTERM")
 	}
 }
