@@ -35,6 +35,7 @@ type Config struct {
 	ProtectedMode   bool          // refuse non-loopback listeners without RequirePass
 	User            string        // workers run as this user; "" for the master's
 	MetricsListen   string        // serve Prometheus metrics here; "" for none
+	DataMode        string        // DataCopy (default) or DataMap
 	Limits          worker.Limits
 
 	LogLevel string
@@ -176,6 +177,13 @@ func New(cfg Config) (*Master, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
+	switch cfg.DataMode {
+	case "":
+		cfg.DataMode = DataCopy
+	case DataCopy, DataMap:
+	default:
+		return nil, fmt.Errorf("--data-mode %q: want copy or map", cfg.DataMode)
+	}
 	if cfg.WorkerTimeout <= 0 {
 		cfg.WorkerTimeout = 30 * time.Second
 	}
@@ -203,7 +211,7 @@ func New(cfg Config) (*Master, error) {
 	if m.cred, err = workerCredential(cfg.User); err != nil {
 		return nil, err
 	}
-	if m.table, m.tableFile, err = LoadTable(cfg.DataPath); err != nil {
+	if m.table, m.tableFile, err = m.loadTable(); err != nil {
 		return nil, err
 	}
 	if err := m.bind(); err != nil {
@@ -225,6 +233,14 @@ func New(cfg Config) (*Master, error) {
 	}
 	ok = true
 	return m, nil
+}
+
+// loadTable loads the table as DataMode says.
+func (m *Master) loadTable() (*shm.Table, *os.File, error) {
+	if m.cfg.DataMode == DataMap {
+		return MapTable(m.cfg.DataPath)
+	}
+	return LoadTable(m.cfg.DataPath)
 }
 
 // bind binds the listeners, or adopts those inherited from a previous

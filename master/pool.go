@@ -44,6 +44,7 @@ func (m *Master) startWorker(s *slotState) error {
 		LogLevel: m.cfg.LogLevel, LogJSON: m.cfg.LogJSON,
 		ControlFD: 3, TableFD: 4, ScoreboardFD: 5, QueueFD: -1,
 		ShutdownTimeout: m.cfg.ShutdownTimeout, Limits: m.cfg.Limits,
+		TableMapped: m.cfg.DataMode == DataMap && m.cfg.DataPath != "",
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 	}
 	addListener := func(f *os.File) {

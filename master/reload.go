@@ -35,7 +35,7 @@ func (m *Master) startReload() {
 		m.log.Info("SIGHUP during a reload; will reload again when it is done")
 		return
 	}
-	t, f, err := LoadTable(m.cfg.DataPath)
+	t, f, err := m.loadTable()
 	if err != nil {
 		m.stats.failedReloads++
 		m.log.Error("reload failed; still serving the old table", "error", err)

@@ -52,6 +52,42 @@ func LoadTable(path string) (*shm.Table, *os.File, error) {
 	return mt, f, nil
 }
 
+// Data modes: how workers get the table.
+const (
+	// DataCopy serves a sealed memfd copy: immune to the file changing.
+	DataCopy = "copy"
+	// DataMap maps the file itself: no copy, for tables larger than memory
+	// would comfortably hold twice. A file truncated while served makes
+	// lookups fault; workers turn those faults into error replies (they do
+	// not crash) until SIGHUP loads a good file. A file rewritten in place
+	// (rather than replaced by rename, as freqd build does) can give wrong
+	// answers: this mode trusts the operator on that.
+	DataMap = "map"
+)
+
+// MapTable validates the data file once, in full, and returns it open and
+// mapped, for DataMap.
+func MapTable(path string) (*shm.Table, *os.File, error) {
+	if path == "" {
+		return LoadTable("") // the embedded table has no file to map
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data file: %w", err)
+	}
+	t, err := shm.OpenFile(f)
+	if err == nil {
+		if err = t.Verify(); err != nil {
+			t.Close()
+		}
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("data file %s: %w", path, err)
+	}
+	return t, f, nil
+}
+
 // DefaultTable builds the embedded SUBTLEX-US word list into a frequency
 // table, case folded, as `freqd serve` without --data serves it.
 func DefaultTable() ([]byte, error) {

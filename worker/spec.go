@@ -31,6 +31,7 @@ type Spec struct {
 	// Descriptor numbers in the worker process.
 	ControlFD    int        `json:"control_fd"`    // SOCK_SEQPACKET to the master: lifeline and commands
 	TableFD      int        `json:"table_fd"`      // sealed memfd (or file) holding the frequency table
+	TableMapped  bool       `json:"table_mapped"`  // TableFD is the data file itself (--data-mode map), not a sealed copy
 	ScoreboardFD int        `json:"scoreboard_fd"` // the shared scoreboard
 	QueueFD      int        `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
 	Listeners    []Listener `json:"listeners"`     // accept and reuseport: sockets to accept on

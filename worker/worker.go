@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -47,6 +48,7 @@ type Worker struct {
 	takers   sync.WaitGroup // accept and receive loops
 	ctlMu    sync.Mutex     // one sender at a time on the control socket
 	refused  atomic.Uint64  // connections refused over MaxClients
+	faults   atomic.Uint64  // table reads that faulted (--data-mode map)
 }
 
 // Run sets up the worker described by spec and serves until the master asks
@@ -91,9 +93,11 @@ func (w *Worker) setup() error {
 		return fmt.Errorf("control socket: %w", err)
 	}
 	tf := os.NewFile(uintptr(s.TableFD), "table")
-	if err := shm.CheckSealed(tf); err != nil {
-		tf.Close()
-		return fmt.Errorf("table: %w", err)
+	if !s.TableMapped {
+		if err := shm.CheckSealed(tf); err != nil {
+			tf.Close()
+			return fmt.Errorf("table: %w", err)
+		}
 	}
 	w.table, err = shm.OpenFile(tf)
 	tf.Close()
@@ -241,6 +245,13 @@ func (w *Worker) serve(c net.Conn) {
 	w.mu.Unlock()
 	w.slot.ConnOpened()
 	go func() {
+		if w.spec.TableMapped {
+			// The mapped file may be truncated under us: a read past its
+			// end raises SIGBUS, which SetPanicOnFault turns into a panic
+			// this goroutine recovers from, instead of a dead worker.
+			debug.SetPanicOnFault(true)
+			defer w.recoverFault(c)
+		}
 		defer func() {
 			w.mu.Lock()
 			delete(w.conns, c)
@@ -256,6 +267,21 @@ func (w *Worker) serve(c net.Conn) {
 			w.log.Debug("connection ended", "remote", c.RemoteAddr().String(), "error", err)
 		}
 	}()
+}
+
+// recoverFault ends a connection whose table read faulted, with an error
+// reply, and keeps the worker serving the others.
+func (w *Worker) recoverFault(c net.Conn) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if w.faults.Add(1) == 1 {
+		w.log.Error("the mapped data file changed under the worker (truncated?); answering errors until a reload (SIGHUP)", "fault", r)
+	}
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Write([]byte("-ERR the data file changed on disk while served; the operator must reload (SIGHUP)\r\n"))
+	c.Close()
 }
 
 // yielded disposes of a connection the handler stopped serving between

@@ -33,6 +33,7 @@ func runServe(args []string) int {
 	var unixMode string
 	fs.Var(&listen, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path (repeatable; default "+master.DefaultAddr+")")
 	fs.StringVar(&cfg.DataPath, "data", "", "frequency file built by `freqd build` (default: the embedded SUBTLEX-US table)")
+	fs.StringVar(&cfg.DataMode, "data-mode", master.DataCopy, "copy: serve a sealed in-memory copy of --data (safe if the file changes); map: map the file itself (no copy; errors, not crashes, if it is truncated)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "number of worker processes")
 	fs.StringVar(&cfg.Mode, "mode", worker.ModeFDPass, "how connections reach workers: fdpass, accept or reuseport; or a classic design for comparison: iterative, fork, goroutine or epoll")
 	maxChildren := fs.Int("max-children", classic.DefaultMaxChildren, "--mode fork: most connection processes at once; further connections wait in the listen backlog")
