@@ -3,9 +3,12 @@ package classic
 import (
 	"errors"
 	"net"
+	"os"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+
+	"github.com/freqd/freqd/master"
 )
 
 // nextBackoff is the pause after an accept error that will not clear at
@@ -34,5 +37,16 @@ func acceptEach(ln net.Listener, log hclog.Logger, take func(net.Conn)) {
 		}
 		delay = 0
 		take(c)
+	}
+}
+
+// closeListeners closes ls and removes their unix socket files, which
+// closing alone leaves in place (see master.Bind).
+func closeListeners(ls []master.Listener) {
+	for _, l := range ls {
+		l.Close()
+		if l.Address.Network == "unix" {
+			os.Remove(l.Address.Addr)
+		}
 	}
 }

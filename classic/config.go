@@ -43,6 +43,7 @@ type Config struct {
 	DataPath        string        // frequency file; "" for the embedded default
 	ShutdownTimeout time.Duration // graceful stop: how long connections may finish
 	Limits          worker.Limits // per-connection timeouts, as the workers apply them
+	RequirePass     string        // clients must AUTH with it; "" for none
 
 	// MaxChildren bounds the fork design's concurrent connection processes;
 	// DefaultMaxChildren when zero.

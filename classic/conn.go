@@ -32,6 +32,8 @@ type ConnSpec struct {
 	LifelineFD int `json:"lifeline_fd"` // pipe whose end of file means the parent died
 
 	Limits worker.Limits `json:"limits"`
+
+	RequirePass string `json:"requirepass,omitempty"` // see worker.Spec.RequirePass
 }
 
 func (s *ConnSpec) encode() string {
@@ -100,6 +102,7 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	h.ReadTimeout = spec.Limits.ReadTimeout
 	h.IdleTimeout = spec.Limits.IdleTimeout
 	h.WriteTimeout = spec.Limits.WriteTimeout
+	h.RequirePass = spec.RequirePass
 	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
 		return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", ModeFork, os.Getppid())
 	}}}

@@ -33,11 +33,11 @@
 // (and are refused once it is full): a flood slows down, it does not fork-bomb
 // the machine.
 //
-// epoll reads from a client only while its unsent replies are below
-// maxPendingOutput: a client that pipelines without reading stops being read,
-// and its buffers stay bounded by that plus one request, whatever it sends.
-// Requests themselves are bounded by the handler's resp limits, as in every
-// design.
+// epoll reads from a client, and executes its requests, only while fewer
+// than 128 KiB of its replies wait to be written: a client that pipelines
+// without reading stops being read, and its buffers stay bounded whatever it
+// sends. Requests themselves are bounded by the handler's resp limits, and
+// the read, idle and write timeouts apply, as in every design.
 //
 // # Signals
 //

@@ -197,9 +197,10 @@ func (s *epollServer) flush(c *econn) error {
 			progressed = true
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
-			_ = progressed
-			c.sent = len(c.out)
-			continue
+			if progressed || c.writeWait.IsZero() {
+				c.writeWait = s.now
+			}
+			return nil
 		default:
 			return fmt.Errorf("freqd: write to %s: %w", c.remote(), err)
 		}

@@ -51,7 +51,7 @@ func newForkServer(cfg Config, ls []master.Listener, tableFile *os.File) (*forkS
 	// The descriptors a child inherits are numbered from 3 in ExtraFiles
 	// order; see spawn.
 	spec := ConnSpec{LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON,
-		ConnFD: 3, TableFD: 4, LifelineFD: 5, Limits: cfg.Limits}
+		ConnFD: 3, TableFD: 4, LifelineFD: 5, Limits: cfg.Limits, RequirePass: cfg.RequirePass}
 	return &forkServer{
 		cfg: cfg, log: cfg.Logger, ls: ls, tableFile: tableFile,
 		env:   append(os.Environ(), ConnSpecEnv+"="+spec.encode()),
@@ -153,9 +153,7 @@ func (s *forkServer) shutdown(graceful bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stop.request(graceful) == running {
-		for _, ln := range s.ls {
-			ln.Close() // a unix listener removes its socket file
-		}
+		closeListeners(s.ls)
 		close(s.quit)
 	}
 	sig := stopSignal(s.stop.get())

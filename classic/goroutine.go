@@ -74,9 +74,7 @@ func (s *perConn) shutdown(graceful bool) {
 	defer s.mu.Unlock()
 	if !s.stopping {
 		s.stopping = true
-		for _, ln := range s.ls {
-			ln.Close() // a unix listener removes its socket file
-		}
+		closeListeners(s.ls)
 	}
 	for c := range s.conns {
 		if graceful {

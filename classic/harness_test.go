@@ -34,7 +34,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	freqdBin = filepath.Join(dir, "freqd")
-	build := exec.Command("go", "build", "-o", freqdBin, "github.com/freqd/freqd/cmd/freqd")
+	args := []string{"build", "-o", freqdBin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "github.com/freqd/freqd/cmd/freqd")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build freqd:", err)
@@ -181,6 +185,9 @@ func (s *server) kill() {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
 		s.t.Errorf("server %d did not exit after SIGKILL", s.pid)
+	}
+	if strings.Contains(s.log.String(), "WARNING: DATA RACE") {
+		s.t.Errorf("the server reported a data race")
 	}
 	if s.t.Failed() {
 		s.t.Logf("server log:\n%s", s.log)

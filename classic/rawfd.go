@@ -21,30 +21,25 @@ type rawListener struct {
 	addr master.Address
 }
 
-// takeRaw moves every listener to a bare descriptor and closes Go's copy.
-// A unix socket's path now belongs to the raw listener: Go's copy is closed
-// without unlinking it, and closeRaw removes it. On error every listener is
-// closed.
+// takeRaw moves every listener to a bare descriptor and closes Go's copy,
+// which leaves a unix socket's file in place: closeRaw removes it. On error
+// every listener is closed and its file removed.
 func takeRaw(ls []master.Listener) ([]rawListener, error) {
 	var out []rawListener
-	var err error
 	for _, l := range ls {
-		if err == nil {
-			var fd int
-			if fd, err = dupDescriptor(l.Listener.(syscall.Conn)); err != nil {
-				err = fmt.Errorf("listen %s: %w", l.Address, err)
-			} else {
-				out = append(out, rawListener{fd: fd, addr: l.Address})
-				if ul, ok := l.Listener.(*net.UnixListener); ok {
-					ul.SetUnlinkOnClose(false)
-				}
-			}
+		fd, err := dupDescriptor(l.Listener.(syscall.Conn))
+		if err != nil {
+			closeRaw(out)
+			closeListeners(ls)
+			return nil, fmt.Errorf("listen %s: %w", l.Address, err)
+		}
+		out = append(out, rawListener{fd: fd, addr: l.Address})
+	}
+	for _, l := range ls {
+		if ul, ok := l.Listener.(*net.UnixListener); ok {
+			ul.SetUnlinkOnClose(false) // the file now belongs to the raw listener
 		}
 		l.Close()
-	}
-	if err != nil {
-		closeRaw(out)
-		return nil, err
 	}
 	return out, nil
 }

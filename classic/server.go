@@ -60,9 +60,7 @@ func New(cfg Config) (*Server, error) {
 		s.addrs = append(s.addrs, l.Address.String())
 	}
 	if s.design, err = s.newDesign(ls); err != nil {
-		for _, l := range ls {
-			l.Close()
-		}
+		closeListeners(ls)
 		s.closeTable()
 		return nil, err
 	}
@@ -77,6 +75,7 @@ func (s *Server) newDesign(ls []master.Listener) (design, error) {
 	h.ReadTimeout = s.cfg.Limits.ReadTimeout
 	h.IdleTimeout = s.cfg.Limits.IdleTimeout
 	h.WriteTimeout = s.cfg.Limits.WriteTimeout
+	h.RequirePass = s.cfg.RequirePass
 	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
 		return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
 	}}}

@@ -31,9 +31,10 @@ func runServe(args []string) int {
 	var cfg master.Config
 	var listen listFlag
 	var unixMode string
-	fs.Var(&listen, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path (repeatable; default "+master.DefaultAddr+")")
+	fs.Var(&listen, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path; datagrams: udp:host:port or unixgram:/path (repeatable; default "+master.DefaultAddr+")")
 	fs.StringVar(&cfg.DataPath, "data", "", "frequency file built by `freqd build` (default: the embedded SUBTLEX-US table)")
 	fs.StringVar(&cfg.DataMode, "data-mode", master.DataCopy, "copy: serve a sealed in-memory copy of --data (safe if the file changes); map: map the file itself (no copy; errors, not crashes, if it is truncated)")
+	fs.StringVar(&cfg.Dispatch, "dispatch", master.DispatchShared, "fdpass mode: shared (one queue every free worker reads) or least-loaded (a queue per worker, the least busy chosen)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "number of worker processes")
 	fs.StringVar(&cfg.Mode, "mode", worker.ModeFDPass, "how connections reach workers: fdpass, accept or reuseport; or a classic design for comparison: iterative, fork, goroutine or epoll")
 	maxChildren := fs.Int("max-children", classic.DefaultMaxChildren, "--mode fork: most connection processes at once; further connections wait in the listen backlog")
@@ -127,7 +128,7 @@ func runClassic(cfg master.Config, maxChildren int) int {
 	}
 	s, err := classic.New(classic.Config{
 		Mode: cfg.Mode, Listen: cfg.Listen, UnixMode: cfg.UnixMode, Pidfile: cfg.Pidfile,
-		DataPath: cfg.DataPath, ShutdownTimeout: cfg.ShutdownTimeout, Limits: cfg.Limits,
+		DataPath: cfg.DataPath, ShutdownTimeout: cfg.ShutdownTimeout, Limits: cfg.Limits, RequirePass: cfg.RequirePass,
 		MaxChildren: maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
 	})
 	if err != nil {
