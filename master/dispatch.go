@@ -49,11 +49,15 @@ func (m *Master) pass(c net.Conn, payload []byte) error {
 	if err != nil {
 		return err
 	}
+	q := m.pickQueue()
 	var serr error
 	if err := rc.Control(func(fd uintptr) {
-		serr = fdpass.Send(m.queueSend, payload, int(fd))
+		serr = fdpass.Send(q.send, payload, int(fd))
 	}); err != nil {
 		return err
+	}
+	if serr == nil {
+		q.sent.Add(1)
 	}
 	return serr
 }

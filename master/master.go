@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -36,6 +37,7 @@ type Config struct {
 	User            string        // workers run as this user; "" for the master's
 	MetricsListen   string        // serve Prometheus metrics here; "" for none
 	DataMode        string        // DataCopy (default) or DataMap
+	Dispatch        string        // fdpass: DispatchShared (default) or DispatchLeastLoaded
 	Limits          worker.Limits
 
 	LogLevel string
@@ -81,8 +83,8 @@ type Master struct {
 	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
 	portFiles     [][]*os.File // reuseport: [slot][tcp address]
 	portSockets   [][]net.Listener
-	queueSend     *net.UnixConn // fdpass: the master's sending end
-	queueRecv     *os.File      // fdpass: the receiving end, kept so queued descriptors survive
+	queues        []*descQueue // fdpass: one shared queue, or one per slot (least-loaded)
+	targets       atomic.Pointer[[]target]
 
 	events   chan event
 	pool     []*slotState // the current generation, one entry per worker slot
@@ -184,6 +186,13 @@ func New(cfg Config) (*Master, error) {
 	default:
 		return nil, fmt.Errorf("--data-mode %q: want copy or map", cfg.DataMode)
 	}
+	switch cfg.Dispatch {
+	case "":
+		cfg.Dispatch = DispatchShared
+	case DispatchShared, DispatchLeastLoaded:
+	default:
+		return nil, fmt.Errorf("--dispatch %q: want shared or least-loaded", cfg.Dispatch)
+	}
 	if cfg.WorkerTimeout <= 0 {
 		cfg.WorkerTimeout = 30 * time.Second
 	}
@@ -221,15 +230,9 @@ func New(cfg Config) (*Master, error) {
 		return nil, err
 	}
 	if cfg.Mode == worker.ModeFDPass {
-		a, b, err := fdpass.Socketpair()
-		if err != nil {
-			return nil, fmt.Errorf("descriptor queue: %w", err)
+		if _, err := m.queueFor(0); err != nil {
+			return nil, err
 		}
-		if m.queueSend, err = fdpass.FileConn(a); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("descriptor queue: %w", err)
-		}
-		m.queueRecv = b
 	}
 	ok = true
 	return m, nil
@@ -411,6 +414,7 @@ func (m *Master) Run() error {
 			}
 			m.handle(ev)
 			m.publish()
+			m.publishTargets()
 		case <-watch.C:
 			m.watchdog()
 			m.publish()
@@ -559,11 +563,8 @@ func (m *Master) closeAll() {
 			ln.Close()
 		}
 	}
-	if m.queueSend != nil {
-		m.queueSend.Close()
-	}
-	if m.queueRecv != nil {
-		m.queueRecv.Close()
+	for _, q := range m.queues {
+		q.close()
 	}
 	if m.board != nil {
 		m.board.Close()

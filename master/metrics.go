@@ -76,27 +76,27 @@ func (m *Master) startMetrics(ln net.Listener) {
 func (ms *metricsServer) close() { ms.srv.Close() }
 
 var (
-	descRequests = prometheus.NewDesc("freqd_commands_total", "Commands served, by worker slot and command.", []string{"worker", "command"}, nil)
-	descErrors   = prometheus.NewDesc("freqd_error_replies_total", "Error replies sent, by worker slot.", []string{"worker"}, nil)
-	descAccepted = prometheus.NewDesc("freqd_connections_accepted_total", "Connections taken, by worker slot.", []string{"worker"}, nil)
-	descOpen     = prometheus.NewDesc("freqd_connections_open", "Connections open, by worker slot.", []string{"worker"}, nil)
-	descState    = prometheus.NewDesc("freqd_worker_state", "1 for the state each worker slot is in.", []string{"worker", "state"}, nil)
-	descBeat     = prometheus.NewDesc("freqd_worker_heartbeat_age_seconds", "Time since each worker's last heartbeat.", []string{"worker"}, nil)
-	descRestarts = prometheus.NewDesc("freqd_worker_restarts_total", "Workers replaced, by cause.", []string{"cause"}, nil)
-	descReloads  = prometheus.NewDesc("freqd_reloads_total", "Reloads (SIGHUP), by result.", []string{"result"}, nil)
-	descWorkers  = prometheus.NewDesc("freqd_workers", "Size of the worker pool.", nil, nil)
-	descGen      = prometheus.NewDesc("freqd_generation", "Generation of the worker pool (one more per reload).", nil, nil)
-	descWords    = prometheus.NewDesc("freqd_table_words", "Words in the served table.", nil, nil)
-	descBytes    = prometheus.NewDesc("freqd_table_bytes", "Size of the served table.", nil, nil)
-	descQueue    = prometheus.NewDesc("freqd_accept_queue_length", "Connections waiting in a TCP listener's accept queue (TCP_INFO).", []string{"listen", "socket"}, nil)
-	descQueueMax = prometheus.NewDesc("freqd_accept_queue_limit", "Accept queue limit (backlog) of a TCP listener.", []string{"listen", "socket"}, nil)
-	descHandoffs = prometheus.NewDesc("freqd_handoffs_waiting", "Handed-back connections waiting for a worker.", nil, nil)
+	descRequests       = prometheus.NewDesc("freqd_commands_total", "Commands served, by worker slot and command.", []string{"worker", "command"}, nil)
+	descErrors         = prometheus.NewDesc("freqd_error_replies_total", "Error replies sent, by worker slot.", []string{"worker"}, nil)
+	descAccepted       = prometheus.NewDesc("freqd_connections_accepted_total", "Connections taken, by worker slot.", []string{"worker"}, nil)
+	descOpen           = prometheus.NewDesc("freqd_connections_open", "Connections open, by worker slot.", []string{"worker"}, nil)
+	descState          = prometheus.NewDesc("freqd_worker_state", "1 for the state each worker slot is in.", []string{"worker", "state"}, nil)
+	descBeat           = prometheus.NewDesc("freqd_worker_heartbeat_age_seconds", "Time since each worker's last heartbeat.", []string{"worker"}, nil)
+	descRestarts       = prometheus.NewDesc("freqd_worker_restarts_total", "Workers replaced, by cause.", []string{"cause"}, nil)
+	descReloads        = prometheus.NewDesc("freqd_reloads_total", "Reloads (SIGHUP), by result.", []string{"result"}, nil)
+	descWorkers        = prometheus.NewDesc("freqd_workers", "Size of the worker pool.", nil, nil)
+	descGen            = prometheus.NewDesc("freqd_generation", "Generation of the worker pool (one more per reload).", nil, nil)
+	descWords          = prometheus.NewDesc("freqd_table_words", "Words in the served table.", nil, nil)
+	descBytes          = prometheus.NewDesc("freqd_table_bytes", "Size of the served table.", nil, nil)
+	descAcceptQueue    = prometheus.NewDesc("freqd_accept_queue_length", "Connections waiting in a TCP listener's accept queue (TCP_INFO).", []string{"listen", "socket"}, nil)
+	descAcceptQueueMax = prometheus.NewDesc("freqd_accept_queue_limit", "Accept queue limit (backlog) of a TCP listener.", []string{"listen", "socket"}, nil)
+	descHandoffs       = prometheus.NewDesc("freqd_handoffs_waiting", "Handed-back connections waiting for a worker.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (ms *metricsServer) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descErrors, descAccepted, descOpen, descState, descBeat,
-		descRestarts, descReloads, descWorkers, descGen, descWords, descBytes, descQueue, descQueueMax, descHandoffs} {
+		descRestarts, descReloads, descWorkers, descGen, descWords, descBytes, descAcceptQueue, descAcceptQueueMax, descHandoffs} {
 		ch <- d
 	}
 }
@@ -141,8 +141,8 @@ func (ms *metricsServer) Collect(ch chan<- prometheus.Metric) {
 		if err != nil {
 			continue
 		}
-		ch <- prometheus.MustNewConstMetric(descQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
-		ch <- prometheus.MustNewConstMetric(descQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
+		ch <- prometheus.MustNewConstMetric(descAcceptQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
+		ch <- prometheus.MustNewConstMetric(descAcceptQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
 	}
 }
 

@@ -53,8 +53,14 @@ func (m *Master) startWorker(s *slotState) error {
 	}
 	switch m.cfg.Mode {
 	case worker.ModeFDPass:
+		q, err := m.queueFor(s.index)
+		if err != nil {
+			m.boardUse[board] = false
+			return fmt.Errorf("worker %d: %w", s.index, err)
+		}
+		q.base.Store(q.sent.Load())
 		spec.QueueFD = 3 + len(files)
-		files = append(files, m.queueRecv)
+		files = append(files, q.recv)
 	case worker.ModeAccept:
 		for _, f := range m.listenerFiles {
 			addListener(f)
@@ -185,7 +191,13 @@ func (m *Master) reap(p *proc, st *os.ProcessState) {
 	}
 	s := p.slot
 	if s == nil || s.proc != p {
-		return // retired, or of a generation being replaced
+		// Retired, or of a generation being replaced. A slot removed by
+		// SIGTTOU leaves a queue nobody reads: serve what waits in it.
+		for i := len(m.pool); m.cfg.Dispatch == DispatchLeastLoaded && i < len(m.queues); i++ {
+			m.queues[i].drain(func(fd int) { m.handoffs = append(m.handoffs, fd) })
+		}
+		m.dispatchHandoffs()
+		return
 	}
 	s.proc = nil
 	if m.stopping {
@@ -350,10 +362,11 @@ func (m *Master) shrink() {
 func (m *Master) dispatchHandoffs() {
 	for len(m.handoffs) > 0 {
 		fd := m.handoffs[0]
-		if m.queueSend != nil {
+		if m.cfg.Mode == worker.ModeFDPass && m.cfg.Dispatch == DispatchShared {
 			m.handoffs = m.handoffs[1:]
+			q := m.queues[0]
 			go func() {
-				if err := fdpass.Send(m.queueSend, []byte{0}, fd); err != nil {
+				if err := fdpass.Send(q.send, []byte{0}, fd); err != nil {
 					m.log.Warn("cannot queue a handed-back connection; closing it", "error", err)
 				}
 				syscall.Close(fd)

@@ -209,8 +209,8 @@ func (m *Master) handOver() {
 		m.forward(u, fd)
 	}
 	m.handoffs = nil
-	if m.queueRecv != nil {
-		m.forwardQueued(u)
+	for _, q := range m.queues {
+		q.drain(func(fd int) { m.forward(u, fd) })
 	}
 	u.handoff.Close()
 	m.closeAll()
@@ -222,23 +222,6 @@ func (m *Master) forward(u *upgradeState, fd int) {
 		m.log.Warn("cannot pass a connection to the new master; closing it", "error", err)
 	}
 	unix.Close(fd)
-}
-
-// forwardQueued passes the descriptors left in the fdpass queue, which no
-// worker of this master will read any more.
-func (m *Master) forwardQueued(u *upgradeState) {
-	fd := int(m.queueRecv.Fd())
-	unix.SetNonblock(fd, true)
-	buf := make([]byte, 16)
-	for {
-		_, fds, err := fdpass.RecvFd(fd, buf, 1)
-		if err != nil {
-			return // EAGAIN: empty
-		}
-		for _, c := range fds {
-			m.forward(u, c)
-		}
-	}
 }
 
 // adoptPredecessor is the new master's side: it reports readiness to the old

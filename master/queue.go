@@ -1,0 +1,133 @@
+package master
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/fdpass"
+)
+
+// Dispatch policies for fdpass mode.
+const (
+	// DispatchShared puts every descriptor on one queue that all workers
+	// read: whichever worker is free takes the next connection, and nobody
+	// has to choose. The default.
+	DispatchShared = "shared"
+	// DispatchLeastLoaded gives each worker slot its own queue and sends
+	// each descriptor to the ready worker with the fewest connections open
+	// or queued, as read from the scoreboard. Measured against shared in
+	// docs/design.md.
+	DispatchLeastLoaded = "least-loaded"
+)
+
+// descQueue is a SOCK_SEQPACKET pair carrying descriptors to workers. The
+// master keeps the receiving end too: descriptors queued while the
+// readers are dead or restarting wait in the socket instead of being freed
+// (PITFALLS #10), and the next reader of the queue serves them.
+type descQueue struct {
+	send *net.UnixConn
+	recv *os.File
+	sent atomic.Uint64 // descriptors sent
+	base atomic.Uint64 // sent when the slot's current worker started
+}
+
+func newDescQueue() (*descQueue, error) {
+	a, b, err := fdpass.Socketpair()
+	if err != nil {
+		return nil, fmt.Errorf("descriptor queue: %w", err)
+	}
+	send, err := fdpass.FileConn(a)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("descriptor queue: %w", err)
+	}
+	return &descQueue{send: send, recv: b}, nil
+}
+
+func (q *descQueue) close() {
+	q.send.Close()
+	q.recv.Close()
+}
+
+// drain takes, without waiting, every descriptor still queued: for a queue
+// no worker will read any more.
+func (q *descQueue) drain(take func(fd int)) {
+	fd := int(q.recv.Fd())
+	unix.SetNonblock(fd, true)
+	buf := make([]byte, 16)
+	for {
+		_, fds, err := fdpass.RecvFd(fd, buf, 1)
+		if err != nil {
+			return // EAGAIN: empty
+		}
+		for _, c := range fds {
+			take(c)
+		}
+	}
+}
+
+// queueFor returns the queue slot i's worker reads, creating it on first
+// use in least-loaded mode.
+func (m *Master) queueFor(i int) (*descQueue, error) {
+	if m.cfg.Dispatch != DispatchLeastLoaded {
+		i = 0
+	}
+	for len(m.queues) <= i {
+		q, err := newDescQueue()
+		if err != nil {
+			return nil, err
+		}
+		m.queues = append(m.queues, q)
+	}
+	return m.queues[i], nil
+}
+
+// target is a ready worker the least-loaded dispatcher may choose.
+type target struct {
+	q     *descQueue
+	board int
+}
+
+// publishTargets copies, for the accept loops, which queues have a ready
+// worker of the current generation. It runs on the Run goroutine.
+func (m *Master) publishTargets() {
+	if m.cfg.Mode != "fdpass" || m.cfg.Dispatch != DispatchLeastLoaded {
+		return
+	}
+	var ts []target
+	for _, s := range m.pool {
+		if p := s.proc; p != nil && p.ready && p.gen == m.gen && s.index < len(m.queues) {
+			ts = append(ts, target{q: m.queues[s.index], board: p.board})
+		}
+	}
+	m.targets.Store(&ts)
+}
+
+// pickQueue chooses the queue for the next descriptor: the shared one, or
+// the ready worker's with the least load, counting the connections it has
+// open and those sent to it that it has not taken yet (the scoreboard lags
+// behind a burst). With no worker ready, descriptors wait in slot 0's queue.
+func (m *Master) pickQueue() *descQueue {
+	if m.cfg.Dispatch != DispatchLeastLoaded {
+		return m.queues[0]
+	}
+	ts := m.targets.Load()
+	if ts == nil || len(*ts) == 0 {
+		return m.queues[0]
+	}
+	var best *descQueue
+	var bestLoad int64
+	for _, t := range *ts {
+		s := m.board.Snapshot(t.board)
+		pending := int64(t.q.sent.Load()-t.q.base.Load()) - int64(s.Accepted)
+		load := s.Open + max(pending, 0)
+		if best == nil || load < bestLoad {
+			best, bestLoad = t.q, load
+		}
+	}
+	return best
+}
