@@ -21,6 +21,7 @@ type client struct {
 	address string
 	timeout time.Duration
 	reconn  bool
+	dgram   *datagramState // datagram transports only
 
 	conn   net.Conn
 	unhook func() bool // unregisters the cancel hook of conn
@@ -36,7 +37,12 @@ type client struct {
 
 func newClient(ctx context.Context, cfg *Config, k *keys, s *shard) *client {
 	network, address := cfg.network()
+	var dgram *datagramState
+	if isDatagramAddr(cfg.Addr) {
+		dgram = newDatagramState()
+	}
 	return &client{
+		dgram:   dgram,
 		ctx:     ctx,
 		dialer:  net.Dialer{Timeout: cfg.Timeout},
 		network: network,
@@ -88,6 +94,9 @@ func (c *client) roundTrip(n int, intended []time.Time) (failed bool, err error)
 
 // exchange does the I/O of a round trip and fills the tally.
 func (c *client) exchange(n int, closedLoop bool) (failed bool) {
+	if c.dgram != nil {
+		return c.exchangeDatagram(n, closedLoop)
+	}
 	if closedLoop && c.reconn {
 		c.startNow(n)
 	}
@@ -111,18 +120,23 @@ func (c *client) exchange(n int, closedLoop bool) (failed bool) {
 		if err != nil {
 			return c.abandon(i, n, err)
 		}
-		switch v {
-		case replyRight:
-			c.tally.latencies = append(c.tally.latencies, int64(time.Since(c.start[i])))
-		case replyWrong:
-			c.tally.fail(Wrong, 1, func() string {
-				return c.keys.describe(c.exp[i]) + ": want " + want(c.exp[i]) + ", got " + got
-			})
-		case replyError:
-			c.tally.fail(Other, 1, func() string { return c.keys.describe(c.exp[i]) + ": error reply " + got })
-		}
+		c.judge(i, v, got)
 	}
 	return false
+}
+
+// judge adds the verdict on the reply to request i to the tally.
+func (c *client) judge(i int, v verdict, got string) {
+	switch v {
+	case replyRight:
+		c.tally.latencies = append(c.tally.latencies, int64(time.Since(c.start[i])))
+	case replyWrong:
+		c.tally.fail(Wrong, 1, func() string {
+			return c.keys.describe(c.exp[i]) + ": want " + want(c.exp[i]) + ", got " + got
+		})
+	case replyError:
+		c.tally.fail(Other, 1, func() string { return c.keys.describe(c.exp[i]) + ": error reply " + got })
+	}
 }
 
 func (c *client) startNow(n int) {
@@ -144,7 +158,13 @@ func (c *client) abandon(i, n int, err error) bool {
 }
 
 func (c *client) dial() error {
-	conn, err := c.dialer.DialContext(c.ctx, c.network, c.address)
+	var conn net.Conn
+	var err error
+	if c.network == "unixgram" {
+		conn, err = dialUnixgram(c.address)
+	} else {
+		conn, err = c.dialer.DialContext(c.ctx, c.network, c.address)
+	}
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,11 @@ const (
 	MaxDuration = 24 * time.Hour
 )
 
+// DefaultDatagramTimeout is how long a datagram client waits for a reply
+// before it counts the request lost: far above any loopback or LAN round
+// trip, short enough that a closed loop stalls little for a lost datagram.
+const DefaultDatagramTimeout = time.Second
+
 // KeyDist is how a run picks the ranks of the words it asks for.
 type KeyDist string
 
@@ -36,7 +41,9 @@ const (
 // Config describes one run. Fields left zero take the default noted beside
 // them.
 type Config struct {
-	// Addr is the server: host:port, or unix:/path for an AF_UNIX socket.
+	// Addr is the server: host:port, or unix:/path for an AF_UNIX socket;
+	// udp:host:port or unixgram:/path to send datagrams (see the package
+	// documentation).
 	Addr string
 	// Table is the frequency table the server serves. Keys are drawn from
 	// it and every reply is checked against it, so it must be the same
@@ -66,8 +73,10 @@ type Config struct {
 // calls it too; it does not look at Table.
 func (c *Config) Validate() error {
 	switch {
-	case c.Addr == "" || c.Addr == "unix:":
-		return errors.New("--addr is empty; give host:port or unix:/path")
+	case c.Addr == "" || c.Addr == "unix:" || c.Addr == "udp:" || c.Addr == "unixgram:":
+		return errors.New("--addr is empty; give host:port, unix:/path, udp:host:port or unixgram:/path")
+	case c.Reconnect && isDatagramAddr(c.Addr):
+		return errors.New("--reconnect has no meaning for datagrams, which need no connection; leave it out")
 	case c.Conns < 0 || c.Conns > MaxConns:
 		return fmt.Errorf("--conns %d is out of range; use 1 to %d", c.Conns, MaxConns)
 	case c.Duration < 0 || c.Duration > MaxDuration:
@@ -105,6 +114,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Timeout == 0 {
 		c.Timeout = DefaultTimeout
+		if isDatagramAddr(c.Addr) {
+			c.Timeout = DefaultDatagramTimeout
+		}
 	}
 	if c.ProgressInterval <= 0 {
 		c.ProgressInterval = DefaultProgressInterval
@@ -114,10 +126,17 @@ func (c Config) withDefaults() Config {
 
 // network splits Addr into the arguments of net.Dial.
 func (c *Config) network() (network, address string) {
-	if p, ok := strings.CutPrefix(c.Addr, "unix:"); ok {
-		return "unix", p
+	for _, n := range []string{"unix", "udp", "unixgram"} {
+		if p, ok := strings.CutPrefix(c.Addr, n+":"); ok {
+			return n, p
+		}
 	}
 	return "tcp", c.Addr
+}
+
+// isDatagramAddr reports whether addr names a datagram server.
+func isDatagramAddr(addr string) bool {
+	return strings.HasPrefix(addr, "udp:") || strings.HasPrefix(addr, "unixgram:")
 }
 
 // descriptorMargin is what the process needs besides its connections:

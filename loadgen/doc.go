@@ -56,13 +56,29 @@
 // host a few thousand connections a second can use up the local ports, and
 // the run then fails with "cannot assign requested address" (kind other).
 //
+// # Datagrams
+//
+// With Addr udp:host:port or unixgram:/path (`freqd bench --udp`), each
+// client is a datagram socket instead of a connection: a round trip is one
+// request datagram holding Pipeline GETs and the one reply datagram that
+// answers it. A request with no reply within Timeout (DefaultDatagramTimeout
+// unless set) is counted lost, not timed out: a datagram service loses
+// datagrams by design (a full socket buffer, a worker killed mid-request),
+// so loss is a measurement, reported apart from wrong answers. After a loss
+// the client replaces its socket, so that a reply arriving late is dropped
+// by the kernel instead of being taken for the answer to a later request.
+// A unix datagram client binds an abstract name (Linux), since the server
+// can only answer a socket that has an address. Reconnect has no meaning
+// here and is refused.
+//
 // # Failures
 //
 // Every request either succeeds (a right answer) or fails with one Kind:
 // refused (nobody listening: ECONNREFUSED, or a missing unix socket), reset
 // (the connection was reset or closed before the reply), timeout (no reply
 // within Config.Timeout), wrong (see above), other (anything else, including
-// error replies such as "-ERR ..." and replies that break RESP). When a
+// error replies such as "-ERR ..." and replies that break RESP), lost
+// (datagrams only: no reply within Config.Timeout). When a
 // connection fails, the requests written on it that had no reply yet fail
 // with it, and the connection is opened again for the next round trip.
 // Latency percentiles are over successful requests only.
@@ -78,7 +94,7 @@
 //	requests (ok + failed), ok, failed, unsent, duration_ns, throughput_rps
 //	(ok per second), latency_ns {p50, p90, p99, p99_9, max, mean},
 //	wake_lag_ns (same fields; all 0 in a closed loop),
-//	errors {refused, reset, timeout, wrong, other}, first_error (the first
+//	errors {refused, reset, timeout, wrong, other, lost}, first_error (the first
 //	failure, described; omitted when none), interrupted (the context was
 //	cancelled before the run ended).
 package loadgen

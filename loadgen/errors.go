@@ -18,10 +18,11 @@ const (
 	Timeout
 	Wrong
 	Other
+	Lost // a request datagram with no reply within the timeout
 	numKinds
 )
 
-var kindNames = [numKinds]string{"refused", "reset", "timeout", "wrong", "other"}
+var kindNames = [numKinds]string{"refused", "reset", "timeout", "wrong", "other", "lost"}
 
 func (k Kind) String() string {
 	if k < 0 || k >= numKinds {

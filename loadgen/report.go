@@ -11,11 +11,14 @@ import (
 // questions come: what was run, how much got through, how fast, what failed.
 func (r *Result) WriteText(w io.Writer) error {
 	var b strings.Builder
-	conns := "keep-alive"
-	if r.Reconnect {
-		conns = "a new connection per round trip"
+	conns := "connections (keep-alive)"
+	switch {
+	case r.Reconnect:
+		conns = "connections (a new connection per round trip)"
+	case isDatagramAddr(r.Addr):
+		conns = "clients (datagrams)"
 	}
-	fmt.Fprintf(&b, "target      %s, %s loop, %d connections (%s), pipeline %d, %s keys", r.Addr, r.Loop, r.Conns, conns, r.Pipeline, r.Keys)
+	fmt.Fprintf(&b, "target      %s, %s loop, %d %s, pipeline %d, %s keys", r.Addr, r.Loop, r.Conns, conns, r.Pipeline, r.Keys)
 	if r.Miss > 0 {
 		fmt.Fprintf(&b, ", %g%% absent", 100*r.Miss)
 	}
@@ -43,7 +46,11 @@ func (r *Result) WriteText(w io.Writer) error {
 			round(l.P50), round(l.P99), round(l.Max))
 	}
 	e := r.Errors
-	fmt.Fprintf(&b, "errors      refused %d  reset %d  timeout %d  wrong %d  other %d\n", e.Refused, e.Reset, e.Timeout, e.Wrong, e.Other)
+	fmt.Fprintf(&b, "errors      refused %d  reset %d  timeout %d  wrong %d  other %d", e.Refused, e.Reset, e.Timeout, e.Wrong, e.Other)
+	if isDatagramAddr(r.Addr) {
+		fmt.Fprintf(&b, "  lost %d", e.Lost)
+	}
+	b.WriteByte('\n')
 	if r.FirstError != "" {
 		fmt.Fprintf(&b, "first error %s\n", r.FirstError)
 	}

@@ -59,10 +59,11 @@ type Errors struct {
 	Timeout uint64 `json:"timeout"`
 	Wrong   uint64 `json:"wrong"`
 	Other   uint64 `json:"other"`
+	Lost    uint64 `json:"lost"` // datagrams only: no reply within the timeout
 }
 
 // Total is the number of failed requests.
-func (e Errors) Total() uint64 { return e.Refused + e.Reset + e.Timeout + e.Wrong + e.Other }
+func (e Errors) Total() uint64 { return e.Refused + e.Reset + e.Timeout + e.Wrong + e.Other + e.Lost }
 
 // result merges the shards into the Result of a run that took elapsed.
 func (r *run) result(elapsed time.Duration, interrupted bool) *Result {
@@ -101,7 +102,7 @@ func (r *run) result(elapsed time.Duration, interrupted bool) *Result {
 		}
 		s.mu.Unlock()
 	}
-	res.Errors = Errors{Refused: errs[Refused], Reset: errs[Reset], Timeout: errs[Timeout], Wrong: errs[Wrong], Other: errs[Other]}
+	res.Errors = Errors{Refused: errs[Refused], Reset: errs[Reset], Timeout: errs[Timeout], Wrong: errs[Wrong], Other: errs[Other], Lost: errs[Lost]}
 	res.Failed = res.Errors.Total()
 	res.Requests = res.OK + res.Failed
 	if s := elapsed.Seconds(); s > 0 {

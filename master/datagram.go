@@ -103,7 +103,9 @@ func (m *Master) bindDatagrams(addrs []string) error {
 		}
 		seen[a.String()] = true
 		d := &datagramSocket{addr: a}
-		if a.Network == netUnixgram {
+		if pc := m.inh.takePacket(a.String()); pc != nil {
+			d.conn = pc // from the master this one replaces (SIGUSR2)
+		} else if a.Network == netUnixgram {
 			d.conn, err = bindUnixgram(a, m.cfg.UnixMode)
 		} else {
 			d.conn, err = bindUDP(a)

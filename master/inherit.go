@@ -28,15 +28,16 @@ const (
 // inherited holds the listening sockets this process was given, by key.
 type inherited struct {
 	socks   map[string]net.Listener
-	upgrade []string // the previous master's addresses in order, as --listen values
-	systemd []string // systemd's sockets in order, as --listen values
+	packets map[string]net.PacketConn // datagram sockets, keyed by their address
+	upgrade []string                  // the previous master's addresses in order, as --listen values
+	systemd []string                  // systemd's sockets in order, as --listen values
 }
 
 // inheritListeners adopts the sockets named by ListenFDsEnv or by systemd's
 // LISTEN_FDS/LISTEN_PID, and clears those variables so that no child
 // inherits them by mistake.
 func inheritListeners() (*inherited, error) {
-	in := &inherited{socks: map[string]net.Listener{}}
+	in := &inherited{socks: map[string]net.Listener{}, packets: map[string]net.PacketConn{}}
 	if v := os.Getenv(ListenFDsEnv); v != "" {
 		os.Unsetenv(ListenFDsEnv)
 		for _, kv := range strings.Split(v, ",") {
@@ -45,6 +46,16 @@ func inheritListeners() (*inherited, error) {
 			if !ok || err != nil || fd < 3 {
 				in.close()
 				return nil, fmt.Errorf("%s: bad entry %q", ListenFDsEnv, kv)
+			}
+			if strings.HasPrefix(key, netUDP+":") || strings.HasPrefix(key, netUnixgram+":") {
+				pc, err := adoptPacketConn(fd)
+				if err != nil {
+					in.close()
+					return nil, fmt.Errorf("%s: %s: %w", ListenFDsEnv, key, err)
+				}
+				in.packets[key] = pc
+				in.upgrade = append(in.upgrade, key)
+				continue
 			}
 			ln, err := adoptListener(fd)
 			if err != nil {
@@ -98,6 +109,31 @@ func adoptListener(fd int) (net.Listener, error) {
 	return ln, nil
 }
 
+// adoptPacketConn wraps an inherited datagram socket, close-on-exec again.
+func adoptPacketConn(fd int) (net.PacketConn, error) {
+	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
+		return nil, fmt.Errorf("descriptor %d is not open", fd)
+	}
+	unix.CloseOnExec(fd)
+	f := os.NewFile(uintptr(fd), "inherited")
+	pc, err := net.FilePacketConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("descriptor %d is not a datagram socket: %w", fd, err)
+	}
+	return pc, nil
+}
+
+// takePacket removes and returns the datagram socket for addr, or nil.
+func (in *inherited) takePacket(addr string) net.PacketConn {
+	if in == nil {
+		return nil
+	}
+	pc := in.packets[addr]
+	delete(in.packets, addr)
+	return pc
+}
+
 // take removes and returns the socket for key, or nil.
 func (in *inherited) take(key string) net.Listener {
 	if in == nil {
@@ -114,6 +150,9 @@ func (in *inherited) rest() []string {
 	for k := range in.socks {
 		keys = append(keys, k)
 	}
+	for k := range in.packets {
+		keys = append(keys, k)
+	}
 	sort.Strings(keys)
 	return keys
 }
@@ -122,6 +161,10 @@ func (in *inherited) close() {
 	for k, ln := range in.socks {
 		ln.Close()
 		delete(in.socks, k)
+	}
+	for k, pc := range in.packets {
+		pc.Close()
+		delete(in.packets, k)
 	}
 }
 

@@ -57,8 +57,8 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 			f.Close()
 		}
 	}()
-	pass := func(ln net.Listener, key string) error {
-		f, err := dupFile(ln.(syscall.Conn), key)
+	pass := func(sock any, key string) error {
+		f, err := dupFile(sock.(syscall.Conn), key)
 		if err != nil {
 			return err
 		}
@@ -68,6 +68,11 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 	}
 	for _, l := range m.listeners {
 		if err := pass(l.ln, listenerKey(l.ln)); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range m.datagrams {
+		if err := pass(d.conn, d.addr.String()); err != nil {
 			return nil, err
 		}
 	}

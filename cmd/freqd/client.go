@@ -34,17 +34,27 @@ func dial(addr string) *redis.Client {
 func runGet(args []string) int {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	var dq datagramQuery
+	fs.StringVar(&dq.addr, "udp", "", "ask over datagrams instead: host:port (UDP) or unixgram:/path")
+	fs.DurationVar(&dq.timeout, "timeout", defaultDatagramTimeout, "--udp: how long to wait for each reply")
+	fs.IntVar(&dq.retries, "retries", defaultDatagramRetries, "--udp: how many times to resend a request that got no reply")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "usage: freqd get [--addr ADDR] WORD...")
+		fmt.Fprintln(os.Stderr, "usage: freqd get [--addr ADDR | --udp ADDR] WORD...")
 		return 2
 	}
-	c := dial(*addr)
-	defer c.Close()
-	ctx := context.Background()
-	counts, err := c.Do(ctx, append([]any{"FREQ"}, toAny(fs.Args())...)...).Int64Slice()
+	var counts []int64
+	var err error
+	if dq.addr != "" {
+		*addr = dq.addr
+		counts, err = dq.freq(fs.Args())
+	} else {
+		c := dial(*addr)
+		defer c.Close()
+		counts, err = c.Do(context.Background(), append([]any{"FREQ"}, toAny(fs.Args())...)...).Int64Slice()
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "freqd get: %s: %v\n", *addr, err)
 		return 1
