@@ -379,6 +379,7 @@ func (m *Master) Run() error {
 		m.shutdown(false)
 		return err
 	}
+	m.publishTargets()
 	if m.cfg.Mode == worker.ModeFDPass {
 		for i, l := range m.listeners {
 			m.dispatch.Add(1)
@@ -418,6 +419,7 @@ func (m *Master) Run() error {
 		case <-watch.C:
 			m.watchdog()
 			m.publish()
+			m.publishTargets()
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT:
