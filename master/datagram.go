@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/freqd/freqd/worker"
 )
@@ -147,7 +146,7 @@ func bindUDP(a Address) (net.PacketConn, error) {
 // (clients need write permission to send). A socket file left by a dead
 // server is replaced; one a live server reads is not.
 func bindUnixgram(a Address, mode os.FileMode) (net.PacketConn, error) {
-	if err := removeStaleDatagramSocket(a.Addr); err != nil {
+	if err := removeStaleSocket(netUnixgram, a.Addr); err != nil {
 		return nil, err
 	}
 	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: a.Addr, Net: "unixgram"})
@@ -168,36 +167,6 @@ func bindUnixgram(a Address, mode os.FileMode) (net.PacketConn, error) {
 		return nil, fmt.Errorf("listen %s: set mode %#o: %w", a, mode, err)
 	}
 	return c, nil
-}
-
-// removeStaleDatagramSocket removes a unix datagram socket file nobody reads
-// any more. Connecting a datagram socket to the path tells: a live socket
-// accepts, a dead one refuses, a live stream socket reports EPROTOTYPE.
-func removeStaleDatagramSocket(path string) error {
-	fi, err := os.Lstat(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("listen unixgram:%s: %w", path, err)
-	}
-	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("listen unixgram:%s: the path exists and is not a socket; refusing to remove it", path)
-	}
-	c, err := net.DialTimeout("unixgram", path, time.Second)
-	switch {
-	case err == nil:
-		c.Close()
-		return fmt.Errorf("listen unixgram:%s: a live server is reading this socket; stop it or choose another path", path)
-	case errors.Is(err, syscall.EPROTOTYPE):
-		return fmt.Errorf("listen unixgram:%s: a live stream socket is bound here; choose another path", path)
-	case !errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("listen unixgram:%s: cannot tell whether the socket is in use: %w", path, err)
-	}
-	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("listen unixgram:%s: remove stale socket: %w", path, err)
-	}
-	return nil
 }
 
 // addDatagrams appends the datagram sockets to a worker's ExtraFiles and

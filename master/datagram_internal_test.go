@@ -65,8 +65,8 @@ func TestStaleUnixgramSocketIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stream.Close()
-	if _, err := bindUnixgram(Address{Network: netUnixgram, Addr: filepath.Join(dir, "s.sock")}, 0o600); err == nil || !strings.Contains(err.Error(), "stream socket") {
-		t.Errorf("binding over a live stream socket: %v, want a stream-socket error", err)
+	if _, err := bindUnixgram(Address{Network: netUnixgram, Addr: filepath.Join(dir, "s.sock")}, 0o600); err == nil || !strings.Contains(err.Error(), "socket of another type") {
+		t.Errorf("binding over a live stream socket: %v, want a socket-of-another-type error", err)
 	}
 	plain := filepath.Join(dir, "plain")
 	os.WriteFile(plain, []byte("x"), 0o600)

@@ -167,7 +167,7 @@ func bindTCP(a Address, reusePort bool) (net.Listener, error) {
 // bindUnix binds a unix socket at a.Addr with the given mode. A socket file
 // left by a dead server is replaced; one a live server answers on is not.
 func bindUnix(a Address, mode os.FileMode) (net.Listener, error) {
-	if err := removeStaleSocket(a.Addr); err != nil {
+	if err := removeStaleSocket("unix", a.Addr); err != nil {
 		return nil, err
 	}
 	ln, err := net.Listen("unix", a.Addr)
@@ -188,27 +188,33 @@ func bindUnix(a Address, mode os.FileMode) (net.Listener, error) {
 	return ln, nil
 }
 
-func removeStaleSocket(path string) error {
+// removeStaleSocket removes a socket file left by a dead server, so that
+// network ("unix" or "unixgram") can bind path. Connecting tells: a live
+// socket answers, a dead one refuses, a live socket of the other type
+// reports EPROTOTYPE. Anything but a dead socket is left alone.
+func removeStaleSocket(network, path string) error {
 	fi, err := os.Lstat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("listen unix:%s: %w", path, err)
+		return fmt.Errorf("listen %s:%s: %w", network, path, err)
 	}
 	if fi.Mode()&os.ModeSocket == 0 {
-		return fmt.Errorf("listen unix:%s: the path exists and is not a socket; refusing to remove it", path)
+		return fmt.Errorf("listen %s:%s: the path exists and is not a socket; refusing to remove it", network, path)
 	}
-	c, err := net.DialTimeout("unix", path, time.Second)
-	if err == nil {
+	c, err := net.DialTimeout(network, path, time.Second)
+	switch {
+	case err == nil:
 		c.Close()
-		return fmt.Errorf("listen unix:%s: a live server is listening on this socket; stop it or choose another path", path)
-	}
-	if !errors.Is(err, syscall.ECONNREFUSED) {
-		return fmt.Errorf("listen unix:%s: cannot tell whether the socket is in use: %w", path, err)
+		return fmt.Errorf("listen %s:%s: a live server is using this socket; stop it or choose another path", network, path)
+	case errors.Is(err, syscall.EPROTOTYPE):
+		return fmt.Errorf("listen %s:%s: a live socket of another type is bound here; choose another path", network, path)
+	case !errors.Is(err, syscall.ECONNREFUSED):
+		return fmt.Errorf("listen %s:%s: cannot tell whether the socket is in use: %w", network, path, err)
 	}
 	if err := os.Remove(path); err != nil {
-		return fmt.Errorf("listen unix:%s: remove stale socket: %w", path, err)
+		return fmt.Errorf("listen %s:%s: remove stale socket: %w", network, path, err)
 	}
 	return nil
 }
