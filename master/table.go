@@ -19,37 +19,39 @@ import (
 // The master keeps the memfd mapped for its own use (INFO, metrics); the
 // single-process designs of package classic serve from that mapping.
 func LoadTable(path string) (*shm.Table, *os.File, error) {
-	var b []byte
+	var f *os.File
+	var err error
 	name := path
 	if path == "" {
-		var err error
+		name = "embedded SUBTLEX-US"
+		var b []byte
 		if b, err = DefaultTable(); err != nil {
 			return nil, nil, err
 		}
-		name = "embedded SUBTLEX-US"
+		f, err = shm.SealedMemfd("freqd-table", b)
 	} else {
-		var err error
-		if b, err = os.ReadFile(path); err != nil {
+		var src *os.File
+		if src, err = os.Open(path); err != nil {
 			return nil, nil, fmt.Errorf("data file: %w", err)
 		}
+		f, err = shm.SealedCopy("freqd-table", src)
+		src.Close()
 	}
-	t, err := shm.Parse(b)
-	if err == nil {
-		err = t.Verify()
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("data file %s: %w", name, err)
-	}
-	f, err := shm.SealedMemfd("freqd-table", b)
 	if err != nil {
 		return nil, nil, fmt.Errorf("data file %s: copy into memfd: %w", name, err)
 	}
-	mt, err := shm.OpenFile(f)
+	// Validate the copy, not the file: it is what the workers will serve.
+	t, err := shm.OpenFile(f)
+	if err == nil {
+		if err = t.Verify(); err != nil {
+			t.Close()
+		}
+	}
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("data file %s: map memfd: %w", name, err)
+		return nil, nil, fmt.Errorf("data file %s: %w", name, err)
 	}
-	return mt, f, nil
+	return t, f, nil
 }
 
 // Data modes: how workers get the table.

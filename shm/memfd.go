@@ -2,6 +2,7 @@ package shm
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -29,6 +30,38 @@ func SealedMemfd(name string, b []byte) (*os.File, error) {
 	return f, nil
 }
 
+// SealedCopy is SealedMemfd for the contents of an open file, copied by the
+// kernel (copy_file_range or sendfile) so that a table of hundreds of
+// megabytes never passes through the Go heap: the master would otherwise
+// hold a dead copy as large as the table until the runtime returned it.
+func SealedCopy(name string, src *os.File) (*os.File, error) {
+	fi, err := src.Stat()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd:"+name)
+	err = f.Truncate(fi.Size())
+	if err == nil {
+		var n int64
+		n, err = io.Copy(f, io.NewSectionReader(src, 0, fi.Size()))
+		if err == nil && n != fi.Size() {
+			err = fmt.Errorf("copied %d of %d bytes: the file changed while being read", n, fi.Size())
+		}
+	}
+	if err == nil {
+		err = seal(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("memfd %q: %w", name, err)
+	}
+	return f, nil
+}
+
 func fillAndSeal(f *os.File, b []byte) error {
 	// Sizing first lets the kernel allocate once; Write then fills it.
 	if err := f.Truncate(int64(len(b))); err != nil {
@@ -37,6 +70,10 @@ func fillAndSeal(f *os.File, b []byte) error {
 	if _, err := f.WriteAt(b, 0); err != nil {
 		return err
 	}
+	return seal(f)
+}
+
+func seal(f *os.File) error {
 	return control(f, func(fd int) error {
 		_, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, requiredSeals)
 		if err != nil {
