@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-short vet fmt-check bench fuzz clean
+.PHONY: all build run test test-faults test-short vet fmt-check bench bench-redis fuzz clean
 
 all: build
 
@@ -15,8 +15,15 @@ run: build
 	./$(BIN) serve $(ARGS)
 
 # Everything CI checks: formatting, vet, and the tests under the race detector.
+# The fault suite is a step of its own: make test-faults.
 test: fmt-check vet
-	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /faults)
+
+# The fault suite (package faults): named faults under load, each bounded to
+# a few seconds, with the server built under the race detector too. About
+# 70 s on 2 cores; -v prints its summary table.
+test-faults:
+	$(GO) test -race -count=1 -timeout 10m -v ./faults/
 
 test-short:
 	$(GO) test -short -count=1 ./...
@@ -28,9 +35,22 @@ fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-# Micro-benchmarks (lookups, protocol, descriptor passing).
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# A short comparison of the seven server designs (keep-alive, then a
+# connection per request), then the micro-benchmarks with short benchtimes;
+# everything lands in bench-out/. docs/benchmarks.md has longer runs.
+BENCH_DURATION ?= 3s
+BENCHTIME      ?= 100ms
+bench: build
+	@mkdir -p bench-out
+	./$(BIN) bench --compare all --duration $(BENCH_DURATION) --out bench-out
+	./$(BIN) bench --compare all --duration $(BENCH_DURATION) --reconnect --out bench-out
+	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -benchmem ./... >bench-out/micro.txt; \
+	status=$$?; cat bench-out/micro.txt; exit $$status
+
+# Redis 7 beside freqd's pre-forked designs under redis-benchmark (installs
+# redis-server and redis-tools with apt-get if missing).
+bench-redis: build
+	FREQD=$(BIN) scripts/bench-redis.sh bench-out
 
 # A bounded fuzzing pass over every fuzz target.
 FUZZTIME ?= 30s

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/freqd/freqd/loadgen"
@@ -19,11 +20,15 @@ func init() {
 }
 
 func runBench(args []string) int {
+	if compareRequested(args) {
+		return runBenchCompare(args)
+	}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var cfg loadgen.Config
 	var keys, dataPath string
 	var asJSON bool
-	fs.StringVar(&cfg.Addr, "addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	fs.StringVar(&cfg.Addr, "addr", master.DefaultAddr, "server address: host:port, unix:/path, udp:host:port or unixgram:/path")
+	udp := fs.Bool("udp", false, fmt.Sprintf("send datagrams: --addr host:port is a UDP address (--pipeline GETs per datagram; --timeout defaults to %v, after which a request counts as lost)", loadgen.DefaultDatagramTimeout))
 	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, fmt.Sprintf("concurrent connections (at most %d)", loadgen.MaxConns))
 	fs.DurationVar(&cfg.Duration, "duration", 0, fmt.Sprintf("how long to run (default %v, or until --requests are sent)", loadgen.DefaultDuration))
 	fs.Uint64Var(&cfg.Requests, "requests", 0, "stop after this many requests")
@@ -36,6 +41,7 @@ func runBench(args []string) int {
 	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the key choice, for repeatable runs (0: random)")
 	fs.StringVar(&dataPath, "data", "", "frequency file the server serves (default: the embedded SUBTLEX-US table)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	fs.String("compare", "", "run each server design in turn and compare them: all or a list such as fdpass,epoll (see freqd bench --compare all -h)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -44,6 +50,16 @@ func runBench(args []string) int {
 		return 2
 	}
 	cfg.Keys = loadgen.KeyDist(keys)
+	if *udp && !strings.HasPrefix(cfg.Addr, "udp:") {
+		if strings.Contains(cfg.Addr, "unix:") {
+			fmt.Fprintln(os.Stderr, "freqd bench: --udp wants a host:port --addr; for a unix datagram socket give --addr unixgram:/path")
+			return 2
+		}
+		cfg.Addr = "udp:" + cfg.Addr
+	}
+	if !flagSet(fs, "timeout") && (strings.HasPrefix(cfg.Addr, "udp:") || strings.HasPrefix(cfg.Addr, "unixgram:")) {
+		cfg.Timeout = loadgen.DefaultDatagramTimeout
+	}
 	// Zero means "default" to loadgen.Config; on the command line it is a
 	// mistake.
 	if cfg.Conns == 0 || cfg.Pipeline == 0 || cfg.Timeout == 0 {
@@ -119,4 +135,11 @@ func (p *progressLine) clear() {
 	if p != nil && p.drawn {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
+}
+
+// flagSet reports whether the command line set the named flag.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

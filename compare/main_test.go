@@ -1,0 +1,63 @@
+package compare
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/shm"
+)
+
+// The tests run real servers: a freqd binary built once into a temporary
+// directory, serving the embedded table.
+var (
+	freqdBin     string
+	defaultTable *shm.Table
+)
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "freqd-compare-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	freqdBin = filepath.Join(dir, "freqd")
+	if out, err := exec.Command("go", "build", "-o", freqdBin, "github.com/freqd/freqd/cmd/freqd").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+		return 1
+	}
+	b, err := master.DefaultTable()
+	if err == nil {
+		defaultTable, err = shm.Parse(b)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "default table:", err)
+		return 1
+	}
+	return m.Run()
+}
+
+// processesOf lists the live processes running the binary at path.
+func processesOf(path string) []int {
+	exes, _ := filepath.Glob("/proc/[0-9]*/exe")
+	var pids []int
+	for _, e := range exes {
+		if target, err := os.Readlink(e); err == nil && target == path {
+			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(e))); err == nil {
+				if s, err := readStat(pid); err == nil && s.state != 'Z' {
+					pids = append(pids, pid)
+				}
+			}
+		}
+	}
+	return pids
+}
