@@ -133,9 +133,9 @@ func TestMaxRequestsRecyclesWithoutFailure(t *testing.T) {
 	})
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
-	r.wait()
+	r.Wait()
 	t.Logf("recycling under load: %s", r)
-	if r.failed.Load() != 0 || r.wrong.Load() != 0 || r.refused.Load() != 0 {
+	if r.Failed.Load() != 0 || r.Wrong.Load() != 0 || r.Refused.Load() != 0 {
 		t.Errorf("requests lost while recycling: %s", r)
 	}
 	if !strings.Contains(s.log.String(), "recycling worker") {
@@ -179,23 +179,10 @@ func TestWorkersRunAsUser(t *testing.T) {
 // counts, restarts by cause, the pool and the accept queues.
 func TestMetrics(t *testing.T) {
 	s := startServer(t, "fdpass", 2, "--metrics-listen", "127.0.0.1:0")
-	var url string
-	for _, line := range strings.Split(s.log.String(), "\n") {
-		if i := strings.Index(line, `"metrics":"`); i >= 0 {
-			url = strings.SplitN(line[i+len(`"metrics":"`):], `"`, 2)[0]
-		}
-	}
+	url := s.Metrics
 	if url == "" {
 		t.Fatalf("no metrics address in the ready line")
 	}
-	c := client(t, "tcp", s.tcp, 1)
-	for i := 0; i < 25; i++ {
-		c.Get(bg, "the")
-	}
-	w := s.waitWorkers(2, 5*time.Second)
-	syscall.Kill(w[0], syscall.SIGKILL)
-	s.waitWorkers(2, 5*time.Second)
-
 	scrape := func() string {
 		resp, err := http.Get(url)
 		if err != nil {
@@ -216,6 +203,19 @@ func TestMetrics(t *testing.T) {
 		}
 		return total
 	}
+	c := client(t, "tcp", s.tcp, 1)
+	for i := 0; i < 25; i++ {
+		c.Get(bg, "the")
+	}
+	// Workers publish their counters with each heartbeat: wait for the
+	// GETs to be counted before killing one, or they could die unpublished.
+	eventually(t, "the metrics to show the GETs", func() bool {
+		return sum(scrape(), `freqd_commands_total{command="get"`) >= 25
+	})
+	w := s.waitWorkers(2, 5*time.Second)
+	syscall.Kill(w[0], syscall.SIGKILL)
+	s.waitWorkers(2, 5*time.Second)
+
 	var text string
 	eventually(t, "the metrics to show the GETs and the restart", func() bool {
 		text = scrape()

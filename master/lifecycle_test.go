@@ -12,22 +12,20 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/freqd/freqd/internal/testserver"
 )
 
 // buildTable writes a frequency file at path from "word count" pairs with
 // the real `freqd build`.
 func buildTable(t *testing.T, path string, pairs ...any) {
 	t.Helper()
-	var b strings.Builder
+	table := testserver.Table{}
 	for i := 0; i+1 < len(pairs); i += 2 {
-		fmt.Fprintf(&b, "%v\t%v\n", pairs[i], pairs[i+1])
+		table[fmt.Sprint(pairs[i])] = uint64(pairs[i+1].(int))
 	}
-	in := path + ".tsv"
-	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+	if err := testserver.BuildTable(freqdBin, path, table); err != nil {
 		t.Fatal(err)
-	}
-	if out, err := exec.Command(freqdBin, "build", "-o", path, in).CombinedOutput(); err != nil {
-		t.Fatalf("freqd build: %v\n%s", err, out)
 	}
 }
 
@@ -103,9 +101,9 @@ func TestReloadUnderLoad(t *testing.T) {
 			})
 			time.Sleep(500 * time.Millisecond) // load after the switch
 			close(stop)
-			r.wait()
+			r.Wait()
 			t.Logf("%s: reloads under load: %s", mode, r)
-			if r.failed.Load() != 0 || r.refused.Load() != 0 || r.wrong.Load() != 0 {
+			if r.Failed.Load() != 0 || r.Refused.Load() != 0 || r.Wrong.Load() != 0 {
 				t.Errorf("requests lost during reloads: %s", r)
 			}
 		})
@@ -139,9 +137,9 @@ func TestPoolSizeSignals(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	s.waitWorkers(1, time.Second)
 	close(stop)
-	r.wait()
+	r.Wait()
 	t.Logf("TTIN/TTOU under load: %s", r)
-	if r.failed.Load() != 0 || r.wrong.Load() != 0 || r.ok.Load() == 0 {
+	if r.Failed.Load() != 0 || r.Wrong.Load() != 0 || r.OK.Load() == 0 {
 		t.Errorf("requests failed while resizing the pool: %s", r)
 	}
 }
@@ -243,11 +241,11 @@ func TestUpgradeUnderLoad(t *testing.T) {
 			t.Cleanup(func() { killTree(newPid) })
 			time.Sleep(300 * time.Millisecond)
 			close(stop)
-			tcp.wait()
-			unixLoad.wait()
+			tcp.Wait()
+			unixLoad.Wait()
 			t.Logf("%s: upgrade under load: tcp %s; unix %s", mode, tcp, unixLoad)
-			for _, r := range []*loadResult{tcp, unixLoad} {
-				if r.failed.Load() != 0 || r.refused.Load() != 0 || r.wrong.Load() != 0 {
+			for _, r := range []*testserver.Load{tcp, unixLoad} {
+				if r.Failed.Load() != 0 || r.Refused.Load() != 0 || r.Wrong.Load() != 0 {
 					t.Errorf("requests lost during the upgrade: %s", r)
 				}
 			}
@@ -269,18 +267,6 @@ func TestUpgradeUnderLoad(t *testing.T) {
 				}
 			}
 		})
-	}
-}
-
-// killTree kills a process and its children by pid.
-func killTree(pid int) {
-	if pid == 0 {
-		return
-	}
-	kids := children(pid)
-	syscall.Kill(pid, syscall.SIGKILL)
-	for _, k := range kids {
-		syscall.Kill(k, syscall.SIGKILL)
 	}
 }
 
@@ -331,7 +317,7 @@ func TestSystemdActivation(t *testing.T) {
 	cmd := exec.Command("/bin/sh", "-c", `LISTEN_PID=$$ LISTEN_FDS=1 exec "$0" serve --workers 2 --log-json`, freqdBin)
 	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notifyPath)
 	cmd.ExtraFiles = []*os.File{lnFile}
-	var log syncBuffer
+	var log testserver.Log
 	cmd.Stderr = &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

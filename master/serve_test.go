@@ -1,7 +1,6 @@
 package master_test
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -16,30 +15,15 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/freqd/freqd/data"
+	"github.com/freqd/freqd/internal/testserver"
 )
 
 var modes = []string{"fdpass", "accept", "reuseport"}
 
 // folded is the embedded SUBTLEX-US list as the default table serves it:
 // case folded, counts of words that differ only in case summed. It is
-// computed here from the raw list, independently of the code under test.
-var folded = func() map[string]uint64 {
-	m := map[string]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(data.SubtlexUS))
-	for sc.Scan() {
-		w, c, ok := strings.Cut(sc.Text(), "\t")
-		if !ok {
-			panic("bad fixture line " + sc.Text())
-		}
-		n, err := strconv.ParseUint(c, 10, 64)
-		if err != nil {
-			panic(err)
-		}
-		m[strings.ToLower(w)] += n
-	}
-	return m
-}()
+// computed from the raw list, independently of the code under test.
+var folded = testserver.Subtlex()
 
 // rankOf is the 1-based position of w by count (desc), then word (asc).
 func rankOf(w string) int64 {

@@ -1,0 +1,210 @@
+package faults
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/freqd/freqd/internal/testserver"
+)
+
+// freqdBin is the freqd binary every scenario runs, built once with
+// buildFlags.
+var (
+	freqdBin   string
+	buildFlags []string
+)
+
+// modes are the pre-forked ways connections reach workers.
+var modes = []string{"fdpass", "accept", "reuseport"}
+
+// Load shape: clients per network, each with one connection at a time, so
+// a worker can never hold more than keepalive+perRequest of one load's
+// connections.
+const (
+	keepalive  = 2
+	perRequest = 2
+)
+
+// words are what the loads ask for: 198 words spread over the default
+// table, and two it does not hold.
+var words = testserver.Subtlex().Sample(198)
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "freqd-faults-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if freqdBin, err = testserver.Build(dir, buildFlags...); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// row is one scenario's line of the summary.
+type row struct {
+	scenario              string
+	served, failed, wrong int64
+	notes                 string
+}
+
+var summary struct {
+	mu   sync.Mutex
+	rows []row
+}
+
+// record adds a scenario's loads to the summary and asserts what holds for
+// every scenario: no answer was wrong, and some requests were answered.
+func record(t *testing.T, notes string, loads ...*testserver.Load) {
+	t.Helper()
+	r := row{scenario: t.Name(), notes: notes}
+	kinds := map[string]int{}
+	for _, l := range loads {
+		r.served += l.OK.Load()
+		r.failed += l.Failed.Load()
+		r.wrong += l.Wrong.Load()
+		for k, n := range l.Failures() {
+			kinds[k] += n
+		}
+	}
+	if len(kinds) > 0 {
+		r.notes += "; failures: " + testserver.FormatFailures(kinds)
+	}
+	summary.mu.Lock()
+	summary.rows = append(summary.rows, r)
+	summary.mu.Unlock()
+	t.Logf("served %d, failed %d, wrong %d; %s", r.served, r.failed, r.wrong, r.notes)
+	if r.wrong != 0 {
+		t.Errorf("%d wrong answers", r.wrong)
+	}
+	if r.served == 0 {
+		t.Errorf("no request was served")
+	}
+}
+
+// start runs a freqd master with workers in mode. Under -short it skips
+// the scenario: faults take seconds each, and have `make test-faults`.
+func start(t *testing.T, mode string, workers int, extra ...string) *testserver.Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("fault scenarios take seconds each; run them with make test-faults")
+	}
+	s := testserver.Start(t, freqdBin, mode, workers, extra...)
+	t.Cleanup(func() { // before Start's cleanup kills the server
+		if s.Log.Contains("WARNING: DATA RACE") {
+			t.Errorf("the race detector reported a data race in %s", s)
+		}
+	})
+	s.WaitWorkers(workers, 10*time.Second)
+	return s
+}
+
+// load starts the standard checked load on one of s's stream listeners.
+func load(s *testserver.Server, network string, check testserver.Check, stop <-chan struct{}) *testserver.Load {
+	return testserver.RunLoad(network, s.Addr(network), keepalive, perRequest, words, check, stop)
+}
+
+// eventually polls cond for up to 15 s: generous, because CI machines are
+// shared and a fault's recovery involves starting processes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	testserver.Eventually(t, 15*time.Second, cond, func() string { return "still waiting for " + what })
+}
+
+// signal sends sig to pid, failing the test if it cannot be delivered.
+func signal(t *testing.T, pid int, sig syscall.Signal) {
+	t.Helper()
+	if err := syscall.Kill(pid, sig); err != nil {
+		t.Fatalf("kill -%v %d: %v", sig, pid, err)
+	}
+}
+
+// command sends one inline command on a new connection to s and returns
+// the reply's first line, and for a bulk reply its body.
+func command(s *testserver.Server, cmd string) (string, error) {
+	c, err := net.DialTimeout("tcp", s.TCP, testserver.RequestTimeout)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(testserver.RequestTimeout))
+	if _, err := fmt.Fprintf(c, "%s\r\n", cmd); err != nil {
+		return "", err
+	}
+	br := bufio.NewReader(c)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "$") || line == "$-1\r\n" {
+		return line, err
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	if err != nil {
+		return line, fmt.Errorf("bad bulk length in %q", line)
+	}
+	body := make([]byte, n+2)
+	_, err = io.ReadFull(br, body)
+	return string(body[:n]), err
+}
+
+// workerInfo is what INFO's Workers section says of one worker.
+type workerInfo struct {
+	generation int
+	state      string
+}
+
+// workersInfo reads INFO's Workers section: every worker in the
+// scoreboard, by pid.
+func workersInfo(s *testserver.Server) (map[int]workerInfo, error) {
+	info, err := command(s, "INFO workers")
+	if err != nil {
+		return nil, err
+	}
+	out := map[int]workerInfo{}
+	for _, line := range strings.Split(info, "\r\n") {
+		// worker0:pid=123,generation=2,state=idle,restarts=0,...
+		name, fields, ok := strings.Cut(line, ":")
+		if !ok || !strings.HasPrefix(name, "worker") || !strings.HasPrefix(fields, "pid=") {
+			continue
+		}
+		var pid int
+		var w workerInfo
+		if _, err := fmt.Sscanf(strings.ReplaceAll(fields, ",", " "), "pid=%d generation=%d state=%s", &pid, &w.generation, &w.state); err != nil {
+			return nil, fmt.Errorf("INFO line %q: %v", line, err)
+		}
+		out[pid] = w
+	}
+	return out, nil
+}
+
+// generation returns the one generation s's n workers all belong to, as
+// both the scoreboard (INFO) and the process table see it, with none
+// draining; ok is false while that is not so.
+func generation(s *testserver.Server, n int) (gen int, ok bool) {
+	info, err := workersInfo(s)
+	pids := s.Workers()
+	if err != nil || len(info) != n || len(pids) != n {
+		return 0, false
+	}
+	gens := map[int]bool{}
+	for _, pid := range pids {
+		w, listed := info[pid]
+		if !listed || w.state == "draining" {
+			return 0, false
+		}
+		gens[w.generation] = true
+		gen = w.generation
+	}
+	return gen, len(gens) == 1
+}

@@ -1,0 +1,48 @@
+package testserver
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Build compiles the freqd command into dir with extra `go build` flags
+// (such as -race) and returns the binary's path. It returns an error rather
+// than taking a testing.TB so that a TestMain can build once for a whole
+// package.
+func Build(dir string, flags ...string) (string, error) {
+	bin := filepath.Join(dir, "freqd")
+	args := append(append([]string{"build"}, flags...), "-o", bin, "github.com/freqd/freqd/cmd/freqd")
+	cmd := exec.Command("go", args...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build freqd: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// BuildTable writes the frequency file path holding t's words with the real
+// `freqd build` of bin, atomically: a server reading path sees the old file
+// or the new one, never half of one.
+func BuildTable(bin, path string, t Table) error {
+	words := make([]string, 0, len(t))
+	for w := range t {
+		words = append(words, w)
+	}
+	sort.Strings(words)
+	var b strings.Builder
+	for _, w := range words {
+		fmt.Fprintf(&b, "%s\t%d\n", w, t[w])
+	}
+	in := path + ".tsv"
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	defer os.Remove(in)
+	if out, err := exec.Command(bin, "build", "-o", path, in).CombinedOutput(); err != nil {
+		return fmt.Errorf("freqd build -o %s: %w\n%s", path, err, out)
+	}
+	return nil
+}

@@ -1,0 +1,198 @@
+package testserver
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// readyWait bounds how long Start waits for the "ready" line: a master
+// validates the table and starts every worker first, which takes well under
+// a second, except on a machine loaded by a race-detector build.
+const readyWait = 20 * time.Second
+
+// Server is a running `freqd serve` started by a test.
+type Server struct {
+	Mode     string
+	Cmd      *exec.Cmd
+	Pid      int    // the master's
+	TCP      string // host:port actually bound (the first TCP listener)
+	Unix     string // the unix stream socket's path
+	UDP      string // host:port of a udp: listener, "" if none
+	Unixgram string // path of a unixgram: listener, "" if none
+	Metrics  string // the metrics URL, "" without --metrics-listen
+	Pidfile  string
+	Log      *Log // everything the master and its workers wrote
+
+	t      testing.TB
+	exited chan struct{}
+}
+
+// Start runs bin as `freqd serve --mode mode --workers workers` on a
+// kernel-chosen loopback port and a unix socket in a temporary directory,
+// logging JSON at debug level, with extra flags after those (a later
+// --listen adds a listener). It returns once the master logs "ready", and
+// arranges for the master and every worker to be killed by pid when the
+// test ends.
+func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	s := &Server{Mode: mode, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"),
+		Log: &Log{}, t: t, exited: make(chan struct{})}
+	args := append([]string{"serve", "--mode", mode, "--workers", strconv.Itoa(workers),
+		"--listen", "127.0.0.1:0", "--listen", "unix:" + s.Unix, "--pidfile", s.Pidfile,
+		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}, extra...)
+	s.Cmd = exec.Command(bin, args...)
+	// A real pipe, not an io.Writer: Wait must return when the master
+	// exits, even while a successor master (SIGUSR2) or an orphaned worker
+	// still holds the write end.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Cmd.Stderr = pw
+	if err := s.Cmd.Start(); err != nil {
+		pr.Close()
+		pw.Close()
+		t.Fatal(err)
+	}
+	pw.Close()
+	s.Pid = s.Cmd.Process.Pid
+	go func() { s.Cmd.Wait(); close(s.exited) }()
+	t.Cleanup(func() {
+		s.Kill()
+		pr.Close()
+		if t.Failed() {
+			t.Logf("server %d log:\n%s", s.Pid, s.Log)
+		}
+	})
+
+	ready := make(chan map[string]any, 1)
+	go func() {
+		sc := bufio.NewScanner(io.TeeReader(pr, s.Log))
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			var line map[string]any
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line["@message"] == "ready" {
+				select { // only the first ready line matters; never block the pipe
+				case ready <- line:
+				default:
+				}
+			}
+		}
+		io.Copy(s.Log, pr)
+	}()
+	select {
+	case line := <-ready:
+		s.parseReady(line)
+	case <-s.exited:
+		t.Fatalf("freqd serve exited before ready:\n%s", s.Log)
+	case <-time.After(readyWait):
+		t.Fatalf("freqd serve not ready after %v:\n%s", readyWait, s.Log)
+	}
+	return s
+}
+
+// parseReady takes the bound addresses from the ready line: listen is a
+// comma list of host:port, unix:/path, udp:host:port and unixgram:/path.
+func (s *Server) parseReady(line map[string]any) {
+	listen, _ := line["listen"].(string)
+	for _, a := range strings.Split(listen, ",") {
+		switch {
+		case strings.HasPrefix(a, "udp:"):
+			s.UDP = strings.TrimPrefix(a, "udp:")
+		case strings.HasPrefix(a, "unixgram:"):
+			s.Unixgram = strings.TrimPrefix(a, "unixgram:")
+		case strings.HasPrefix(a, "unix:"):
+		case s.TCP == "":
+			s.TCP = a
+		}
+	}
+	s.Metrics, _ = line["metrics"].(string)
+}
+
+// Addr is the address of the server's stream listener on network ("tcp"
+// or "unix"), as net.Dial takes it.
+func (s *Server) Addr(network string) string {
+	if network == "unix" {
+		return s.Unix
+	}
+	return s.TCP
+}
+
+// Port is the TCP listener's port number.
+func (s *Server) Port() int {
+	_, p, _ := net.SplitHostPort(s.TCP)
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// Exited is closed once the master process has exited and been reaped.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
+// Kill ends the master and every worker by pid, whatever state they are
+// in, and waits for the master to be reaped. Once the master is reaped its
+// pid may belong to another process, so Kill then does nothing: calling it
+// again is harmless.
+func (s *Server) Kill() {
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	pids := Children(s.Pid)
+	KillTree(s.Pid)
+	for _, p := range pids { // children that were reparented meanwhile
+		KillTree(p)
+	}
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		s.t.Errorf("master %d did not exit after SIGKILL", s.Pid)
+	}
+}
+
+// Workers returns the pids of the master's live children.
+func (s *Server) Workers() []int { return Children(s.Pid) }
+
+// WaitWorkers waits until the master has n live children and returns them;
+// it fails the test if that takes longer than within.
+func (s *Server) WaitWorkers(n int, within time.Duration) []int {
+	s.t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		w := s.Workers()
+		if len(w) == n {
+			return w
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("want %d workers, have %d (%v)", n, len(w), w)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Eventually polls cond every 20 ms until it holds, and fails the test
+// with the text what returns if it does not hold within the given time.
+func Eventually(t testing.TB, within time.Duration, cond func() bool, what func() string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", within, what())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// String names the server for log lines.
+func (s *Server) String() string { return fmt.Sprintf("freqd %s (pid %d, %s)", s.Mode, s.Pid, s.TCP) }
