@@ -52,12 +52,17 @@ bench: build
 bench-redis: build
 	FREQD=$(BIN) scripts/bench-redis.sh bench-out
 
-# A bounded fuzzing pass over every fuzz target.
+# A bounded fuzzing pass over every fuzz target (package:target), seeded from
+# each package's testdata/fuzz; CI runs it with FUZZTIME=15s.
 FUZZTIME ?= 30s
+FUZZ_TARGETS := shm:FuzzParse resp:FuzzParse handler:FuzzProcess handler:FuzzServeDatagram \
+	fdpass:FuzzParseRights loadgen:FuzzReadGET
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./shm
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./resp
-	$(GO) test -run '^$$' -fuzz '^FuzzProcess$$' -fuzztime $(FUZZTIME) ./handler
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; fn=$${t#*:}; \
+		echo "fuzz ./$$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
+	done
 
 clean:
 	rm -rf bin
