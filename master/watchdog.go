@@ -1,6 +1,9 @@
 package master
 
 import (
+	"bytes"
+	"os"
+	"strconv"
 	"syscall"
 	"time"
 )
@@ -43,11 +46,30 @@ func (m *Master) watchdog() {
 			}
 		case p.ready && now.After(m.watchGrace):
 			if age := m.board.HeartbeatAge(p.board); age > m.cfg.WorkerTimeout {
+				p.aborted = now
+				if stopped(p.pid()) {
+					// A stopped process cannot act on SIGABRT: no dump to
+					// wait for.
+					m.log.Error("worker hung: stopped (SIGSTOP?); killing it", "slot", p.slotIndex(),
+						"pid", p.pid(), "heartbeat_age", age.Round(time.Millisecond), "timeout", m.cfg.WorkerTimeout)
+					p.cmd.Process.Signal(syscall.SIGKILL)
+					continue
+				}
 				m.log.Error("worker hung: no heartbeat; aborting it for a goroutine dump", "slot", p.slotIndex(),
 					"pid", p.pid(), "heartbeat_age", age.Round(time.Millisecond), "timeout", m.cfg.WorkerTimeout)
 				p.cmd.Process.Signal(syscall.SIGABRT)
-				p.aborted = now
 			}
 		}
 	}
+}
+
+// stopped reports whether a process is in the stopped state (T in
+// /proc/PID/stat), as SIGSTOP leaves it.
+func stopped(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i >= 0 && i+2 < len(b) && (b[i+2] == 'T' || b[i+2] == 't')
 }
