@@ -6,7 +6,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Buffer sizes for ServeConn. A connection's read buffer starts small, grows
@@ -116,10 +119,8 @@ func (h *Handler) serve(c net.Conn, yield <-chan struct{}) error {
 		}
 
 		h.setReadDeadline(c, end > 0, &requestBegan)
-		if yielding(yield) {
-			if end == 0 {
-				return ErrYielded
-			}
+		if yielding(yield) && end == 0 && !inputWaiting(c) {
+			return ErrYielded
 		}
 		n, err := c.Read(buf[end:])
 		end += n
@@ -198,4 +199,27 @@ func yielding(yield <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// inputWaiting reports whether the client has sent bytes that are still in
+// the kernel's receive buffer. A connection is yielded only when there are
+// none: one with a request already sent is answered first, whether the
+// connection is then handed over (where the new process would read those
+// bytes anyway) or closed for a shutdown (where they would be lost).
+func inputWaiting(c net.Conn) bool {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	waiting := false
+	rc.Control(func(fd uintptr) {
+		var b [1]byte
+		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+		waiting = err == nil && n > 0
+	})
+	return waiting
 }

@@ -41,9 +41,10 @@ const (
 // datagramSocket is a bound datagram socket and the duplicate of its
 // descriptor that every worker inherits.
 type datagramSocket struct {
-	addr Address
-	conn net.PacketConn
-	file *os.File
+	addr  Address
+	conn  net.PacketConn
+	file  *os.File
+	owned bool // as listener.owned
 }
 
 // isDatagram reports whether a is served by datagram sockets.
@@ -104,7 +105,7 @@ func (m *Master) bindDatagrams(addrs []string) error {
 		d := &datagramSocket{addr: a}
 		if pc := m.inh.takePacket(a.String()); pc != nil {
 			d.conn = pc // from the master this one replaces (SIGUSR2)
-		} else if a.Network == netUnixgram {
+		} else if d.owned = true; a.Network == netUnixgram {
 			d.conn, err = bindUnixgram(a, m.cfg.UnixMode)
 		} else {
 			d.conn, err = bindUDP(a)
@@ -197,7 +198,7 @@ func (m *Master) closeDatagrams() {
 		if d.file != nil {
 			d.file.Close()
 		}
-		if d.addr.Network == netUnixgram && !m.upgraded {
+		if d.addr.Network == netUnixgram && d.owned && !m.upgraded {
 			os.Remove(d.addr.Addr)
 		}
 	}

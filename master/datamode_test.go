@@ -50,3 +50,28 @@ func TestDataFileTruncatedWhileServed(t *testing.T) {
 		})
 	}
 }
+
+// TestMappedFileTruncatedUnderDatagrams: with --data-mode map, a datagram
+// whose lookup faults on the truncated file gets the error reply, and the
+// worker that read it lives.
+func TestMappedFileTruncatedUnderDatagrams(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "words.freq")
+	buildTable(t, data, "alpha", 100, "beta", 5)
+	s := startDatagramServer(t, "fdpass", 2, "--data", data, "--data-mode", "map")
+	ws := s.waitWorkers(2, 5*time.Second)
+	udp := dialDatagram(t, s, "udp")
+	if got := ask(t, udp, "GET alpha\r\n"); got != "$3\r\n100\r\n" {
+		t.Fatalf("before: %q", got)
+	}
+	if err := os.Truncate(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4; i++ {
+		if got := ask(t, udp, "GET alpha\r\n"); !strings.Contains(got, "data file changed") {
+			t.Errorf("after truncation: %q, want the data-file error", got)
+		}
+	}
+	if now := s.waitWorkers(2, time.Second); !sameSet(now, ws) {
+		t.Errorf("workers changed (crashed?): %v -> %v", ws, now)
+	}
+}

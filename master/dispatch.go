@@ -61,3 +61,15 @@ func (m *Master) pass(c net.Conn, payload []byte) error {
 	}
 	return serr
 }
+
+// stopDispatch waits for the accept loops to end once the listeners are
+// closed. A loop blocked sending into a full queue (every worker hung or
+// dead) would never end: the master's own copy of the receiving end keeps
+// the queue alive. An expired write deadline fails that send; the
+// connection it carried is closed.
+func (m *Master) stopDispatch() {
+	for _, q := range m.queues {
+		q.send.SetWriteDeadline(time.Now())
+	}
+	m.dispatch.Wait()
+}

@@ -64,12 +64,20 @@ func ParseAddress(s string) (Address, error) {
 type listener struct {
 	addr Address
 	ln   net.Listener
+	// owned: the master removes the socket file on a clean exit. True for
+	// a socket it bound; for one a previous master handed over, once this
+	// master serves; never for systemd's, which the socket unit owns.
+	owned bool
 }
 
 // Listener is a socket bound for one --listen address.
 type Listener struct {
 	Address Address // as bound: a TCP port of 0 is resolved to the kernel's choice
 	net.Listener
+	// Inherited is set for a socket taken from a previous master or from
+	// systemd rather than bound here: its file is not this process's to
+	// remove unless it takes over for good.
+	Inherited bool
 }
 
 // Bind binds every --listen address as `freqd serve` does: each address
@@ -112,6 +120,7 @@ func bindAll(addrs []string, unixMode os.FileMode, reusePort bool, inh *inherite
 		}
 		seen[a.String()] = true
 		ln := inh.take(addressKey(a))
+		inherited := ln != nil
 		switch {
 		case ln != nil:
 		case a.Network == "unix":
@@ -129,7 +138,7 @@ func bindAll(addrs []string, unixMode os.FileMode, reusePort bool, inh *inherite
 			// socket binds the same port and logs name a usable address.
 			a.Addr = ln.Addr().String()
 		}
-		out = append(out, Listener{Address: a, Listener: ln})
+		out = append(out, Listener{Address: a, Listener: ln, Inherited: inherited})
 	}
 	ok = true
 	return out, nil

@@ -86,17 +86,18 @@ type Master struct {
 	queues        []*descQueue // fdpass: one shared queue, or one per slot (least-loaded)
 	targets       atomic.Pointer[[]target]
 
-	events   chan event
-	pool     []*slotState // the current generation, one entry per worker slot
-	retiring []*proc      // workers of older generations, draining
-	boardUse []bool       // scoreboard entries in use
-	gen      uint64
-	reload   *reloadState  // a SIGHUP being carried out
-	handoffs []int         // handed-back connections waiting for a worker
-	upgrade  *upgradeState // a SIGUSR2 being carried out
-	dispatch sync.WaitGroup
-	stopping bool
-	upgraded bool // a new master took over the listeners (SIGUSR2)
+	events    chan event
+	pool      []*slotState // the current generation, one entry per worker slot
+	retiring  []*proc      // workers of older generations, draining
+	boardUse  []bool       // scoreboard entries in use
+	gen       uint64
+	reload    *reloadState  // a SIGHUP being carried out
+	handoffs  []int         // handed-back connections waiting for a worker
+	upgrade   *upgradeState // a SIGUSR2 being carried out
+	dispatch  sync.WaitGroup
+	stopping  bool
+	upgraded  bool // a new master took over the listeners (SIGUSR2)
+	takesOver bool // this master was started by SIGUSR2 to replace another
 
 	lastWatch  time.Time // the watchdog's previous run
 	watchGrace time.Time // no hang verdicts before this
@@ -136,6 +137,9 @@ type event struct {
 	state *os.ProcessState
 	gen   uint64
 	fd    int
+	// upgrade names the SIGUSR2 attempt an upgrade event belongs to, so a
+	// late event of a failed attempt cannot act on the next one.
+	upgrade *upgradeState
 }
 
 type eventKind int
@@ -256,6 +260,7 @@ func (m *Master) bind() error {
 		return err
 	}
 	m.inh = inh
+	m.takesOver = len(inh.upgrade) > 0
 	defer func() {
 		for _, k := range inh.rest() {
 			m.log.Warn("closing an inherited socket no --listen address asks for", "socket", k)
@@ -295,7 +300,7 @@ func (m *Master) bind() error {
 		return err
 	}
 	for _, b := range bound {
-		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener})
+		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener, owned: !b.Inherited})
 	}
 	for _, l := range m.listeners {
 		if m.cfg.Mode == worker.ModeAccept || (m.cfg.Mode == worker.ModeReusePort && l.addr.Network == "unix") {
@@ -395,6 +400,17 @@ func (m *Master) Run() error {
 	if m.metricsLn != nil {
 		m.startMetrics(m.metricsLn)
 	}
+	if m.takesOver {
+		// This master replaced another (SIGUSR2) and now serves: the socket
+		// files are its own to remove on a clean exit. A successor that
+		// failed before this point leaves them to the master still serving.
+		for _, l := range m.listeners {
+			l.owned = true
+		}
+		for _, d := range m.datagrams {
+			d.owned = true
+		}
+	}
 	m.adoptPredecessor()
 	m.notify("READY=1", fmt.Sprintf("MAINPID=%d", os.Getpid()))
 	ready := []any{"mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
@@ -409,7 +425,7 @@ func (m *Master) Run() error {
 	for {
 		select {
 		case ev := <-m.events:
-			if ev.kind == evUpgradeReady && m.upgrade != nil {
+			if ev.kind == evUpgradeReady && m.upgrade != nil && ev.upgrade == m.upgrade {
 				m.handOver()
 				return nil
 			}
@@ -480,10 +496,13 @@ func (m *Master) poolReady() bool {
 // and the pidfile is removed.
 func (m *Master) shutdown(graceful bool) {
 	m.stopping = true
+	if m.upgrade != nil {
+		m.upgradeFailed("the old master is stopping")
+	}
 	for _, l := range m.listeners {
 		l.ln.Close() // ends the fdpass accept loops
 	}
-	m.dispatch.Wait()
+	m.stopDispatch()
 	live := map[*proc]bool{}
 	for _, p := range m.procs() {
 		live[p] = true
@@ -497,9 +516,12 @@ func (m *Master) shutdown(graceful bool) {
 	for len(live) > 0 {
 		select {
 		case ev := <-m.events:
-			if ev.kind == evExit {
+			switch ev.kind {
+			case evExit:
 				m.handle(ev)
 				delete(live, ev.proc)
+			case evHandoff:
+				syscall.Close(ev.fd) // handed back by a retiring worker: nobody left to serve it
 			}
 		case <-deadline:
 			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
@@ -550,7 +572,7 @@ func (m *Master) closeAll() {
 		l.ln.Close()
 		// A socket file is removed on a clean exit, and kept when a new
 		// master has taken it over.
-		if l.addr.Network == "unix" && !m.upgraded {
+		if l.addr.Network == "unix" && l.owned && !m.upgraded {
 			os.Remove(l.addr.Addr)
 		}
 	}

@@ -174,9 +174,13 @@ func (m *Master) handle(ev event) {
 	case evRecycle:
 		m.recycle(ev.proc)
 	case evUpgradeExit:
-		m.upgradeFailed("new master exited: " + exitCause(ev.state))
+		if ev.upgrade == m.upgrade {
+			m.upgradeFailed("new master exited: " + exitCause(ev.state))
+		}
 	case evUpgradeTimeout:
-		m.upgradeFailed(fmt.Sprintf("new master not ready within %s", readyWait))
+		if ev.upgrade == m.upgrade {
+			m.upgradeFailed(fmt.Sprintf("new master not ready within %s", readyWait))
+		}
 	}
 }
 

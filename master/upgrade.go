@@ -117,6 +117,12 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 	}
 
 	cmd := exec.Command(m.upgradeExe, os.Args[1:]...)
+	if m.cfg.RequirePass != "" {
+		// The password may have come from FREQD_REQUIREPASS, which serve
+		// removes from its environment: the successor must get it too, or
+		// it would serve without one.
+		env = append(env, "FREQD_REQUIREPASS="+m.cfg.RequirePass)
+	}
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.ExtraFiles = extra
@@ -136,14 +142,14 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 		defer readyR.Close()
 		b := make([]byte, 1)
 		if n, _ := readyR.Read(b); n == 1 && b[0] == worker.MsgReady {
-			m.events <- event{kind: evUpgradeReady}
+			m.events <- event{kind: evUpgradeReady, upgrade: u}
 		}
 	}()
 	go func() {
 		cmd.Wait()
-		m.events <- event{kind: evUpgradeExit, state: cmd.ProcessState}
+		m.events <- event{kind: evUpgradeExit, state: cmd.ProcessState, upgrade: u}
 	}()
-	u.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evUpgradeTimeout} })
+	u.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evUpgradeTimeout, upgrade: u} })
 	return u, nil
 }
 
@@ -173,7 +179,7 @@ func (m *Master) handOver() {
 	for _, l := range m.listeners {
 		l.ln.Close() // our descriptor only: the new master holds the sockets
 	}
-	m.dispatch.Wait()
+	m.stopDispatch()
 	live := map[*proc]bool{}
 	for _, p := range m.procs() {
 		live[p] = true

@@ -44,6 +44,11 @@ func (m *Master) watchdog() {
 				p.cmd.Process.Signal(syscall.SIGKILL)
 				p.aborted = now
 			}
+		case !p.ready && now.Sub(p.started) > readyWait && now.After(m.watchGrace):
+			// Hung while starting: the same verdict as a silent worker.
+			m.log.Error("worker not ready in time; killing it", "slot", p.slotIndex(), "pid", p.pid(), "wait", readyWait)
+			p.aborted = now
+			p.cmd.Process.Signal(syscall.SIGKILL)
 		case p.ready && now.After(m.watchGrace):
 			if age := m.board.HeartbeatAge(p.board); age > m.cfg.WorkerTimeout {
 				p.aborted = now

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -137,7 +138,7 @@ func (w *Worker) readUDP(s datagramSocket) {
 		if a := from.Addr(); a.Is4() || a.Is4In6() {
 			maxReply = handler.MaxUDP4Reply
 		}
-		out = w.h.ServeDatagram(buf[:n], out[:0], maxReply)
+		out = w.serveDatagram(buf[:n], out[:0], maxReply)
 		if len(out) == 0 {
 			continue
 		}
@@ -173,7 +174,7 @@ func (w *Worker) readUnixgram(s datagramSocket) {
 		if flags&unix.MSG_TRUNC != 0 {
 			out = append(out[:0], errRequestTooLarge...)
 		} else {
-			out = w.h.ServeDatagram(buf[:n], out[:0], handler.MaxUDP4Reply)
+			out = w.serveDatagram(buf[:n], out[:0], handler.MaxUDP4Reply)
 		}
 		if len(out) == 0 {
 			continue
@@ -183,6 +184,24 @@ func (w *Worker) readUnixgram(s datagramSocket) {
 			w.replyFailed(s, from, err)
 		}
 	}
+}
+
+// serveDatagram answers one datagram. With --data-mode map a lookup may
+// fault on a truncated file; the fault becomes the same error reply the
+// stream path gives, and the reader goes on.
+func (w *Worker) serveDatagram(req, out []byte, maxReply int) (reply []byte) {
+	if !w.spec.TableMapped {
+		return w.h.ServeDatagram(req, out, maxReply)
+	}
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			w.noteFault(r)
+			reply = append(out[:0], errTableFault...)
+		}
+	}()
+	return w.h.ServeDatagram(req, out, maxReply)
 }
 
 // readFailed handles a failed read: it reports whether the loop goes on,

@@ -276,12 +276,20 @@ func (w *Worker) recoverFault(c net.Conn) {
 	if r == nil {
 		return
 	}
+	w.noteFault(r)
+	c.SetWriteDeadline(time.Now().Add(time.Second))
+	c.Write(errTableFault)
+	c.Close()
+}
+
+// errTableFault is the reply to a request whose table read faulted.
+var errTableFault = []byte("-ERR the data file changed on disk while served; the operator must reload (SIGHUP)\r\n")
+
+// noteFault logs the first table fault; the rest only count.
+func (w *Worker) noteFault(r any) {
 	if w.faults.Add(1) == 1 {
 		w.log.Error("the mapped data file changed under the worker (truncated?); answering errors until a reload (SIGHUP)", "fault", r)
 	}
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write([]byte("-ERR the data file changed on disk while served; the operator must reload (SIGHUP)\r\n"))
-	c.Close()
 }
 
 // yielded disposes of a connection the handler stopped serving between
