@@ -83,7 +83,8 @@ type Master struct {
 	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
 	portFiles     [][]*os.File // reuseport: [slot][tcp address]
 	portSockets   [][]net.Listener
-	queues        []*descQueue // fdpass: one shared queue, or one per slot (least-loaded)
+	queues        []*descQueue // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
+	queue0        *descQueue   // queues[0], set once in New: all the accept loops read of queues
 	targets       atomic.Pointer[[]target]
 
 	events    chan event

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -23,7 +24,9 @@ import (
 // (restarts, reloads, the pool) belong to its Run goroutine, which publishes
 // a copy after every event for the collector to read.
 
-// masterStats is the copy of the Run goroutine's state the collector reads.
+// masterStats is the copy of the Run goroutine's state the collector reads;
+// the collector reads nothing else of the master but the scoreboard, whose
+// fields are atomics.
 type masterStats struct {
 	generation    uint64
 	workers       int
@@ -33,6 +36,7 @@ type masterStats struct {
 	words         uint64
 	tableBytes    int64
 	handoffs      int
+	queues        []queueSocket // a copy: the Run goroutine changes the pool's
 }
 
 // publish copies the supervisor state for the metrics collector.
@@ -42,7 +46,8 @@ func (m *Master) publish() {
 	}
 	st := &masterStats{generation: m.gen, workers: len(m.pool), restarts: map[string]uint64{},
 		reloads: m.stats.reloads, failedReloads: m.stats.failedReloads,
-		words: m.table.Len(), tableBytes: m.table.Size(), handoffs: len(m.handoffs)}
+		words: m.table.Len(), tableBytes: m.table.Size(), handoffs: len(m.handoffs),
+		queues: slices.Clone(m.queueSockets)}
 	for k, v := range m.stats.restarts {
 		st.restarts[k] = v
 	}
@@ -54,7 +59,7 @@ type metricsServer struct {
 	ln    net.Listener
 	srv   *http.Server
 	stats atomic.Pointer[masterStats]
-	m     *Master // for the scoreboard and listeners, which are safe to read
+	m     *Master // for the scoreboard only
 }
 
 func (m *Master) startMetrics(ln net.Listener) {
@@ -136,13 +141,15 @@ func (ms *metricsServer) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descBytes, prometheus.GaugeValue, float64(st.tableBytes))
 		ch <- prometheus.MustNewConstMetric(descHandoffs, prometheus.GaugeValue, float64(st.handoffs))
 	}
-	for _, q := range ms.m.queueSockets {
-		length, limit, err := acceptQueue(q.sock)
-		if err != nil {
-			continue
+	if st := ms.stats.Load(); st != nil {
+		for _, q := range st.queues {
+			length, limit, err := acceptQueue(q.sock)
+			if err != nil {
+				continue // closed since the copy was made (SIGTTOU)
+			}
+			ch <- prometheus.MustNewConstMetric(descAcceptQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
+			ch <- prometheus.MustNewConstMetric(descAcceptQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
 		}
-		ch <- prometheus.MustNewConstMetric(descAcceptQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
-		ch <- prometheus.MustNewConstMetric(descAcceptQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
 	}
 }
 

@@ -343,6 +343,9 @@ func (m *Master) shrink() {
 	s := m.pool[len(m.pool)-1]
 	m.pool = m.pool[:len(m.pool)-1]
 	m.log.Info("removing a worker", "workers", len(m.pool))
+	// The accept loops must stop choosing the removed slot before its
+	// worker retires and its queue is drained (least-loaded).
+	m.publishTargets()
 	if s.proc != nil {
 		m.retire(s.proc)
 	}

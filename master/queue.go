@@ -83,6 +83,9 @@ func (m *Master) queueFor(i int) (*descQueue, error) {
 		}
 		m.queues = append(m.queues, q)
 	}
+	if m.queue0 == nil {
+		m.queue0 = m.queues[0]
+	}
 	return m.queues[i], nil
 }
 
@@ -113,11 +116,11 @@ func (m *Master) publishTargets() {
 // behind a burst). With no worker ready, descriptors wait in slot 0's queue.
 func (m *Master) pickQueue() *descQueue {
 	if m.cfg.Dispatch != DispatchLeastLoaded {
-		return m.queues[0]
+		return m.queue0
 	}
 	ts := m.targets.Load()
 	if ts == nil || len(*ts) == 0 {
-		return m.queues[0]
+		return m.queue0
 	}
 	var best *descQueue
 	var bestLoad int64
