@@ -40,7 +40,7 @@ func (m *Master) startWorker(s *slotState) error {
 
 	files := []*os.File{ctlWorker, m.tableFile, m.boardFile}
 	spec := worker.Spec{
-		Slot: board, Generation: m.gen, Mode: m.cfg.Mode,
+		Slot: s.index, Board: board, Generation: m.gen, Mode: m.cfg.Mode,
 		LogLevel: m.cfg.LogLevel, LogJSON: m.cfg.LogJSON,
 		ControlFD: 3, TableFD: 4, ScoreboardFD: 5, QueueFD: -1,
 		ShutdownTimeout: m.cfg.ShutdownTimeout, Limits: m.cfg.Limits,
@@ -96,7 +96,7 @@ func (m *Master) startWorker(s *slotState) error {
 	}
 	p := &proc{slot: s, board: board, gen: m.gen, cmd: cmd, ctl: ctl, started: time.Now()}
 	s.proc = p
-	m.board.Assign(board, cmd.Process.Pid, m.gen, s.restarts)
+	m.board.Assign(board, s.index, cmd.Process.Pid, m.gen, s.restarts)
 	m.log.Debug("worker started", "slot", s.index, "pid", cmd.Process.Pid, "generation", m.gen, "board", board)
 
 	go m.readControl(p)

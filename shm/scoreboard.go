@@ -72,7 +72,8 @@ type slot struct {
 	generation atomic.Uint64
 	restarts   atomic.Uint64
 	startedNs  atomic.Int64
-	_          [32]byte
+	poolSlot   atomic.Int64
+	_          [24]byte
 	// Worker-owned line.
 	state       atomic.Uint32
 	_           uint32
@@ -86,7 +87,7 @@ type slot struct {
 	commands [MaxCommands]atomic.Uint64
 }
 
-// Compile-time check that slot keeps the documented two-cache-line layout.
+// Compile-time check that slot keeps the documented six-cache-line layout.
 var _ [slotSize - unsafe.Sizeof(slot{})]byte
 var _ [unsafe.Sizeof(slot{}) - slotSize]byte
 
@@ -99,7 +100,8 @@ type Scoreboard struct {
 
 // SlotInfo is a snapshot of one slot.
 type SlotInfo struct {
-	Slot       int
+	Slot       int // scoreboard entry
+	PoolSlot   int // place in the master's pool (an old and a new worker share one during a reload)
 	PID        int
 	Generation uint64
 	Restarts   uint64
@@ -187,9 +189,10 @@ func (sb *Scoreboard) Close() error {
 	return err
 }
 
-// Assign records, from the master, that a new worker process now owns slot i.
-// The worker's own fields are reset so the new process starts from zero.
-func (sb *Scoreboard) Assign(i, pid int, generation, restarts uint64) {
+// Assign records, from the master, that a new worker process, in place
+// poolSlot of the pool, now owns entry i. The worker's own fields are reset
+// so the new process starts from zero.
+func (sb *Scoreboard) Assign(i, poolSlot, pid int, generation, restarts uint64) {
 	s := &sb.slots[i]
 	s.state.Store(uint32(StateStarting))
 	s.heartbeatNs.Store(monoNow())
@@ -203,6 +206,7 @@ func (sb *Scoreboard) Assign(i, pid int, generation, restarts uint64) {
 	s.generation.Store(generation)
 	s.restarts.Store(restarts)
 	s.startedNs.Store(time.Now().UnixNano())
+	s.poolSlot.Store(int64(poolSlot))
 	s.pid.Store(uint64(pid))
 	for {
 		h := sb.high.Load()
@@ -242,6 +246,7 @@ func (sb *Scoreboard) Snapshot(i int) SlotInfo {
 	s := &sb.slots[i]
 	info := SlotInfo{
 		Slot:       i,
+		PoolSlot:   int(s.poolSlot.Load()),
 		PID:        int(s.pid.Load()),
 		Generation: s.generation.Load(),
 		Restarts:   s.restarts.Load(),

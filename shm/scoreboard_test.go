@@ -21,9 +21,9 @@ func TestScoreboardIsShared(t *testing.T) {
 	}
 	defer w.Close()
 
-	master.Assign(2, 4242, 7, 3)
+	master.Assign(2, 1, 4242, 7, 3)
 	ws := w.Worker(2)
-	if got := w.Snapshot(2); got.PID != 4242 || got.Generation != 7 || got.Restarts != 3 || got.State != StateStarting {
+	if got := w.Snapshot(2); got.PID != 4242 || got.PoolSlot != 1 || got.Generation != 7 || got.Restarts != 3 || got.State != StateStarting {
 		t.Fatalf("worker sees %+v after Assign", got)
 	}
 	ws.SetState(StateIdle)

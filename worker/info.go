@@ -16,16 +16,28 @@ func (w *Worker) appendInfo(out []byte) []byte {
 	fmt.Fprintf(&b, "worker_slot:%d\r\n", w.spec.Slot)
 	fmt.Fprintf(&b, "worker_pid:%d\r\n", os.Getpid())
 	fmt.Fprintf(&b, "generation:%d\r\n", w.spec.Generation)
+	// The worker lines are keyed by scoreboard entry: during a reload an old
+	// and a new worker share a pool slot. The handler's own INFO figures
+	// (connected_clients, total_commands_processed) are this worker's; the
+	// pool's totals follow.
 	var lines []string
+	var totalAccepted, totalRequests uint64
+	var totalOpen int64
 	for i := 0; i < w.board.Len(); i++ {
 		s := w.board.Snapshot(i)
 		if s.PID == 0 {
 			continue
 		}
-		lines = append(lines, fmt.Sprintf("worker%d:pid=%d,generation=%d,state=%s,restarts=%d,uptime=%d,accepted=%d,open=%d,requests=%d,errors=%d\r\n",
-			i, s.PID, s.Generation, s.State, s.Restarts, int(time.Since(s.Started).Seconds()), s.Accepted, s.Open, s.Requests, s.Errors))
+		lines = append(lines, fmt.Sprintf("worker%d:pid=%d,slot=%d,generation=%d,state=%s,restarts=%d,uptime=%d,accepted=%d,open=%d,requests=%d,errors=%d\r\n",
+			i, s.PID, s.PoolSlot, s.Generation, s.State, s.Restarts, int(time.Since(s.Started).Seconds()), s.Accepted, s.Open, s.Requests, s.Errors))
+		totalAccepted += s.Accepted
+		totalRequests += s.Requests
+		totalOpen += s.Open
 	}
 	fmt.Fprintf(&b, "workers:%d\r\n", len(lines))
+	fmt.Fprintf(&b, "pool_connections_accepted:%d\r\n", totalAccepted)
+	fmt.Fprintf(&b, "pool_connections_open:%d\r\n", totalOpen)
+	fmt.Fprintf(&b, "pool_commands_processed:%d\r\n", totalRequests)
 	for _, l := range lines {
 		b.WriteString(l)
 	}

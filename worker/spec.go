@@ -21,7 +21,8 @@ const (
 
 // Spec is everything a worker process needs, decided by the master.
 type Spec struct {
-	Slot       int    `json:"slot"`
+	Slot       int    `json:"slot"`  // place in the pool, as the master's logs and INFO name it
+	Board      int    `json:"board"` // scoreboard entry this worker writes
 	Generation uint64 `json:"generation"`
 	Mode       string `json:"mode"`
 

@@ -110,10 +110,10 @@ func (w *Worker) setup() error {
 	if err != nil {
 		return err
 	}
-	if s.Slot < 0 || s.Slot >= w.board.Len() {
-		return fmt.Errorf("slot %d outside the scoreboard", s.Slot)
+	if s.Board < 0 || s.Board >= w.board.Len() {
+		return fmt.Errorf("scoreboard entry %d outside the scoreboard", s.Board)
 	}
-	w.slot = w.board.Worker(s.Slot)
+	w.slot = w.board.Worker(s.Board)
 
 	if s.QueueFD >= 0 {
 		if w.queue, err = fdpass.FileConn(os.NewFile(uintptr(s.QueueFD), "queue")); err != nil {

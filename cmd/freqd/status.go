@@ -51,7 +51,7 @@ func runStatus(args []string) int {
 			continue
 		}
 		if strings.HasPrefix(k, "worker") && strings.Contains(v, "pid=") {
-			w := map[string]string{"slot": strings.TrimPrefix(k, "worker")}
+			w := map[string]string{"entry": strings.TrimPrefix(k, "worker")}
 			for _, kv := range strings.Split(v, ",") {
 				if a, b, ok := strings.Cut(kv, "="); ok {
 					w[a] = b
@@ -66,7 +66,12 @@ func runStatus(args []string) int {
 		fmt.Fprintf(os.Stderr, "freqd status: %s reports no workers (mode %q): the scoreboard exists in the pre-forked modes only\n", *addr, fields["mode"])
 		return 1
 	}
-	sort.Slice(workers, func(i, j int) bool { return atoi(workers[i]["slot"]) < atoi(workers[j]["slot"]) })
+	sort.Slice(workers, func(i, j int) bool {
+		if a, b := atoi(workers[i]["slot"]), atoi(workers[j]["slot"]); a != b {
+			return a < b
+		}
+		return atoi(workers[i]["generation"]) < atoi(workers[j]["generation"])
+	})
 	fmt.Printf("mode %s, master pid %s, %d workers\n\n", fields["mode"], fields["master_pid"], len(workers))
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "slot\tpid\tgen\tstate\tuptime\taccepted\topen\trequests\terrors\trestarts\t")
