@@ -20,10 +20,11 @@ func init() {
 	register("tag", command{summary: "ask a running server for the unusual words of a text on stdin", run: runTag})
 }
 
-// dial returns a go-redis client for addr (host:port or unix:/path). freqd
-// speaks RESP2 only; asking for it up front spares the HELLO 3 round trip.
-func dial(addr string) *redis.Client {
-	opts := &redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true, MaxRetries: 1,
+// dial returns a go-redis client for addr (host:port or unix:/path), which
+// authenticates with password when it is set. freqd speaks RESP2 only;
+// asking for it up front spares the HELLO 3 round trip.
+func dial(addr, password string) *redis.Client {
+	opts := &redis.Options{Addr: addr, Password: password, Protocol: 2, DisableIdentity: true, MaxRetries: 1,
 		DialTimeout: 3 * time.Second, ReadTimeout: 10 * time.Second}
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
 		opts.Network, opts.Addr = "unix", p
@@ -31,9 +32,16 @@ func dial(addr string) *redis.Client {
 	return redis.NewClient(opts)
 }
 
+// passwordFlag adds --password, defaulting to FREQD_REQUIREPASS, the
+// variable the server takes its own from.
+func passwordFlag(fs *flag.FlagSet) *string {
+	return fs.String("password", os.Getenv("FREQD_REQUIREPASS"), "password, if the server requires one (default $FREQD_REQUIREPASS; stream connections only)")
+}
+
 func runGet(args []string) int {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
 	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	pass := passwordFlag(fs)
 	var dq datagramQuery
 	fs.StringVar(&dq.addr, "udp", "", "ask over datagrams instead: host:port (UDP) or unixgram:/path")
 	fs.DurationVar(&dq.timeout, "timeout", defaultDatagramTimeout, "--udp: how long to wait for each reply")
@@ -51,7 +59,7 @@ func runGet(args []string) int {
 		*addr = dq.addr
 		counts, err = dq.freq(fs.Args())
 	} else {
-		c := dial(*addr)
+		c := dial(*addr, *pass)
 		defer c.Close()
 		counts, err = c.Do(context.Background(), append([]any{"FREQ"}, toAny(fs.Args())...)...).Int64Slice()
 	}
@@ -73,6 +81,7 @@ func runGet(args []string) int {
 func runTag(args []string) int {
 	fs := flag.NewFlagSet("tag", flag.ContinueOnError)
 	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	pass := passwordFlag(fs)
 	limit := fs.Int("limit", 10, "at most this many words")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -82,7 +91,7 @@ func runTag(args []string) int {
 		fmt.Fprintln(os.Stderr, "freqd tag: read stdin:", err)
 		return 1
 	}
-	c := dial(*addr)
+	c := dial(*addr, *pass)
 	defer c.Close()
 	res, err := c.Do(context.Background(), "TAG", "LIMIT", *limit, string(text)).StringSlice()
 	if err != nil && !errors.Is(err, redis.Nil) {

@@ -24,20 +24,14 @@ func init() {
 func runStatus(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
-	pass := fs.String("password", os.Getenv("FREQD_REQUIREPASS"), "password, if the server requires one (default $FREQD_REQUIREPASS)")
+	pass := passwordFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	c := dial(*addr)
+	c := dial(*addr, *pass)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if *pass != "" {
-		if err := c.Do(ctx, "AUTH", *pass).Err(); err != nil {
-			fmt.Fprintf(os.Stderr, "freqd status: %s: %v\n", *addr, err)
-			return 1
-		}
-	}
 	info, err := c.Info(ctx, "workers").Result()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "freqd status: %s: %v\n", *addr, err)
