@@ -71,6 +71,7 @@ func TestCommandsAnswerLikeRedis(t *testing.T) {
 		{"config get arity", []string{"CONFIG", "GET"}, arityError("config|get")},
 		{"tag arity", []string{"TAG"}, arityError("tag")},
 		{"tag limit without text", []string{"TAG", "LIMIT", "3"}, errorReply("ERR syntax error")},
+		{"tag the lone word limit", []string{"TAG", "limit"}, array(bulk("limit"), scoreBulk(math.Log2(float64(st.total+1)/float64(st.count["limit"]+1))))},
 		{"tag limit junk", []string{"TAG", "LIMIT", "x", "text"}, errorReply("ERR value is not an integer or out of range")},
 		{"tag limit negative", []string{"TAG", "LIMIT", "-1", "text"}, errorReply("ERR value is out of range, must be positive")},
 		{"quit", []string{"QUIT"}, simple("OK")},

@@ -49,7 +49,10 @@ type tagScratch struct {
 func runTag(s *Session, args [][]byte, out []byte) []byte {
 	limit := defaultTagLimit
 	text := args[1:]
-	if bytes.EqualFold(text[0], []byte("LIMIT")) {
+	// A lone "limit" is the text to tag, not an option missing its count;
+	// text that itself begins with the word limit needs an explicit
+	// "LIMIT n" before it.
+	if bytes.EqualFold(text[0], []byte("LIMIT")) && len(text) > 1 {
 		if len(text) < 3 {
 			return resp.AppendError(out, errSyntax)
 		}

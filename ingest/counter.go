@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+	"strings"
 	"sync/atomic"
 
 	"github.com/freqd/freqd/shm"
@@ -49,13 +50,36 @@ func (c *Counter) AddFile(ctx context.Context, name string) error {
 		return err
 	}
 	defer f.Close()
-	return c.AddReader(ctx, displayName(name), f)
+	format := c.opts.Format
+	if format == Auto {
+		format = formatFromName(name)
+	}
+	return c.addInput(ctx, displayName(name), f, format)
+}
+
+// formatFromName reads a format off a file name's extension (.tsv, .csv,
+// either gzipped), so that a short word list with a bad count is reported as
+// a bad line rather than detected as prose and counted as words. Other
+// names leave the choice to Detect.
+func formatFromName(name string) Format {
+	base := strings.ToLower(strings.TrimSuffix(name, ".gz"))
+	switch {
+	case strings.HasSuffix(base, ".tsv"):
+		return TSV
+	case strings.HasSuffix(base, ".csv"):
+		return CSV
+	}
+	return Auto
 }
 
 // AddReader counts the words read from r; name identifies r in errors.
 // An error leaves the Counter holding part of r's words: a caller that wants
 // all or nothing discards it.
 func (c *Counter) AddReader(ctx context.Context, name string, r io.Reader) error {
+	return c.addInput(ctx, name, r, c.opts.Format)
+}
+
+func (c *Counter) addInput(ctx context.Context, name string, r io.Reader, format Format) error {
 	if c.drained {
 		return errors.New("ingest: Counter used after Entries; make a new one")
 	}
@@ -63,7 +87,7 @@ func (c *Counter) AddReader(ctx context.Context, name string, r io.Reader) error
 	if err != nil {
 		return err
 	}
-	format, detected := c.opts.Format, Auto
+	detected := Auto
 	if format == Auto {
 		sample, err := br.Peek(readBufSize)
 		if err != nil && err != io.EOF && len(sample) < readBufSize {
