@@ -216,11 +216,12 @@ func TestMetrics(t *testing.T) {
 	syscall.Kill(w[0], syscall.SIGKILL)
 	s.waitWorkers(2, 5*time.Second)
 
+	// A killed worker's counters go with it (a counter reset, which
+	// Prometheus's rate() expects); the restart is the master's to count.
 	var text string
-	eventually(t, "the metrics to show the GETs and the restart", func() bool {
+	eventually(t, "the metrics to show the restart", func() bool {
 		text = scrape()
-		return sum(text, `freqd_commands_total{command="get"`) >= 25 &&
-			sum(text, `freqd_worker_restarts_total{cause="signal killed"}`) == 1
+		return sum(text, `freqd_worker_restarts_total{cause="signal killed"}`) == 1
 	})
 	for _, want := range []string{"freqd_workers 2", "freqd_table_words 74286", `freqd_accept_queue_limit{listen="` + s.tcp + `"`, "freqd_worker_heartbeat_age_seconds"} {
 		if !strings.Contains(text, want) {
