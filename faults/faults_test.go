@@ -173,17 +173,24 @@ func workersInfo(s *testserver.Server) (map[int]workerInfo, error) {
 	}
 	out := map[int]workerInfo{}
 	for _, line := range strings.Split(info, "\r\n") {
-		// worker0:pid=123,generation=2,state=idle,restarts=0,...
+		// worker0:pid=123,slot=0,generation=2,state=idle,restarts=0,...
+		// Fields are read by name: INFO may gain fields.
 		name, fields, ok := strings.Cut(line, ":")
 		if !ok || !strings.HasPrefix(name, "worker") || !strings.HasPrefix(fields, "pid=") {
 			continue
 		}
-		var pid int
-		var w workerInfo
-		if _, err := fmt.Sscanf(strings.ReplaceAll(fields, ",", " "), "pid=%d generation=%d state=%s", &pid, &w.generation, &w.state); err != nil {
-			return nil, fmt.Errorf("INFO line %q: %v", line, err)
+		kv := map[string]string{}
+		for _, f := range strings.Split(fields, ",") {
+			if k, v, ok := strings.Cut(f, "="); ok {
+				kv[k] = v
+			}
 		}
-		out[pid] = w
+		pid, err1 := strconv.Atoi(kv["pid"])
+		gen, err2 := strconv.Atoi(kv["generation"])
+		if err1 != nil || err2 != nil || kv["state"] == "" {
+			return nil, fmt.Errorf("INFO line %q: want pid, generation and state", line)
+		}
+		out[pid] = workerInfo{generation: gen, state: kv["state"]}
 	}
 	return out, nil
 }
