@@ -185,6 +185,14 @@ func (c *client) close() {
 	c.br.Reset(nil)
 }
 
+// finish releases everything the client holds, at the end of a run.
+func (c *client) finish() {
+	c.close()
+	if c.dgram != nil {
+		c.dgram.closeRetired()
+	}
+}
+
 // want describes the right answer to e.
 func want(e expect) string {
 	if !e.present {

@@ -20,6 +20,34 @@ const maxReplyDatagram = 64 << 10
 type datagramState struct {
 	buf []byte
 	rd  bytes.Reader
+	// retired holds the last sockets given up after a loss, still open:
+	// closed at once, their port could be handed straight to the next
+	// socket, and a late reply to the lost request would then arrive there
+	// and be taken for the next answer (seen as a rare wrong answer).
+	retired [retiredSockets]net.Conn
+	next    int
+}
+
+// retiredSockets bounds how many given-up sockets a client keeps open.
+const retiredSockets = 16
+
+// retire keeps conn open a while instead of closing it, closing the oldest
+// retired socket instead.
+func (d *datagramState) retire(conn net.Conn) {
+	if old := d.retired[d.next]; old != nil {
+		old.Close()
+	}
+	d.retired[d.next] = conn
+	d.next = (d.next + 1) % retiredSockets
+}
+
+func (d *datagramState) closeRetired() {
+	for i, c := range d.retired {
+		if c != nil {
+			c.Close()
+			d.retired[i] = nil
+		}
+	}
 }
 
 func newDatagramState() *datagramState {
@@ -52,7 +80,9 @@ func (c *client) exchangeDatagram(n int, closedLoop bool) (failed bool) {
 			c.tally.fail(Lost, n, func() string {
 				return c.keys.describe(c.exp[0]) + ": no reply from " + c.address + " within " + c.timeout.String()
 			})
-			c.close()
+			c.unhook()
+			c.dgram.retire(c.conn)
+			c.conn = nil
 			return true
 		}
 		return c.abandon(0, n, err)

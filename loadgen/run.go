@@ -110,7 +110,7 @@ func (r *run) drive(clients []*client) time.Duration {
 	var wg sync.WaitGroup
 	for i, c := range clients {
 		wg.Go(func() {
-			defer c.close()
+			defer c.finish()
 			if p != nil {
 				r.openLoop(c, i, p)
 			} else {

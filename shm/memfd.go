@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -75,7 +76,16 @@ func fillAndSeal(f *os.File, b []byte) error {
 
 func seal(f *os.File) error {
 	return control(f, func(fd int) error {
-		_, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, requiredSeals)
+		// F_SEAL_WRITE waits for pages the kernel holds pinned (page
+		// migration, compaction) and fails with EBUSY if they stay pinned;
+		// seen once in CI. The pins are transient: try again briefly.
+		var err error
+		for attempt := 0; attempt < 20; attempt++ {
+			if _, err = unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, requiredSeals); err != unix.EBUSY {
+				break
+			}
+			time.Sleep(time.Duration(attempt+1) * 5 * time.Millisecond)
+		}
 		if err != nil {
 			return fmt.Errorf("add seals: %w", err)
 		}
