@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,9 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/testserver"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/freqd/freqd/data"
 )
 
 // freqdBin is the freqd binary built once for every test in this package:
@@ -51,49 +49,9 @@ func TestMain(m *testing.M) {
 
 var bg = context.Background()
 
-// folded is the embedded SUBTLEX-US list as the default table serves it:
-// case folded, counts of words that differ only in case summed. It is
-// computed here from the raw list, independently of the code under test.
-var folded = func() map[string]uint64 {
-	m := map[string]uint64{}
-	sc := bufio.NewScanner(bytes.NewReader(data.SubtlexUS))
-	for sc.Scan() {
-		w, c, ok := strings.Cut(sc.Text(), "\t")
-		if !ok {
-			panic("bad fixture line " + sc.Text())
-		}
-		n, err := strconv.ParseUint(c, 10, 64)
-		if err != nil {
-			panic(err)
-		}
-		m[strings.ToLower(w)] += n
-	}
-	return m
-}()
-
-// rankOf is the 1-based position of w by count (desc), then word (asc).
-func rankOf(w string) int64 {
-	type kv struct {
-		w string
-		c uint64
-	}
-	all := make([]kv, 0, len(folded))
-	for k, v := range folded {
-		all = append(all, kv{k, v})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].c != all[j].c {
-			return all[i].c > all[j].c
-		}
-		return all[i].w < all[j].w
-	})
-	for i, e := range all {
-		if e.w == w {
-			return int64(i + 1)
-		}
-	}
-	return 0
-}
+// folded is the embedded SUBTLEX-US list as the default table serves it
+// (case folded), computed from the raw list by the shared test support.
+var folded = testserver.Subtlex()
 
 // server is a running `freqd serve --mode <design>` started by a test.
 type server struct {

@@ -16,6 +16,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/testserver"
 )
 
 // TestCommandsEveryDesign runs the same conversation as the master's suite
@@ -41,72 +42,7 @@ func TestCommandsEveryDesign(t *testing.T) {
 func checkCommands(t *testing.T, s *server, network string) {
 	c := client(t, network, s.dialAddr(network))
 	defer c.Close() // the iterative design serves nobody else while it is open
-	u := func(w string) string { return strconv.FormatUint(folded[w], 10) }
-	cases := []struct {
-		args    []any
-		want    any    // nil means a nil reply
-		wantErr string // prefix of the error text
-	}{
-		{[]any{"PING"}, "PONG", ""},
-		{[]any{"ECHO", "hi there"}, "hi there", ""},
-		{[]any{"GET", "the"}, u("the"), ""},
-		{[]any{"GET", "The"}, u("the"), ""}, // lookups fold as the build did
-		{[]any{"get", "I"}, u("i"), ""},
-		{[]any{"GET", "zzqxjw"}, nil, ""},
-		{[]any{"MGET", "you", "zzqxjw", "monday"}, []any{u("you"), nil, u("monday")}, ""},
-		{[]any{"EXISTS", "you", "zzqxjw", "the"}, int64(2), ""},
-		{[]any{"FREQ", "i", "zzqxjw"}, []any{int64(folded["i"]), int64(0)}, ""},
-		{[]any{"RANK", "you"}, rankOf("you"), ""},
-		{[]any{"RANK", "monday"}, rankOf("monday"), ""},
-		{[]any{"RANK", "zzqxjw"}, nil, ""},
-		{[]any{"DBSIZE"}, int64(len(folded)), ""},
-		{[]any{"SELECT", "0"}, "OK", ""},
-		{[]any{"SELECT", "1"}, nil, "ERR DB index is out of range"},
-		{[]any{"CONFIG", "GET", "save"}, []any{"save", ""}, ""},
-		{[]any{"CONFIG", "GET", "appendonly"}, []any{"appendonly", "no"}, ""},
-		{[]any{"CLIENT", "SETNAME", "tester"}, "OK", ""},
-		{[]any{"GET"}, nil, "ERR wrong number of arguments for 'get' command"},
-		{[]any{"RANK", "a", "b"}, nil, "ERR wrong number of arguments for 'rank' command"},
-		{[]any{"NOSUCH", "a"}, nil, "ERR unknown command"},
-	}
-	for i, tc := range cases {
-		got, err := c.Do(bg, tc.args...).Result()
-		switch {
-		case tc.wantErr != "":
-			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
-				t.Errorf("case %d (%v): got %v, %v; want error %q", i, tc.args, got, err, tc.wantErr)
-			}
-		case tc.want == nil:
-			if !errors.Is(err, redis.Nil) {
-				t.Errorf("case %d (%v): got %#v, %v; want nil", i, tc.args, got, err)
-			}
-		default:
-			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("case %d (%v): got %#v, %v; want %#v", i, tc.args, got, err, tc.want)
-			}
-		}
-	}
-
-	// TAG: the rarest words of a text first, scores descending.
-	res, err := c.Do(bg, "TAG", "LIMIT", "3", "the cat and the dog saw a xylophone and a zzqxjw").StringSlice()
-	if err != nil || len(res) != 6 {
-		t.Fatalf("TAG: got %q, %v; want 3 word/score pairs", res, err)
-	}
-	if res[0] != "zzqxjw" {
-		t.Errorf("TAG: first word %q, want the absent word zzqxjw", res[0])
-	}
-	for i := 0; i < len(res); i += 2 {
-		if res[i] == "the" || res[i] == "a" || res[i] == "and" {
-			t.Errorf("TAG: common word %q among the 3 most unusual: %q", res[i], res)
-		}
-		if i > 0 {
-			prev, _ := strconv.ParseFloat(res[i-1], 64)
-			cur, _ := strconv.ParseFloat(res[i+1], 64)
-			if cur > prev {
-				t.Errorf("TAG: scores not descending: %q", res)
-			}
-		}
-	}
+	testserver.CheckConversation(t, c)
 
 	// INFO names the design and the process that answered: the server
 	// itself, or in the fork design a child of it.
@@ -199,7 +135,7 @@ func checkByteAtATime(t *testing.T, s *server, network string) {
 		time.Sleep(time.Millisecond) // let each byte arrive on its own
 	}
 	got, err := io.ReadAll(conn)
-	want := bulk("you") + fmt.Sprintf(":%d\r\n", rankOf("monday")) + "+OK\r\n"
+	want := bulk("you") + fmt.Sprintf(":%d\r\n", folded.Rank("monday")) + "+OK\r\n"
 	if err != nil || string(got) != want {
 		t.Errorf("byte at a time: got %q, %v; want %q", got, err, want)
 	}

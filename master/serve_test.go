@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -25,29 +24,8 @@ var modes = []string{"fdpass", "accept", "reuseport"}
 // computed from the raw list, independently of the code under test.
 var folded = testserver.Subtlex()
 
-// rankOf is the 1-based position of w by count (desc), then word (asc).
-func rankOf(w string) int64 {
-	type kv struct {
-		w string
-		c uint64
-	}
-	all := make([]kv, 0, len(folded))
-	for k, v := range folded {
-		all = append(all, kv{k, v})
-	}
-	sort.Slice(all, func(i, j int) bool {
-		if all[i].c != all[j].c {
-			return all[i].c > all[j].c
-		}
-		return all[i].w < all[j].w
-	})
-	for i, e := range all {
-		if e.w == w {
-			return int64(i + 1)
-		}
-	}
-	return 0
-}
+// rankOf is w's RANK in the default table.
+func rankOf(w string) int64 { return folded.Rank(w) }
 
 func TestCommandsEveryModeAndListener(t *testing.T) {
 	for _, mode := range modes {
@@ -63,51 +41,7 @@ func TestCommandsEveryModeAndListener(t *testing.T) {
 }
 
 func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
-	u := func(w string) string { return strconv.FormatUint(folded[w], 10) }
-	cases := []struct {
-		args    []any
-		want    any    // nil means a nil reply
-		wantErr string // prefix of the error text
-	}{
-		{[]any{"PING"}, "PONG", ""},
-		{[]any{"ECHO", "hi there"}, "hi there", ""},
-		{[]any{"GET", "the"}, u("the"), ""},
-		{[]any{"GET", "The"}, u("the"), ""}, // lookups fold as the build did
-		{[]any{"get", "I"}, u("i"), ""},
-		{[]any{"GET", "zzqxjw"}, nil, ""},
-		{[]any{"MGET", "you", "zzqxjw", "monday"}, []any{u("you"), nil, u("monday")}, ""},
-		{[]any{"EXISTS", "you", "zzqxjw", "the"}, int64(2), ""},
-		{[]any{"FREQ", "i", "zzqxjw"}, []any{int64(folded["i"]), int64(0)}, ""},
-		{[]any{"RANK", "you"}, rankOf("you"), ""},
-		{[]any{"RANK", "monday"}, rankOf("monday"), ""},
-		{[]any{"RANK", "zzqxjw"}, nil, ""},
-		{[]any{"DBSIZE"}, int64(len(folded)), ""},
-		{[]any{"SELECT", "0"}, "OK", ""},
-		{[]any{"SELECT", "1"}, nil, "ERR DB index is out of range"},
-		{[]any{"CONFIG", "GET", "save"}, []any{"save", ""}, ""},
-		{[]any{"CONFIG", "GET", "appendonly"}, []any{"appendonly", "no"}, ""},
-		{[]any{"CLIENT", "SETNAME", "tester"}, "OK", ""},
-		{[]any{"GET"}, nil, "ERR wrong number of arguments for 'get' command"},
-		{[]any{"RANK", "a", "b"}, nil, "ERR wrong number of arguments for 'rank' command"},
-		{[]any{"NOSUCH", "a"}, nil, "ERR unknown command"},
-	}
-	for i, tc := range cases {
-		got, err := c.Do(bg, tc.args...).Result()
-		switch {
-		case tc.wantErr != "":
-			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
-				t.Errorf("case %d (%v): got %v, %v; want error %q", i, tc.args, got, err, tc.wantErr)
-			}
-		case tc.want == nil:
-			if !errors.Is(err, redis.Nil) {
-				t.Errorf("case %d (%v): got %#v, %v; want nil", i, tc.args, got, err)
-			}
-		default:
-			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("case %d (%v): got %#v, %v; want %#v", i, tc.args, got, err, tc.want)
-			}
-		}
-	}
+	testserver.CheckConversation(t, c)
 
 	// Pipelining: many commands in one write, answers in order.
 	words := []string{"the", "you", "zzqxjw", "monday", "of", "xylophone", "i"}
@@ -126,27 +60,6 @@ func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
 			}
 		} else if !errors.Is(err, redis.Nil) {
 			t.Fatalf("pipelined GET %s: got %q, %v; want nil", w, got, err)
-		}
-	}
-
-	// TAG: the rarest words of a text first, scores descending.
-	res, err := c.Do(bg, "TAG", "LIMIT", "3", "the cat and the dog saw a xylophone and a zzqxjw").StringSlice()
-	if err != nil || len(res) != 6 {
-		t.Fatalf("TAG: got %q, %v; want 3 word/score pairs", res, err)
-	}
-	if res[0] != "zzqxjw" {
-		t.Errorf("TAG: first word %q, want the absent word zzqxjw", res[0])
-	}
-	for i := 0; i < len(res); i += 2 {
-		if res[i] == "the" || res[i] == "a" || res[i] == "and" {
-			t.Errorf("TAG: common word %q among the 3 most unusual: %q", res[i], res)
-		}
-		if i > 0 {
-			prev, _ := strconv.ParseFloat(res[i-1], 64)
-			cur, _ := strconv.ParseFloat(res[i+1], 64)
-			if cur > prev {
-				t.Errorf("TAG: scores not descending: %q", res)
-			}
 		}
 	}
 
@@ -174,7 +87,7 @@ func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
 	fmt.Fprintf(conn, "GET the\r\nPING\r\nQUIT\r\n")
 	var buf bytes.Buffer
 	buf.ReadFrom(conn)
-	want := fmt.Sprintf("$%d\r\n%s\r\n+PONG\r\n+OK\r\n", len(u("the")), u("the"))
+	want := testserver.Subtlex().Reply("the") + "+PONG\r\n+OK\r\n"
 	if buf.String() != want {
 		t.Errorf("inline: got %q, want %q", buf.String(), want)
 	}

@@ -82,3 +82,18 @@ func TestSampleSpreadsAndScaledDiffers(t *testing.T) {
 		}
 	}
 }
+
+func TestRank(t *testing.T) {
+	tab := Table{"a": 5, "b": 9, "c": 5, "d": 1}
+	for i, tc := range []struct {
+		w    string
+		want int64
+	}{{"b", 1}, {"a", 2}, {"c", 3}, {"d", 4}, {"zz", 0}} {
+		if got := tab.Rank(tc.w); got != tc.want {
+			t.Errorf("case %d (%s): rank %d, want %d", i, tc.w, got, tc.want)
+		}
+	}
+	if got := Subtlex().Rank("you"); got != 1 {
+		t.Errorf("SUBTLEX-US: rank of you %d, want 1", got)
+	}
+}

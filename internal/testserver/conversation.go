@@ -1,0 +1,112 @@
+package testserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Rank is w's 1-based position in t by count (descending), then word
+// (ascending), as RANK answers; 0 when w is absent.
+func (t Table) Rank(w string) int64 {
+	if _, ok := t[w]; !ok {
+		return 0
+	}
+	words := make([]string, 0, len(t))
+	for k := range t {
+		words = append(words, k)
+	}
+	sort.Slice(words, func(i, j int) bool {
+		if t[words[i]] != t[words[j]] {
+			return t[words[i]] > t[words[j]]
+		}
+		return words[i] < words[j]
+	})
+	return int64(sort.Search(len(words), func(i int) bool {
+		a, b := words[i], w
+		return t[a] < t[b] || (t[a] == t[b] && a >= b)
+	}) + 1)
+}
+
+// CheckConversation runs, through a real go-redis client, the commands
+// every server design must answer alike on the embedded table: lookups in
+// every form, case folding, connect-time commands, Redis-style errors, and
+// TAG's order. The master's suite and the classic designs' suite both run
+// it, so the designs differ in how they serve, never in what.
+func CheckConversation(t testing.TB, c *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	table := Subtlex()
+	u := func(w string) string { return strconv.FormatUint(table[w], 10) }
+	cases := []struct {
+		args    []any
+		want    any    // nil means a nil reply
+		wantErr string // prefix of the error text
+	}{
+		{[]any{"PING"}, "PONG", ""},
+		{[]any{"ECHO", "hi there"}, "hi there", ""},
+		{[]any{"GET", "the"}, u("the"), ""},
+		{[]any{"GET", "The"}, u("the"), ""}, // lookups fold as the build did
+		{[]any{"get", "I"}, u("i"), ""},
+		{[]any{"GET", "zzqxjw"}, nil, ""},
+		{[]any{"MGET", "you", "zzqxjw", "monday"}, []any{u("you"), nil, u("monday")}, ""},
+		{[]any{"EXISTS", "you", "zzqxjw", "the"}, int64(2), ""},
+		{[]any{"FREQ", "i", "zzqxjw"}, []any{int64(table["i"]), int64(0)}, ""},
+		{[]any{"RANK", "you"}, table.Rank("you"), ""},
+		{[]any{"RANK", "monday"}, table.Rank("monday"), ""},
+		{[]any{"RANK", "zzqxjw"}, nil, ""},
+		{[]any{"DBSIZE"}, int64(len(table)), ""},
+		{[]any{"SELECT", "0"}, "OK", ""},
+		{[]any{"SELECT", "1"}, nil, "ERR DB index is out of range"},
+		{[]any{"CONFIG", "GET", "save"}, []any{"save", ""}, ""},
+		{[]any{"CONFIG", "GET", "appendonly"}, []any{"appendonly", "no"}, ""},
+		{[]any{"CLIENT", "SETNAME", "tester"}, "OK", ""},
+		{[]any{"GET"}, nil, "ERR wrong number of arguments for 'get' command"},
+		{[]any{"RANK", "a", "b"}, nil, "ERR wrong number of arguments for 'rank' command"},
+		{[]any{"NOSUCH", "a"}, nil, "ERR unknown command"},
+	}
+	for i, tc := range cases {
+		got, err := c.Do(ctx, tc.args...).Result()
+		switch {
+		case tc.wantErr != "":
+			if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+				t.Errorf("case %d (%v): got %v, %v; want error %q", i, tc.args, got, err, tc.wantErr)
+			}
+		case tc.want == nil:
+			if !errors.Is(err, redis.Nil) {
+				t.Errorf("case %d (%v): got %#v, %v; want nil", i, tc.args, got, err)
+			}
+		default:
+			if err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("case %d (%v): got %#v, %v; want %#v", i, tc.args, got, err, tc.want)
+			}
+		}
+	}
+
+	// TAG: the rarest words of a text first, scores descending.
+	res, err := c.Do(ctx, "TAG", "LIMIT", "3", "the cat and the dog saw a xylophone and a zzqxjw").StringSlice()
+	if err != nil || len(res) != 6 {
+		t.Fatalf("TAG: got %q, %v; want 3 word/score pairs", res, err)
+	}
+	if res[0] != "zzqxjw" {
+		t.Errorf("TAG: first word %q, want the absent word zzqxjw", res[0])
+	}
+	for i := 0; i < len(res); i += 2 {
+		if res[i] == "the" || res[i] == "a" || res[i] == "and" {
+			t.Errorf("TAG: common word %q among the 3 most unusual: %q", res[i], res)
+		}
+		if i > 0 {
+			prev, _ := strconv.ParseFloat(res[i-1], 64)
+			cur, _ := strconv.ParseFloat(res[i+1], 64)
+			if cur > prev {
+				t.Errorf("TAG: scores not descending: %q", res)
+			}
+		}
+	}
+}
