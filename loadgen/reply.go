@@ -164,13 +164,19 @@ func readCRLF(r *bufio.Reader) error {
 }
 
 // parseLen parses the decimal length of a bulk string or array header: an
-// optional '-' and 1 to 18 digits, so that it cannot overflow.
+// optional '-' and 1 to 18 digits without leading zeros, so that it cannot
+// overflow and only the canonical form is accepted.
 func parseLen(b []byte) (int64, bool) {
 	neg := len(b) > 0 && b[0] == '-'
 	if neg {
 		b = b[1:]
 	}
 	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	// Only the canonical form a server sends: "$-01" or "$007" would be a
+	// different reply that merely parses to the same number.
+	if (len(b) > 1 && b[0] == '0') || (neg && b[0] == '0') {
 		return 0, false
 	}
 	var n int64
