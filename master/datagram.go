@@ -128,13 +128,7 @@ func (m *Master) bindDatagrams(addrs []string) error {
 func bindUDP(a Address) (net.PacketConn, error) {
 	c, err := (&net.ListenConfig{}).ListenPacket(context.Background(), "udp", a.Addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("listen %s: address already in use; stop the other server or choose another --listen", a)
-		}
-		if errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("listen %s: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE", a)
-		}
-		return nil, fmt.Errorf("listen %s: %w", a, err)
+		return nil, portError(a, err)
 	}
 	uc := c.(*net.UDPConn)
 	// Best effort: a smaller buffer drops more of a burst, nothing worse.

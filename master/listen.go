@@ -162,15 +162,20 @@ func bindTCP(a Address, reusePort bool) (net.Listener, error) {
 	}
 	ln, err := lc.Listen(context.Background(), "tcp", a.Addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
-			return nil, fmt.Errorf("listen %s: address already in use; stop the other server or choose another --listen", a)
-		}
-		if errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("listen %s: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE", a)
-		}
-		return nil, fmt.Errorf("listen %s: %w", a, err)
+		return nil, portError(a, err)
 	}
 	return ln, nil
+}
+
+// portError says what to do about a failure to bind a TCP or UDP port.
+func portError(a Address, err error) error {
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return fmt.Errorf("listen %s: address already in use; stop the other server or choose another --listen", a)
+	case errors.Is(err, syscall.EACCES):
+		return fmt.Errorf("listen %s: permission denied; ports below 1024 need root or CAP_NET_BIND_SERVICE", a)
+	}
+	return fmt.Errorf("listen %s: %w", a, err)
 }
 
 // bindUnix binds a unix socket at a.Addr with the given mode. A socket file

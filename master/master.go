@@ -504,34 +504,17 @@ func (m *Master) shutdown(graceful bool) {
 		l.ln.Close() // ends the fdpass accept loops
 	}
 	m.stopDispatch()
-	live := map[*proc]bool{}
-	for _, p := range m.procs() {
-		live[p] = true
+	procs := m.procs()
+	for _, p := range procs {
 		if graceful {
 			fdpass.Send(p.ctl, []byte{worker.MsgDrain})
 		} else {
 			p.cmd.Process.Signal(syscall.SIGKILL)
 		}
 	}
-	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
-	for len(live) > 0 {
-		select {
-		case ev := <-m.events:
-			switch ev.kind {
-			case evExit:
-				m.handle(ev)
-				delete(live, ev.proc)
-			case evHandoff:
-				syscall.Close(ev.fd) // handed back by a retiring worker: nobody left to serve it
-			}
-		case <-deadline:
-			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
-			for p := range live {
-				p.cmd.Process.Signal(syscall.SIGKILL)
-			}
-			deadline = time.After(5 * time.Second)
-		}
-	}
+	// A retiring worker may still hand connections back: nobody is left
+	// to serve them.
+	m.awaitExit(procs, func(fd int) { syscall.Close(fd) })
 	for _, fd := range m.handoffs {
 		syscall.Close(fd)
 	}
@@ -541,6 +524,35 @@ func (m *Master) shutdown(graceful bool) {
 	}
 	m.closeAll()
 	m.log.Info("stopped")
+}
+
+// awaitExit waits until every one of procs, told to go, has exited; those
+// still running after ShutdownTimeout are killed. Connections retiring
+// workers hand back meanwhile go to handoff.
+func (m *Master) awaitExit(procs []*proc, handoff func(fd int)) {
+	live := map[*proc]bool{}
+	for _, p := range procs {
+		live[p] = true
+	}
+	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
+	for len(live) > 0 {
+		select {
+		case ev := <-m.events:
+			switch ev.kind {
+			case evExit:
+				m.reap(ev.proc, ev.state)
+				delete(live, ev.proc)
+			case evHandoff:
+				handoff(ev.fd)
+			}
+		case <-deadline:
+			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
+			for p := range live {
+				p.cmd.Process.Signal(syscall.SIGKILL)
+			}
+			deadline = time.After(5 * time.Second)
+		}
+	}
 }
 
 // procs lists every live worker process: the pool's, those of a generation

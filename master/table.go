@@ -41,6 +41,12 @@ func LoadTable(path string) (*shm.Table, *os.File, error) {
 		return nil, nil, fmt.Errorf("data file %s: copy into memfd: %w", name, err)
 	}
 	// Validate the copy, not the file: it is what the workers will serve.
+	return openVerified(f, name)
+}
+
+// openVerified maps f and checks it in full (header and body checksum);
+// on any failure f is closed.
+func openVerified(f *os.File, name string) (*shm.Table, *os.File, error) {
 	t, err := shm.OpenFile(f)
 	if err == nil {
 		if err = t.Verify(); err != nil {
@@ -77,17 +83,7 @@ func MapTable(path string) (*shm.Table, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("data file: %w", err)
 	}
-	t, err := shm.OpenFile(f)
-	if err == nil {
-		if err = t.Verify(); err != nil {
-			t.Close()
-		}
-	}
-	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("data file %s: %w", path, err)
-	}
-	return t, f, nil
+	return openVerified(f, path)
 }
 
 // DefaultTable builds the embedded SUBTLEX-US word list into a frequency

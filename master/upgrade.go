@@ -180,30 +180,11 @@ func (m *Master) handOver() {
 		l.ln.Close() // our descriptor only: the new master holds the sockets
 	}
 	m.stopDispatch()
-	live := map[*proc]bool{}
-	for _, p := range m.procs() {
-		live[p] = true
+	procs := m.procs()
+	for _, p := range procs {
 		fdpass.Send(p.ctl, []byte{worker.MsgRetire})
 	}
-	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
-	for len(live) > 0 {
-		select {
-		case ev := <-m.events:
-			switch ev.kind {
-			case evHandoff:
-				m.forward(u, ev.fd)
-			case evExit:
-				m.reap(ev.proc, ev.state)
-				delete(live, ev.proc)
-			}
-		case <-deadline:
-			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
-			for p := range live {
-				p.cmd.Process.Signal(syscall.SIGKILL)
-			}
-			deadline = time.After(5 * time.Second)
-		}
-	}
+	m.awaitExit(procs, func(fd int) { m.forward(u, fd) })
 	// Handbacks sent just before a worker exited are read by its control
 	// reader after the exit is reported; collect what is still coming.
 	for drained := false; !drained; {
