@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/testserver"
 )
 
 // ping sends PING on a raw connection and reads the reply.
@@ -54,7 +55,7 @@ func TestForkReapsChildrenAndKeepsNoDescriptors(t *testing.T) {
 	if !waitFor(5*time.Second, settled) {
 		t.Fatalf("children still present after one connection: %v", children(s.pid, true))
 	}
-	before := openFDs(t, s.pid)
+	before := testserver.FDTargets(s.pid)
 
 	const total, parallel = 200, 8
 	var wg sync.WaitGroup
@@ -82,11 +83,11 @@ func TestForkReapsChildrenAndKeepsNoDescriptors(t *testing.T) {
 
 	if !waitFor(10*time.Second, settled) {
 		t.Fatalf("after %d connections the server still has children %v, zombies among them %v",
-			total, children(s.pid, true), zombieChildren(s.pid))
+			total, children(s.pid, true), testserver.Zombies(s.pid))
 	}
 	// A reaped child's pidfd is closed just after the reap: allow a moment.
 	var after []string
-	waitFor(5*time.Second, func() bool { after = openFDs(t, s.pid); return slices.Equal(before, after) })
+	waitFor(5*time.Second, func() bool { after = testserver.FDTargets(s.pid); return slices.Equal(before, after) })
 	if !slices.Equal(before, after) {
 		t.Errorf("descriptors leaked over %d connections:\nbefore %d: %s\nafter %d: %s",
 			total, len(before), strings.Join(before, ", "), len(after), strings.Join(after, ", "))

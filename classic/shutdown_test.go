@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/testserver"
 )
 
 // TestStopEveryDesign stops each design with SIGTERM (graceful) and SIGQUIT
@@ -56,7 +57,7 @@ func TestStopEveryDesign(t *testing.T) {
 					}
 				}
 				for _, kid := range kids {
-					if !waitFor(5*time.Second, func() bool { _, st, ok := procStat(kid); return !ok || st == 'Z' }) {
+					if !waitFor(5*time.Second, func() bool { return !testserver.Alive(kid) }) {
 						t.Errorf("child %d outlived the server", kid)
 					}
 				}

@@ -12,7 +12,14 @@ import (
 
 // Children lists the processes whose parent is pid, excluding zombies: a
 // master's live workers.
-func Children(pid int) []int {
+func Children(pid int) []int { return children(pid, func(state byte) bool { return state != 'Z' }) }
+
+// Zombies lists pid's children that have exited and not been reaped.
+func Zombies(pid int) []int { return children(pid, func(state byte) bool { return state == 'Z' }) }
+
+// children lists pid's children whose state (from /proc/PID/stat) keep
+// accepts.
+func children(pid int, keep func(state byte) bool) []int {
 	ents, _ := os.ReadDir("/proc")
 	var out []int
 	for _, e := range ents {
@@ -20,8 +27,7 @@ func Children(pid int) []int {
 		if err != nil {
 			continue
 		}
-		ppid, state, ok := procStat(p)
-		if ok && ppid == pid && state != 'Z' {
+		if ppid, state, ok := procStat(p); ok && ppid == pid && keep(state) {
 			out = append(out, p)
 		}
 	}
