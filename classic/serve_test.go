@@ -3,7 +3,6 @@ package classic_test
 import (
 	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -12,8 +11,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/freqd/freqd/classic"
 	"github.com/freqd/freqd/internal/testserver"
@@ -71,24 +68,7 @@ func checkCommands(t *testing.T, s *server, network string) {
 	c.Close()
 	c = client(t, network, s.dialAddr(network))
 	defer c.Close()
-	words := []string{"the", "you", "zzqxjw", "monday", "of", "xylophone", "i"}
-	pipe := c.Pipeline()
-	var cmds []*redis.StringCmd
-	for i := 0; i < 300; i++ {
-		cmds = append(cmds, pipe.Get(bg, words[i%len(words)]))
-	}
-	pipe.Exec(bg)
-	for i, cmd := range cmds {
-		w := words[i%len(words)]
-		got, err := cmd.Result()
-		if n, ok := folded[w]; ok {
-			if err != nil || got != strconv.FormatUint(n, 10) {
-				t.Fatalf("pipelined GET %s (#%d): got %q, %v; want %d", w, i, got, err, n)
-			}
-		} else if !errors.Is(err, redis.Nil) {
-			t.Fatalf("pipelined GET %s (#%d): got %q, %v; want nil", w, i, got, err)
-		}
-	}
+	testserver.CheckPipeline(t, c)
 }
 
 // dial opens a raw connection with a deadline that ends a hung test.

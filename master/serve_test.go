@@ -2,11 +2,9 @@ package master_test
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,24 +42,7 @@ func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
 	testserver.CheckConversation(t, c)
 
 	// Pipelining: many commands in one write, answers in order.
-	words := []string{"the", "you", "zzqxjw", "monday", "of", "xylophone", "i"}
-	pipe := c.Pipeline()
-	var cmds []*redis.StringCmd
-	for i := 0; i < 300; i++ {
-		cmds = append(cmds, pipe.Get(bg, words[i%len(words)]))
-	}
-	pipe.Exec(bg)
-	for i, cmd := range cmds {
-		w := words[i%len(words)]
-		got, err := cmd.Result()
-		if n, ok := folded[w]; ok {
-			if err != nil || got != strconv.FormatUint(n, 10) {
-				t.Fatalf("pipelined GET %s: got %q, %v; want %d", w, got, err, n)
-			}
-		} else if !errors.Is(err, redis.Nil) {
-			t.Fatalf("pipelined GET %s: got %q, %v; want nil", w, got, err)
-		}
-	}
+	testserver.CheckPipeline(t, c)
 
 	// INFO names the mode and every live worker.
 	info, err := c.Info(bg).Result()

@@ -110,3 +110,29 @@ func CheckConversation(t testing.TB, c *redis.Client) {
 		}
 	}
 }
+
+// CheckPipeline sends 300 GETs in one pipeline through c and checks every
+// answer, in order, against the embedded table.
+func CheckPipeline(t testing.TB, c *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	table := Subtlex()
+	words := []string{"the", "you", "zzqxjw", "monday", "of", "xylophone", "i"}
+	pipe := c.Pipeline()
+	var cmds []*redis.StringCmd
+	for i := 0; i < 300; i++ {
+		cmds = append(cmds, pipe.Get(ctx, words[i%len(words)]))
+	}
+	pipe.Exec(ctx)
+	for i, cmd := range cmds {
+		w := words[i%len(words)]
+		got, err := cmd.Result()
+		if n, ok := table[w]; ok {
+			if err != nil || got != strconv.FormatUint(n, 10) {
+				t.Fatalf("pipelined GET %s (#%d): got %q, %v; want %d", w, i, got, err, n)
+			}
+		} else if !errors.Is(err, redis.Nil) {
+			t.Fatalf("pipelined GET %s (#%d): got %q, %v; want nil", w, i, got, err)
+		}
+	}
+}
