@@ -97,13 +97,3 @@ func (h *Handler) Stats() Stats {
 		AuthFailures:     h.authFailures.Load(),
 	}
 }
-
-// CommandCalls returns how many times the named command (lower case, as
-// "get") has been called, and false for a command freqd does not have.
-func (h *Handler) CommandCalls(name string) (uint64, bool) {
-	i, ok := commandIndex[name]
-	if !ok {
-		return 0, false
-	}
-	return h.calls[i].Load(), true
-}

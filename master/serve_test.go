@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
-	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -73,6 +71,3 @@ func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
 		t.Errorf("inline: got %q, want %q", buf.String(), want)
 	}
 }
-
-var _ = os.Getpid
-var _ = syscall.SIGKILL
