@@ -3,11 +3,11 @@ package compare
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 
+	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/shm"
 )
@@ -30,9 +30,8 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	freqdBin = filepath.Join(dir, "freqd")
-	if out, err := exec.Command("go", "build", "-o", freqdBin, "github.com/freqd/freqd/cmd/freqd").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if freqdBin, err = testserver.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	b, err := master.DefaultTable()

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
 	"github.com/freqd/freqd/shm"
@@ -39,9 +40,9 @@ func runTests(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	bin := filepath.Join(dir, "freqd")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/freqd/freqd/cmd/freqd").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	bin, err := testserver.Build(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	b, err := master.DefaultTable()

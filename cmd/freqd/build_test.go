@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/data"
+	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/shm"
 	"golang.org/x/sys/unix"
 )
@@ -29,9 +30,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	freqdBin = filepath.Join(dir, "freqd")
-	if out, err := exec.Command("go", "build", "-o", freqdBin, ".").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "go build: %v\n%s", err, out)
+	if freqdBin, err = testserver.Build(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.RemoveAll(dir)
 		os.Exit(1)
 	}
