@@ -100,12 +100,15 @@ func TestParseRejectsInconsistentHeader(t *testing.T) {
 		{"words fill the index", func(b []byte) { set(hWords, le.Uint64(b[hIndexSlots:]))(b) }, "do not fit"},
 		{"one word more", add(hWords, 1), "do not tile"},
 		{"words past the file", set(hWords, 1<<50), "do not fit"},
-		{"probe limit past the index", func(b []byte) { set(hProbeLimit, le.Uint64(b[hIndexSlots:])+1)(b) }, "probe limit"},
+		{"probe limit past the index", func(b []byte) { set(hProbeLimit, le.Uint64(b[hIndexSlots:])/bucketSlots+1)(b) }, "exceeds the"},
+		{"probe limit in slots", func(b []byte) { set(hProbeLimit, le.Uint64(b[hIndexSlots:]))(b) }, "index buckets"},
+		{"probe limit zero", set(hProbeLimit, 0), "probe limit 0"},
 		{"sections past the end, size wrapped", wrapRecords, "do not tile"},
 		{"unknown flag", func(b []byte) { b[hFlags] |= 0x80 }, "unknown header flags"},
 		{"reserved byte", func(b []byte) { b[hReserved+5] = 1 }, "reserved"},
 		{"future version", func(b []byte) { le.PutUint32(b[hVersion:], Version+1) }, "newer than this freqd"},
 		{"version zero", func(b []byte) { le.PutUint32(b[hVersion:], 0) }, "unknown format version"},
+		{"older version", func(b []byte) { le.PutUint32(b[hVersion:], Version-1) }, "is older than this freqd reads"},
 		{"foreign magic", func(b []byte) { copy(b, "FREQDTBX") }, "bad magic"},
 	}
 	for i, tc := range tests {
@@ -116,6 +119,27 @@ func TestParseRejectsInconsistentHeader(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("case %d (%s): error %v, want one containing %q", i, tc.name, err, tc.want)
 		}
+	}
+}
+
+// TestParseRefusesVersion1 opens a file written by the version-1 writer
+// (testdata/format-v1.freq, the ten-word table of the fuzz seeds): its
+// reader must be told to rebuild it, not that it is damaged.
+func TestParseRefusesVersion1(t *testing.T) {
+	path := filepath.Join("testdata", "format-v1.freq")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := binary.LittleEndian.Uint32(b[hVersion:]); v != 1 {
+		t.Fatalf("%s has version %d, want 1", path, v)
+	}
+	want := `format version 1 is older than this freqd reads (version 2); rebuild it with "freqd build"`
+	if _, err := Parse(b); err == nil || err.Error() != want || !errors.Is(err, ErrCorrupt) {
+		t.Errorf("Parse: error %v, want %q matching ErrCorrupt", err, want)
+	}
+	if _, err := Open(path); err == nil || err.Error() != "open "+path+": "+want {
+		t.Errorf("Open: error %v, want it to name the file", err)
 	}
 }
 
@@ -195,6 +219,8 @@ func TestCorruptBodyNeverPanics(t *testing.T) {
 		{"rank bit flips", flips(h.ranksOff, h.recordsOff, 50)},
 		{"record bit flips", flips(h.recordsOff, h.fileSize, 50)},
 		{"index all ones", fill(h.indexOff, h.ranksOff, ones)},
+		{"offsets inside records", offsetsInto(h, rng)},
+		{"tags all one value", tagsAll(h, 0x1234)},
 		{"index noise", fill(h.indexOff, h.ranksOff, noise)},
 		{"ranks all ones", fill(h.ranksOff, h.recordsOff, ones)},
 		{"records all ones", fill(h.recordsOff, h.fileSize, ones)},
@@ -224,6 +250,38 @@ func TestCorruptBodyNeverPanics(t *testing.T) {
 			}
 		}
 		t.Logf("case %d (%s): %d of %d words still found", i, tc.name, found, len(words))
+	}
+}
+
+// offsetsInto points every used index slot at a random byte of the records
+// section, mostly not the start of a record, keeping its tag: lookups then
+// decode words, widths and counts from arbitrary places, the file's end
+// included.
+func offsetsInto(h header, rng *rand.Rand) func([]byte) {
+	return func(b []byte) {
+		for bk := b[h.indexOff:h.ranksOff]; len(bk) > 0; bk = bk[bucketSize:] {
+			for s := range bucketSlots {
+				if tag := binary.LittleEndian.Uint16(bk[2*s:]); tag != 0 {
+					off := h.recordsOff + rng.Uint64N(h.recordsSize)
+					if rng.IntN(4) == 0 {
+						off = h.fileSize - rng.Uint64N(min(h.recordsSize, 20))
+					}
+					setSlot(bk, s, uint64(tag), off)
+				}
+			}
+		}
+	}
+}
+
+// tagsAll gives every slot of the index the same tag, keeping the offsets:
+// no slot is empty, so lookups read probe-limit buckets and try every slot.
+func tagsAll(h header, tag uint16) func([]byte) {
+	return func(b []byte) {
+		for i := h.indexOff; i < h.ranksOff; i += bucketSize {
+			for s := range uint64(bucketSlots) {
+				binary.LittleEndian.PutUint16(b[i+2*s:], tag)
+			}
+		}
 	}
 }
 

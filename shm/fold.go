@@ -1,6 +1,7 @@
 package shm
 
 import (
+	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
 )
@@ -36,7 +37,19 @@ func Fold(dst, word []byte) []byte {
 // isFolded reports whether Fold would return word unchanged, without
 // copying: the common case for queries, which are mostly lower-case already.
 func isFolded(word []byte) bool {
-	for i := 0; i < len(word); {
+	i := 0
+	// Eight ASCII bytes at a time: every query pays for this check, and most
+	// are short ASCII words.
+	for ; i+8 <= len(word); i += 8 {
+		x := binary.LittleEndian.Uint64(word[i:])
+		if x&asciiHigh != 0 {
+			break // not ASCII: the rune loop below takes over from here
+		}
+		if hasUpperASCII(x) {
+			return false
+		}
+	}
+	for i < len(word) {
 		c := word[i]
 		if c < utf8.RuneSelf {
 			if 'A' <= c && c <= 'Z' {
@@ -52,6 +65,21 @@ func isFolded(word []byte) bool {
 		i += n
 	}
 	return true
+}
+
+// asciiHigh has the top bit of each byte: a byte with it set is not ASCII.
+const asciiHigh = 0x8080_8080_8080_8080
+
+// hasUpperASCII reports whether any byte of x, eight ASCII bytes (below
+// 0x80), is in 'A'..'Z'. Adding 0x80-'A' sets a byte's top bit if it is at
+// least 'A', adding 0x80-('Z'+1) if it is past 'Z'; bytes below 0x80 cannot
+// carry into the next byte.
+func hasUpperASCII(x uint64) bool {
+	const (
+		fromA = (0x80 - 'A') * 0x0101_0101_0101_0101
+		pastZ = (0x80 - 'Z' - 1) * 0x0101_0101_0101_0101
+	)
+	return (x+fromA)&^(x+pastZ)&asciiHigh != 0
 }
 
 // foldInto writes the folded form of word (as Fold) into buf and returns it,

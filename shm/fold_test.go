@@ -79,3 +79,32 @@ func TestFoldDoesNotAllocate(t *testing.T) {
 		t.Errorf("Fold into a roomy dst allocates %.1f times", n)
 	}
 }
+
+// TestIsFoldedLongWords checks the 8-bytes-at-a-time path of isFolded
+// against Fold: an upper-case letter, a non-ASCII rune or a byte next to
+// 'A'..'Z' at every position of words longer than 8 bytes.
+func TestIsFoldedLongWords(t *testing.T) {
+	inserts := []string{"A", "Z", "@", "[", "a", "z", "\x7f", "\x00", "é", "É", "\xff", "Ⱥ"}
+	for _, n := range []int{7, 8, 9, 15, 16, 17, 24, 31} {
+		for pos := range n {
+			for _, ins := range inserts {
+				w := []byte(strings.Repeat("q", pos) + ins + strings.Repeat("m", n-pos-1))
+				want := string(Fold(nil, w)) == string(w)
+				if got := isFolded(w); got != want {
+					t.Errorf("isFolded(%q) = %v, want %v", w, got, want)
+				}
+			}
+		}
+	}
+	// Every ASCII byte in every lane.
+	for c := range 0x80 {
+		for pos := range 8 {
+			w := []byte("abcdefghij")
+			w[pos] = byte(c)
+			want := !('A' <= c && c <= 'Z')
+			if got := isFolded(w); got != want {
+				t.Errorf("isFolded(%q) = %v, want %v", w, got, want)
+			}
+		}
+	}
+}

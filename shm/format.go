@@ -12,14 +12,16 @@ import (
 // is little-endian. A file is four contiguous sections:
 //
 //	header   headerSize bytes
-//	index    index slots × 8 bytes, open addressing with linear probing
+//	index    index slots / 8 buckets of 64 bytes, probed bucket by bucket
 //	ranks    words × 8 bytes, the record offset of each rank
 //	records  one per word, in rank order
 const (
 	// Magic opens every frequency file.
 	Magic = "FREQDTBL"
-	// Version is the format version this package writes and reads.
-	Version = 1
+	// Version is the format version this package writes and reads. Version 1
+	// (8-byte slots, varint records) is refused: its misses were slower
+	// than a Go map's, and a rebuild is cheap.
+	Version = 2
 	// MaxWordLen is the longest word, in bytes, a table can hold.
 	MaxWordLen = 1024
 )
@@ -30,17 +32,23 @@ const (
 	flagFoldCase = 1 << 0 // words were folded with Fold
 	flagsKnown   = flagFoldCase
 
-	// An index slot is a 16-bit hash tag above a 48-bit record offset, so
+	// An index slot is a 16-bit hash tag and a 48-bit record offset, so
 	// offsets, and the file, are limited to 256 TiB.
+	tagBits     = 16
 	offsetBits  = 48
-	offsetMask  = 1<<offsetBits - 1
 	maxFileSize = 1 << offsetBits
 
-	minIndexSlots = 8 // one cache line
+	// A bucket is one cache line: the eight tags first, so that one pair of
+	// 8-byte loads tests them all, then the eight 6-byte offsets.
+	bucketSize    = 64
+	bucketSlots   = 8
+	bucketOffsets = 2 * bucketSlots // where the offsets start
+	minIndexSlots = bucketSlots     // one bucket
 
-	// A record is a length varint, the word, a count varint and a rank varint.
-	maxRecordSize = 2 + MaxWordLen + binary.MaxVarintLen64*2
-	minRecordSize = 4
+	// A record is a length varint, the word, a widths byte, the count in 0
+	// to 8 bytes and the rank in 1 to 8.
+	maxRecordSize = 2 + MaxWordLen + 1 + 8 + 8
+	minRecordSize = 1 + 1 + 1 + 0 + 1
 )
 
 // Header field offsets.
@@ -67,8 +75,8 @@ const (
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
 // ErrCorrupt matches (with errors.Is) every error that reports a damaged or
-// malformed file, so a caller can tell "rebuild the file" from "cannot read
-// the file".
+// malformed file, or one in a format version this freqd no longer reads, so
+// a caller can tell "rebuild the file" from "cannot read the file".
 var ErrCorrupt = errors.New("corrupt frequency file")
 
 // corruptError is a message about a damaged file that matches ErrCorrupt.
@@ -149,8 +157,13 @@ func decodeHeader(b []byte) (header, error) {
 	// The magic and the version are the only fields every version keeps in
 	// place, so the version is checked before the rest of the header.
 	if v := le.Uint32(b[hVersion:]); v != Version {
-		if v > Version {
+		switch {
+		case v > Version:
 			return h, fmt.Errorf("format version %d is newer than this freqd reads (version %d); upgrade freqd or rebuild the file with this one", v, Version)
+		case v > 0:
+			// Written by an older freqd from the same input: rebuilding is
+			// the fix, and cheaper than keeping a reader for every version.
+			return h, corruptf("format version %d is older than this freqd reads (version %d)", v, Version)
 		}
 		return h, corruptf("unknown format version %d", v)
 	}
@@ -208,8 +221,13 @@ func (h *header) check(n uint64) error {
 	if h.words >= slots {
 		return corruptf("%d words do not fit an index of %d slots", h.words, slots)
 	}
-	if h.probeLimit > slots {
-		return corruptf("probe limit %d exceeds the %d index slots", h.probeLimit, slots)
+	// A lookup probes at most probeLimit buckets; more than there are would
+	// visit one twice, and none at all would hide every word.
+	if buckets := slots / bucketSlots; h.probeLimit > buckets {
+		return corruptf("probe limit %d exceeds the %d index buckets", h.probeLimit, buckets)
+	}
+	if h.probeLimit == 0 && h.words != 0 {
+		return corruptf("probe limit 0 for %d words", h.words)
 	}
 	if h.words > n/(8+minRecordSize) {
 		return corruptf("%d words cannot fit in %d bytes", h.words, n)
@@ -232,8 +250,24 @@ func (h *header) check(n uint64) error {
 	return nil
 }
 
+// hashTag returns the index tag of a word's hash: its top 16 bits, which the
+// home bucket (low bits) does not use, with 0, which marks an empty slot,
+// read as 1 ((t-1)>>63 is 1 only for t = 0: no branch in the lookup path).
+func hashTag(h uint64) uint64 {
+	t := h >> (64 - tagBits)
+	return t | (t-1)>>63
+}
+
+// slotOffset returns the 48-bit value in slot s (0..7) of the 64-byte bucket
+// bk: one 8-byte load that ends where the offset does, shifted past the two
+// bytes before it.
+func slotOffset(bk []byte, s int) uint64 {
+	return binary.LittleEndian.Uint64(bk[bucketOffsets+6*s-2:]) >> 16
+}
+
 // indexSlotsFor returns the index size for n words: the smallest power of
-// two that keeps the load factor at or below 0.7.
+// two that keeps the load factor at or below 0.7, and at least one bucket.
+// At that load few buckets overflow, so nearly every lookup reads one.
 func indexSlotsFor(n uint64) uint64 {
 	need := n + n*3/7 + 1 // n / 0.7, rounded up, and at least one empty slot
 	if need <= minIndexSlots {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"math/bits"
 )
 
 // Table is a frequency file opened for lookups. Its methods read the file in
@@ -16,7 +17,7 @@ type Table struct {
 	index  []byte // the index section
 	ranks  []byte // the rank array
 	hdr    header
-	mask   uint64 // index slots - 1
+	bmask  uint64 // index buckets - 1
 	name   string // for error messages; empty for Parse
 	mapped []byte // the mapping to release at Close, if any
 }
@@ -36,7 +37,7 @@ func Parse(b []byte) (*Table, error) {
 		index: b[h.indexOff:h.ranksOff:h.ranksOff],
 		ranks: b[h.ranksOff:h.recordsOff:h.recordsOff],
 		hdr:   h,
-		mask:  h.indexSlots - 1,
+		bmask: h.indexSlots/bucketSlots - 1,
 	}, nil
 }
 
@@ -64,8 +65,7 @@ func (t *Table) Lookup(word []byte) (count uint64, ok bool) {
 	if !ok {
 		return 0, false
 	}
-	count, k := binary.Uvarint(rest) // the rank that follows is not needed
-	return count, k > 0
+	return readCount(rest)
 }
 
 // Rank returns the position of word in frequency order, 1 being the most
@@ -151,28 +151,52 @@ func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 }
 
 // find looks word up in the index and returns the rest of its record after
-// the word. It probes at most probeLimit slots, the longest displacement the
-// writer produced, so a miss ends at an empty slot or at that limit even in a
-// damaged index; and it reads a record only when the slot's 16-bit hash tag
-// matches, so nearly every miss costs one cache line of index.
+// the word.
+//
+// A bucket's eight tags are tested at once, and the loop over matches runs
+// once per candidate, so a miss, nearly always one bucket with no match and
+// an empty slot, takes the same branches every time. Predicted branches let
+// the CPU start the next lookup's cache miss before this one's arrives;
+// a linear probe that ends after a data-dependent number of slots does not.
+// At most probeLimit buckets are read, the longest displacement the writer
+// produced, so a miss ends even in a damaged index without empty slots; a
+// record is read only when a 16-bit tag matches.
 func (t *Table) find(word []byte) ([]byte, bool) {
 	h := Hash(word, t.hdr.seed)
-	tag := h >> offsetBits
-	pos := h & t.mask
+	pat := hashTag(h) * lanes16
+	b := h & t.bmask
 	for range t.hdr.probeLimit {
-		s := binary.LittleEndian.Uint64(t.index[pos*8:])
-		if s == 0 {
-			return nil, false
-		}
-		if s>>offsetBits == tag {
-			if off := s & offsetMask; off >= t.hdr.recordsOff && off < uint64(len(t.data)) {
+		bk := t.index[b*bucketSize:][:bucketSize:bucketSize]
+		lo := binary.LittleEndian.Uint64(bk)
+		hi := binary.LittleEndian.Uint64(bk[8:])
+		// One mask for both halves: slot i's lane at bit 16i (slots 0-3) or
+		// 16(i-4)+1 (slots 4-7).
+		for m := zeroLanes(lo^pat)>>15 | zeroLanes(hi^pat)>>14; m != 0; m &= m - 1 {
+			tz := bits.TrailingZeros64(m)
+			off := slotOffset(bk, tz>>4|(tz&1)<<2)
+			if off >= t.hdr.recordsOff && off < uint64(len(t.data)) {
 				w, rest, ok := readWord(t.data[off:])
 				if ok && string(w) == string(word) {
 					return rest, true
 				}
 			}
 		}
-		pos = (pos + 1) & t.mask
+		if zeroLanes(lo)|zeroLanes(hi) != 0 {
+			return nil, false // an empty slot: the writer would have used it
+		}
+		b = (b + 1) & t.bmask
 	}
 	return nil, false
+}
+
+// lanes16 has 1 in each 16-bit lane: multiplying a tag by it repeats the tag
+// in every lane.
+const lanes16 = 0x0001_0001_0001_0001
+
+// zeroLanes sets bit 15 of each 16-bit lane of x that is zero. A lane above
+// a zero lane may be flagged too (the subtraction's borrow), never one below
+// the lowest zero lane: for tags that is a false candidate, which the word
+// compare rejects, and "any lane zero" is exact.
+func zeroLanes(x uint64) uint64 {
+	return (x - lanes16) &^ x & 0x8000_8000_8000_8000
 }

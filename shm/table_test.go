@@ -3,6 +3,7 @@ package shm
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -239,5 +240,152 @@ func TestOpenFileOutlivesDescriptor(t *testing.T) {
 	}
 	if err := tab.Verify(); err == nil {
 		t.Error("Verify after Close succeeded")
+	}
+}
+
+// homedAt returns n words, not in exclude, whose home bucket in an index of
+// the given number of buckets is bucket: words that collide on purpose.
+func homedAt(buckets, bucket uint64, n int, exclude map[string]bool) []string {
+	var out []string
+	for i := 0; len(out) < n; i++ {
+		w := "w" + strconv.Itoa(i)
+		if Hash([]byte(w), hashSeed)&(buckets-1) == bucket && !exclude[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// TestBucketOverflow fills the last bucket past its eight slots: the rest
+// must go on into the next bucket, wrapping to the first, and be found there.
+func TestBucketOverflow(t *testing.T) {
+	const n = 40
+	buckets := indexSlotsFor(n) / bucketSlots
+	last := buckets - 1
+	colliders := homedAt(buckets, last, 12, nil)
+	var entries []Entry
+	for i, w := range colliders {
+		entries = append(entries, Entry{w, uint64(1000 - i)}) // rank i+1
+	}
+	taken := map[string]bool{}
+	for _, w := range colliders {
+		taken[w] = true
+	}
+	for i := 0; len(entries) < n; i++ {
+		w := "x" + strconv.Itoa(i)
+		if Hash([]byte(w), hashSeed)&(buckets-1) != last {
+			entries = append(entries, Entry{w, uint64(1 + i)})
+		}
+	}
+	tab, b := build(t, entries, BuildOptions{})
+	if tab.hdr.probeLimit < 2 {
+		t.Fatalf("probe limit %d, want at least 2 buckets", tab.hdr.probeLimit)
+	}
+	// The most frequent eight fill their home bucket in rank order; the
+	// next four wrap to bucket 0, before any word homed there.
+	bucket := func(i uint64) []byte { return b[headerSize+i*bucketSize:][:bucketSize] }
+	for s, w := range colliders {
+		bk, slot := bucket(last), s
+		if s >= bucketSlots {
+			bk, slot = bucket(0), s-bucketSlots
+		}
+		wantTag := hashTag(Hash([]byte(w), hashSeed))
+		if tag := uint64(binary.LittleEndian.Uint16(bk[2*slot:])); tag != wantTag {
+			t.Errorf("case %d (%s): slot holds tag %#x, want %#x", s, w, tag, wantTag)
+		}
+		if word, _, _ := tab.Entry(uint64(s) + 1); string(word) != w {
+			t.Errorf("case %d (%s): rank %d is %q", s, w, s+1, word)
+		}
+	}
+	for i, e := range entries {
+		if c, ok := tab.Lookup([]byte(e.Word)); !ok || c != e.Count {
+			t.Errorf("case %d (%s): Lookup = %d, %v; want %d", i, e.Word, c, ok, e.Count)
+		}
+	}
+	// Absent words homed at the full bucket read on to the next one.
+	for i, w := range homedAt(buckets, last, 20, taken) {
+		if c, ok := tab.Lookup([]byte(w)); ok {
+			t.Errorf("case %d (%s): absent word found, count %d", i, w, c)
+		}
+	}
+}
+
+// TestTagZeroIsStoredAsOne: a tag of 0 would mark the slot empty, so a word
+// whose hash starts with 16 zero bits is stored under tag 1, beside a word
+// whose tag really is 1, and both are found.
+func TestTagZeroIsStoredAsOne(t *testing.T) {
+	var zero, one string
+	for i := 0; zero == "" || one == ""; i++ {
+		w := "t" + strconv.Itoa(i)
+		switch Hash([]byte(w), hashSeed) >> (64 - tagBits) {
+		case 0:
+			zero = w
+		case 1:
+			one = w
+		}
+	}
+	tab, b := build(t, []Entry{{zero, 30}, {one, 20}, {"other", 10}}, BuildOptions{})
+	if tab.bmask != 0 {
+		t.Fatalf("%d buckets, want 1", tab.bmask+1)
+	}
+	for s := range 2 { // slots in rank order: zero, then one
+		if tag := binary.LittleEndian.Uint16(b[headerSize+2*s:]); tag != 1 {
+			t.Errorf("slot %d has tag %#x, want 1", s, tag)
+		}
+	}
+	for i, e := range []Entry{{zero, 30}, {one, 20}, {"other", 10}} {
+		if c, ok := tab.Lookup([]byte(e.Word)); !ok || c != e.Count {
+			t.Errorf("case %d (%s): Lookup = %d, %v; want %d", i, e.Word, c, ok, e.Count)
+		}
+	}
+}
+
+// TestLastRecordAtEndOfFile decodes a last record with fewer than 8 bytes
+// after its widths byte, where an 8-byte load would run past the file.
+func TestLastRecordAtEndOfFile(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []Entry // the last one is the least frequent
+		tail    int     // bytes after the last record's widths byte
+	}{
+		{"count 0", []Entry{{"the", 300}, {"a", 0}}, 1},
+		{"one-byte count", []Entry{{"the", 300}, {"a", 7}}, 2},
+		{"five-byte count", []Entry{{"b", 1<<32 + 1}, {"a", 1 << 32}}, 6},
+		{"seven-byte count", []Entry{{"b", 1<<55 + 1}, {"a", 1 << 55}}, 8},
+		{"eight-byte count", []Entry{{"b", 1<<63 + 1}, {"a", 1<<63 - 2}}, 9},
+		{"only word", []Entry{{"solo", 5}}, 2},
+	}
+	for i, tc := range tests {
+		tab, b := build(t, tc.entries, BuildOptions{})
+		n := uint64(len(tc.entries))
+		last := tc.entries[n-1]
+		if got := b[len(b)-tc.tail-1]; got != byte(byteWidth(last.Count)|byteWidth(n)<<4) {
+			t.Fatalf("case %d (%s): widths byte %#x at %d bytes from the end", i, tc.name, got, tc.tail+1)
+		}
+		for r, e := range tc.entries {
+			c, ok := tab.Lookup([]byte(e.Word))
+			rank, rok := tab.Rank([]byte(e.Word))
+			w, ec, eok := tab.Entry(uint64(r) + 1)
+			if !ok || c != e.Count || !rok || rank != uint64(r)+1 || !eok || string(w) != e.Word || ec != e.Count {
+				t.Errorf("case %d (%s): %q: Lookup %d %v, Rank %d %v, Entry %q %d %v", i, tc.name, e.Word, c, ok, rank, rok, w, ec, eok)
+			}
+		}
+		// Cut one byte off the end (and fix the header): the last record
+		// no longer fits, and must read as absent, not as a shorter one.
+		cut := append([]byte(nil), b[:len(b)-1]...)
+		h, _ := decodeHeader(b)
+		h.fileSize--
+		h.recordsSize--
+		copy(cut, h.encode())
+		ct, err := Parse(cut)
+		if err != nil {
+			t.Fatalf("case %d (%s): Parse of the cut file: %v", i, tc.name, err)
+		}
+		if c, ok := ct.Lookup([]byte(last.Word)); ok {
+			t.Errorf("case %d (%s): cut file: Lookup(%q) = %d, want absent", i, tc.name, last.Word, c)
+		}
+		if _, _, ok := ct.Entry(n); ok {
+			t.Errorf("case %d (%s): cut file: Entry(%d) found", i, tc.name, n)
+		}
 	}
 }

@@ -110,7 +110,7 @@ func WriteFile(path string, entries []Entry, opts BuildOptions) (err error) {
 type tablePlan struct {
 	entries []Entry  // in rank order
 	hdr     header   // body checksum still zero
-	index   []uint64 // index slots: tag<<48 | record offset
+	index   []byte   // the index section, as written
 	ranks   []uint64 // record offset of each rank
 }
 
@@ -173,42 +173,61 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 	return p, nil
 }
 
-// buildIndex fills the open-addressing index. Words go in by rank, so the
-// most frequent words take their home slots and the queries that matter most
-// finish at the first probe; rarer words take the displaced places.
+// buildIndex fills the bucketed index. Words go in by rank, so the most
+// frequent words take the slots of their home buckets and the queries that
+// matter most finish at the first bucket; rarer words overflow into the
+// buckets that follow.
 func (p *tablePlan) buildIndex(slots uint64) error {
-	p.index = make([]uint64, slots)
-	mask := slots - 1
+	p.index = make([]byte, slots*8)
+	mask := slots/bucketSlots - 1
 	var longest uint64
 	for i, e := range p.entries {
 		h := Hash([]byte(e.Word), p.hdr.seed)
-		tag := h >> offsetBits << offsetBits
-		pos := h & mask
-		var dist uint64
-		for ; ; dist++ {
-			s := p.index[pos]
-			if s == 0 {
-				// Store rank+1 for now: the duplicate check below needs the
-				// entry, and offsets are filled in once all are placed.
-				p.index[pos] = tag | uint64(i+1)
-				break
-			}
-			if s&^offsetMask == tag {
-				if prev := p.entries[s&offsetMask-1]; prev.Word == e.Word {
-					return fmt.Errorf("duplicate word %q (counts %d and %d); merge duplicates before building", clip(e.Word), prev.Count, e.Count)
+		tag := hashTag(h)
+		b := h & mask
+		// N < S leaves an empty slot somewhere, so this ends. Every bucket
+		// before it is full: a duplicate of e, placed earlier, is in one of
+		// them or in this bucket's used slots.
+	probe:
+		for dist := uint64(1); ; dist++ {
+			bk := p.index[b*bucketSize : (b+1)*bucketSize]
+			for s := range bucketSlots {
+				t := uint64(binary.LittleEndian.Uint16(bk[2*s:]))
+				if t == 0 {
+					// Store the rank for now: the duplicate check needs
+					// the entry, and offsets are filled in once all are
+					// placed.
+					setSlot(bk, s, tag, uint64(i))
+					longest = max(longest, dist)
+					break probe
+				}
+				if t == tag {
+					if prev := p.entries[slotOffset(bk, s)]; prev.Word == e.Word {
+						return fmt.Errorf("duplicate word %q (counts %d and %d); merge duplicates before building", clip(e.Word), prev.Count, e.Count)
+					}
 				}
 			}
-			pos = (pos + 1) & mask
+			b = (b + 1) & mask
 		}
-		longest = max(longest, dist+1)
 	}
-	for pos, s := range p.index {
-		if s != 0 {
-			p.index[pos] = s&^offsetMask | p.ranks[s&offsetMask-1]
+	for b := 0; b < len(p.index); b += bucketSize {
+		bk := p.index[b : b+bucketSize]
+		for s := range bucketSlots {
+			if tag := binary.LittleEndian.Uint16(bk[2*s:]); tag != 0 {
+				setSlot(bk, s, uint64(tag), p.ranks[slotOffset(bk, s)])
+			}
 		}
 	}
 	p.hdr.probeLimit = longest
 	return nil
+}
+
+// setSlot writes a tag and a 48-bit value into slot s of bucket bk.
+func setSlot(bk []byte, s int, tag, v uint64) {
+	binary.LittleEndian.PutUint16(bk[2*s:], uint16(tag))
+	o := bk[bucketOffsets+6*s:]
+	binary.LittleEndian.PutUint32(o, uint32(v))
+	binary.LittleEndian.PutUint16(o[4:], uint16(v>>32))
 }
 
 // writeTo writes the file. The header, which comes first, holds the body's
@@ -242,12 +261,16 @@ func (p *tablePlan) emitBody(fn func([]byte) error) error {
 		buf = buf[:0]
 		return err
 	}
-	for _, words := range [][]uint64{p.index, p.ranks} {
-		for _, v := range words {
-			buf = binary.LittleEndian.AppendUint64(buf, v)
-			if err := flush(false); err != nil {
-				return err
-			}
+	for b := 0; b < len(p.index); b += bucketSize {
+		buf = append(buf, p.index[b:b+bucketSize]...)
+		if err := flush(false); err != nil {
+			return err
+		}
+	}
+	for _, v := range p.ranks {
+		buf = binary.LittleEndian.AppendUint64(buf, v)
+		if err := flush(false); err != nil {
+			return err
 		}
 	}
 	for i, e := range p.entries {

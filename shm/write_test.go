@@ -159,3 +159,20 @@ func TestWriteTableReportsWriteErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteTableFindsDisplacedDuplicate: the first copy of a word overflows
+// its full home bucket; the second copy must still be caught, in the next.
+func TestWriteTableFindsDisplacedDuplicate(t *testing.T) {
+	const n = 10 // nine words homed at one bucket and a duplicate
+	buckets := indexSlotsFor(n) / bucketSlots
+	words := homedAt(buckets, 0, 9, nil)
+	var entries []Entry
+	for i, w := range words {
+		entries = append(entries, Entry{w, uint64(100 - i)})
+	}
+	entries = append(entries, Entry{words[8], 1}) // placed after the ninth
+	err := WriteTable(&bytes.Buffer{}, entries, BuildOptions{})
+	if want := `duplicate word "` + words[8] + `" (counts 92 and 1)`; err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("error %v, want one containing %q", err, want)
+	}
+}
