@@ -11,7 +11,7 @@ import (
 // handler sets is clamped to now, so its pending read returns and it closes
 // the connection, while a request already read is still answered. The lock
 // orders drain against the handler setting its own deadline at the same
-// moment. (The pre-forked worker drains its connections the same way.)
+// moment.
 type drainConn struct {
 	net.Conn
 	mu      sync.Mutex

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/master"
 )
@@ -22,7 +23,7 @@ type iterative struct {
 	h    *handler.Handler
 	log  hclog.Logger
 	ls   []rawListener
-	wake *waker
+	wake *evloop.Waker
 	stop stopState
 
 	mu  sync.Mutex
@@ -34,7 +35,7 @@ func newIterative(h *handler.Handler, log hclog.Logger, ls []master.Listener) (*
 	if err != nil {
 		return nil, err
 	}
-	w, err := newWaker()
+	w, err := evloop.NewWaker()
 	if err != nil {
 		closeRaw(raw)
 		return nil, err
@@ -43,13 +44,13 @@ func newIterative(h *handler.Handler, log hclog.Logger, ls []master.Listener) (*
 }
 
 func (s *iterative) serve() error {
-	defer s.wake.close()
+	defer s.wake.Close()
 	defer closeRaw(s.ls)
 	fds := make([]unix.PollFd, len(s.ls)+1)
 	for i, l := range s.ls {
 		fds[i] = unix.PollFd{Fd: int32(l.fd), Events: unix.POLLIN}
 	}
-	fds[len(s.ls)] = unix.PollFd{Fd: int32(s.wake.fd), Events: unix.POLLIN}
+	fds[len(s.ls)] = unix.PollFd{Fd: int32(s.wake.FD()), Events: unix.POLLIN}
 	next := 0 // the listener tried first, rotated so no listener starves another
 	var delay time.Duration
 	for s.stop.get() == running {
@@ -112,7 +113,7 @@ func (s *iterative) shutdown(graceful bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stop.request(graceful)
-	s.wake.wake()
+	s.wake.Wake()
 	if s.cur == nil {
 		return
 	}

@@ -1,11 +1,9 @@
 package classic
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net"
 	"os"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -48,6 +46,14 @@ func takeRaw(ls []master.Listener) ([]rawListener, error) {
 func closeRaw(ls []rawListener) {
 	for _, l := range ls {
 		unix.Close(l.fd)
+	}
+	removeSocketFiles(ls)
+}
+
+// removeSocketFiles removes the files of unix listeners, which closing
+// their descriptors leaves in place.
+func removeSocketFiles(ls []rawListener) {
+	for _, l := range ls {
 		if l.addr.Network == "unix" {
 			os.Remove(l.addr.Addr)
 		}
@@ -80,46 +86,4 @@ func fileConn(fd int, name string) (net.Conn, error) {
 	c, err := net.FileConn(f)
 	f.Close() // FileConn duplicated it (PITFALLS #2)
 	return c, err
-}
-
-// waker is an eventfd that another goroutine writes to interrupt a loop
-// blocked in poll or epoll_wait. It is safe to wake after close: the write
-// is then dropped instead of landing on a reused descriptor number.
-type waker struct {
-	mu     sync.Mutex
-	fd     int
-	closed bool
-}
-
-func newWaker() (*waker, error) {
-	fd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	if err != nil {
-		return nil, fmt.Errorf("eventfd: %w", err)
-	}
-	return &waker{fd: fd}, nil
-}
-
-func (w *waker) wake() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		var one [8]byte
-		binary.NativeEndian.PutUint64(one[:], 1)
-		unix.Write(w.fd, one[:]) // EAGAIN only if already signalled
-	}
-}
-
-// clear resets the counter so a level-triggered wait stops reporting it.
-func (w *waker) clear() {
-	var b [8]byte
-	unix.Read(w.fd, b[:])
-}
-
-func (w *waker) close() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.closed {
-		w.closed = true
-		unix.Close(w.fd)
-	}
 }

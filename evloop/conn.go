@@ -1,4 +1,4 @@
-package classic
+package evloop
 
 import (
 	"errors"
@@ -9,10 +9,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/master"
 )
 
-// Per-connection buffers of the epoll design.
+// Per-connection buffers.
 const (
 	// initialInput is a connection's first input buffer. Like
 	// handler.ServeConn's, it doubles only while a request does not fit
@@ -28,11 +27,11 @@ const (
 	maxPendingOutput = 128 << 10
 )
 
-// econn is one client connection of the epoll design.
-type econn struct {
+// conn is one client connection of a loop.
+type conn struct {
 	fd       int
-	peer     unix.Sockaddr
-	listener master.Address
+	via      string // the listener, or how it was received
+	received bool   // the descriptor came from another process
 	sess     *handler.Session
 
 	in         []byte // unconsumed input is in[start:end]
@@ -51,37 +50,37 @@ type econn struct {
 	writeWait    time.Time // since when out[sent:] has waited without progress (WriteTimeout)
 }
 
-func (c *econn) pending() int { return len(c.out) - c.sent }
+func (c *conn) pending() int { return len(c.out) - c.sent }
 
 // runnable reports whether complete requests wait in the input buffer.
-func (c *econn) runnable() bool { return c.start < c.end && !c.incomplete && !c.closeAfter }
+func (c *conn) runnable() bool { return c.start < c.end && !c.incomplete && !c.closeAfter }
 
 // onReady handles one readiness report for c: read once if it is being
 // read, then execute, write and re-arm.
-func (s *epollServer) onReady(c *econn, events uint32) {
+func (l *Loop) onReady(c *conn, events uint32) {
 	if events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR) != 0 && c.events&unix.EPOLLIN != 0 {
-		if err := s.read(c); err != nil {
-			s.closeConn(c, err)
+		if err := l.read(c); err != nil {
+			l.closeConn(c, err)
 			return
 		}
 	}
-	if !s.advance(c) {
+	if !l.advance(c) {
 		return
 	}
 	if events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 && c.events&unix.EPOLLIN == 0 {
 		// A hang-up is reported whatever the interest, so a connection
 		// that cannot be read or written would be reported ready forever.
-		s.closeConn(c, fmt.Errorf("freqd: connection from %s hung up", c.remote()))
+		l.closeConn(c, fmt.Errorf("freqd: connection from %s hung up", c.remote()))
 	}
 }
 
 // read reads what one read(2) returns into c's input buffer.
-func (s *epollServer) read(c *econn) error {
-	if err := c.makeRoom(s.maxBuffer); err != nil {
+func (l *Loop) read(c *conn) error {
+	if err := c.makeRoom(l.maxBuffer); err != nil {
 		return err
 	}
 	for {
-		n, err := unix.Read(c.fd, c.in[c.end:])
+		n, err := rawRead(c.fd, c.in[c.end:])
 		switch {
 		case err == nil && n == 0:
 			c.eof = true
@@ -89,7 +88,7 @@ func (s *epollServer) read(c *econn) error {
 		case err == nil:
 			c.end += n
 			c.incomplete = false
-			c.lastActive = s.now
+			c.lastActive = l.now
 			return nil
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
@@ -102,7 +101,7 @@ func (s *epollServer) read(c *econn) error {
 
 // makeRoom compacts, allocates or grows the input buffer so a read has
 // space, as handler.ServeConn does for its own.
-func (c *econn) makeRoom(maxBuffer int) error {
+func (c *conn) makeRoom(maxBuffer int) error {
 	switch {
 	case c.in == nil:
 		c.in = make([]byte, initialInput)
@@ -129,31 +128,38 @@ func (c *econn) makeRoom(maxBuffer int) error {
 // advance executes c's buffered requests and writes their replies until it
 // must wait for the client (more input, or room to write), then re-arms c.
 // It reports whether c is still open.
-func (s *epollServer) advance(c *econn) bool {
+func (l *Loop) advance(c *conn) bool {
 	for {
-		s.process(c)
-		if err := s.flush(c); err != nil {
-			s.closeConn(c, err)
+		l.process(c)
+		if err := l.flush(c); err != nil {
+			l.closeConn(c, err)
 			return false
 		}
 		if !c.runnable() || c.pending() > maxPendingOutput {
 			break
 		}
 	}
-	if c.pending() == 0 && (c.closeAfter || ((c.eof || s.draining) && !c.runnable())) {
+	if c.pending() == 0 && (c.closeAfter || (c.eof && !c.runnable())) {
 		var err error
 		if c.eof && !c.closeAfter && c.start < c.end {
 			err = fmt.Errorf("freqd: client %s disconnected in the middle of a request", c.remote())
 		}
-		s.closeConn(c, err)
+		l.closeConn(c, err)
 		return false
 	}
-	return s.setInterest(c)
+	if l.draining && l.release(c) {
+		return false
+	}
+	return l.setInterest(c)
 }
+
+// idle reports whether c is at a request boundary: nothing buffered,
+// nothing to write.
+func (c *conn) idle() bool { return c.start == c.end && c.pending() == 0 && !c.closeAfter }
 
 // process executes complete requests from the input buffer while the
 // replies waiting to be written stay below maxPendingOutput.
-func (s *epollServer) process(c *econn) {
+func (l *Loop) process(c *conn) {
 	if !c.runnable() || c.pending() > maxPendingOutput {
 		return
 	}
@@ -162,7 +168,7 @@ func (s *epollServer) process(c *econn) {
 		c.sent = 0
 	}
 	for c.runnable() && len(c.out) <= maxPendingOutput {
-		n, out, closeAfter := c.sess.Process(c.in[c.start:c.end], c.out)
+		n, out, closeAfter := l.execute(c)
 		c.out = out
 		c.start += n
 		if n > 0 {
@@ -182,15 +188,30 @@ func (s *epollServer) process(c *econn) {
 			c.in = nil
 		}
 	case c.incomplete && c.requestBegan.IsZero():
-		c.requestBegan = s.now
+		c.requestBegan = l.now
 	}
 }
 
+// execute runs the complete requests at the start of c's input. With
+// Config.Fault set, a fault while executing (the mapped data file was
+// truncated) ends this connection with the reply Fault gives, and the loop
+// goes on serving the others.
+func (l *Loop) execute(c *conn) (n int, out []byte, closeAfter bool) {
+	if l.cfg.Fault != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				n, out, closeAfter = 0, append(c.out, l.cfg.Fault(r)...), true
+			}
+		}()
+	}
+	return c.sess.Process(c.in[c.start:c.end], c.out)
+}
+
 // flush writes as much of c's pending output as the socket takes.
-func (s *epollServer) flush(c *econn) error {
+func (l *Loop) flush(c *conn) error {
 	progressed := false
 	for c.sent < len(c.out) {
-		n, err := unix.Write(c.fd, c.out[c.sent:])
+		n, err := rawWrite(c.fd, c.out[c.sent:])
 		switch {
 		case err == nil:
 			c.sent += n
@@ -198,7 +219,7 @@ func (s *epollServer) flush(c *econn) error {
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
 			if progressed || c.writeWait.IsZero() {
-				c.writeWait = s.now
+				c.writeWait = l.now
 			}
 			return nil
 		default:
@@ -206,7 +227,7 @@ func (s *epollServer) flush(c *econn) error {
 		}
 	}
 	if len(c.out) > 0 {
-		c.lastActive = s.now
+		c.lastActive = l.now
 	}
 	c.out, c.sent, c.writeWait = c.out[:0], 0, time.Time{}
 	if cap(c.out) > keepBuffer {
@@ -217,9 +238,9 @@ func (s *epollServer) flush(c *econn) error {
 
 // setInterest registers what c waits for: input while it may read, room
 // to write while replies are pending. It reports whether c is still open.
-func (s *epollServer) setInterest(c *econn) bool {
+func (l *Loop) setInterest(c *conn) bool {
 	var want uint32
-	if !c.eof && !c.closeAfter && !s.draining && c.pending() <= maxPendingOutput {
+	if !c.eof && !c.closeAfter && c.pending() <= maxPendingOutput {
 		want |= unix.EPOLLIN
 	}
 	if c.pending() > 0 {
@@ -229,13 +250,13 @@ func (s *epollServer) setInterest(c *econn) bool {
 		return true
 	}
 	if c.events&unix.EPOLLIN != 0 && want&unix.EPOLLIN == 0 && c.pending() > maxPendingOutput {
-		s.stats.readPauses++
+		l.stats.ReadPauses++
 	}
 	if c.events&unix.EPOLLOUT == 0 && want&unix.EPOLLOUT != 0 {
-		s.stats.writeStalls++
+		l.stats.WriteStalls++
 	}
-	if err := unix.EpollCtl(s.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: want, Fd: int32(c.fd)}); err != nil {
-		s.closeConn(c, fmt.Errorf("freqd: epoll: re-arm connection from %s: %w", c.remote(), err))
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: want, Fd: int32(c.fd)}); err != nil {
+		l.closeConn(c, fmt.Errorf("freqd: epoll: re-arm connection from %s: %w", c.remote(), err))
 		return false
 	}
 	c.events = want
@@ -243,21 +264,30 @@ func (s *epollServer) setInterest(c *econn) bool {
 }
 
 // closeConn closes c; err, if any, says why, for the debug log.
-func (s *epollServer) closeConn(c *econn, err error) {
-	if s.conns[c.fd] != c {
+func (l *Loop) closeConn(c *conn, err error) {
+	if l.conns[c.fd] != c {
 		return
 	}
-	delete(s.conns, c.fd)
-	unix.Close(c.fd) // its only descriptor: this also leaves the epoll set
-	c.sess.Close()
+	delete(l.conns, c.fd)
 	if err != nil {
-		s.log.Debug("connection ended", "remote", c.remote(), "error", err)
+		l.log.Debug("connection ended", "remote", c.remote(), "error", err)
+	}
+	if c.received && l.epfd >= 0 {
+		// A received descriptor may still be open in the process that
+		// sent it, which would keep it in our epoll set after we close
+		// ours (and report its hang-ups under a reused number).
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	}
+	unix.Close(c.fd)
+	c.sess.Close()
+	if l.cfg.Closed != nil {
+		l.cfg.Closed()
 	}
 }
 
 // expired reports whether c is past one of the handler's timeouts, with the
 // error to log (nil for an idle connection: it simply had nothing to ask).
-func (c *econn) expired(h *handler.Handler, now time.Time) (bool, error) {
+func (c *conn) expired(h *handler.Handler, now time.Time) (bool, error) {
 	switch {
 	case c.pending() > 0:
 		if h.WriteTimeout > 0 && now.Sub(c.writeWait) >= h.WriteTimeout {
@@ -276,13 +306,15 @@ func (c *econn) expired(h *handler.Handler, now time.Time) (bool, error) {
 }
 
 // remote names the client for logs. Unix clients are rarely bound to a
-// name, so they are named by the listener they came through.
-func (c *econn) remote() string {
-	switch a := c.peer.(type) {
+// name, so they are named by the way they came in. The peer is looked up
+// only here, so that serving a connection costs no getpeername.
+func (c *conn) remote() string {
+	peer, _ := unix.Getpeername(c.fd)
+	switch a := peer.(type) {
 	case *unix.SockaddrInet4:
 		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port)).String()
 	case *unix.SockaddrInet6:
 		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port)).String()
 	}
-	return c.listener.String()
+	return c.via
 }

@@ -6,10 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
-	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // Buffer sizes for ServeConn. A connection's read buffer starts small, grows
@@ -35,32 +32,10 @@ const (
 // replies within WriteTimeout, or a failing connection.
 func (h *Handler) ServeConn(c net.Conn) error {
 	defer c.Close()
-	return h.serve(c, nil)
+	return h.serve(c)
 }
 
-// ErrYielded is ServeConnYield's report that it stopped serving at a
-// request boundary and left the connection open for the caller.
-var ErrYielded = errors.New("freqd: connection yielded between requests")
-
-// ServeConnYield is ServeConn for a connection its caller may want back:
-// once yield is closed, it returns ErrYielded at the first moment the
-// connection holds no partial request and no unsent reply, and leaves c
-// open, so that the connection can be handed to another process without a
-// request being lost (bytes the client sent meanwhile wait in the socket).
-// A request that has begun to arrive is still read, answered, then yielded.
-//
-// A read blocked when yield closes does not notice by itself: the caller
-// then sets c's read deadline to now, and ServeConnYield tells that wake-up
-// from a real timeout. Any other end closes c, as ServeConn does.
-func (h *Handler) ServeConnYield(c net.Conn, yield <-chan struct{}) error {
-	err := h.serve(c, yield)
-	if err != ErrYielded {
-		c.Close()
-	}
-	return err
-}
-
-func (h *Handler) serve(c net.Conn, yield <-chan struct{}) error {
+func (h *Handler) serve(c net.Conn) error {
 	s := h.NewSession()
 	defer s.Close()
 
@@ -119,17 +94,8 @@ func (h *Handler) serve(c net.Conn, yield <-chan struct{}) error {
 		}
 
 		h.setReadDeadline(c, end > 0, &requestBegan)
-		if yielding(yield) && end == 0 && !inputWaiting(c) {
-			return ErrYielded
-		}
 		n, err := c.Read(buf[end:])
 		end += n
-		if err != nil && yielding(yield) && errors.Is(err, os.ErrDeadlineExceeded) &&
-			(end == 0 || h.ReadTimeout <= 0 || time.Since(requestBegan) < h.ReadTimeout) {
-			// The caller's wake-up, not a timeout: answer what is whole,
-			// finish reading a partial request, or yield.
-			continue
-		}
 		if err != nil {
 			if n > 0 {
 				// Answer what arrived with the error; the connection is
@@ -189,37 +155,4 @@ func (h *Handler) write(c net.Conn, b []byte) error {
 		return fmt.Errorf("freqd: write to %s: %w", c.RemoteAddr(), err)
 	}
 	return nil
-}
-
-// yielding reports whether yield has been closed.
-func yielding(yield <-chan struct{}) bool {
-	select {
-	case <-yield:
-		return true
-	default:
-		return false
-	}
-}
-
-// inputWaiting reports whether the client has sent bytes that are still in
-// the kernel's receive buffer. A connection is yielded only when there are
-// none: one with a request already sent is answered first, whether the
-// connection is then handed over (where the new process would read those
-// bytes anyway) or closed for a shutdown (where they would be lost).
-func inputWaiting(c net.Conn) bool {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return false
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return false
-	}
-	waiting := false
-	rc.Control(func(fd uintptr) {
-		var b [1]byte
-		n, _, err := unix.Recvfrom(int(fd), b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
-		waiting = err == nil && n > 0
-	})
-	return waiting
 }

@@ -388,6 +388,10 @@ func (m *Master) Run() error {
 	m.publishTargets()
 	if m.cfg.Mode == worker.ModeFDPass {
 		for i, l := range m.listeners {
+			if err := l.openAcceptor(); err != nil {
+				m.shutdown(false)
+				return err
+			}
 			m.dispatch.Add(1)
 			go m.acceptLoop(i, l)
 		}
@@ -501,7 +505,7 @@ func (m *Master) shutdown(graceful bool) {
 		m.upgradeFailed("the old master is stopping")
 	}
 	for _, l := range m.listeners {
-		l.ln.Close() // ends the fdpass accept loops
+		l.close() // ends the fdpass accept loops
 	}
 	m.stopDispatch()
 	procs := m.procs()
@@ -582,7 +586,7 @@ func (m *Master) closeAll() {
 		m.pidfile = nil
 	}
 	for _, l := range m.listeners {
-		l.ln.Close()
+		l.close()
 		// A socket file is removed on a clean exit, and kept when a new
 		// master has taken it over.
 		if l.addr.Network == "unix" && l.owned && !m.upgraded {

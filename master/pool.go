@@ -373,7 +373,7 @@ func (m *Master) dispatchHandoffs() {
 			m.handoffs = m.handoffs[1:]
 			q := m.queues[0]
 			go func() {
-				if err := fdpass.Send(q.send, []byte{0}, fd); err != nil {
+				if err := q.put([]byte{0}, fd); err != nil {
 					m.log.Warn("cannot queue a handed-back connection; closing it", "error", err)
 				}
 				syscall.Close(fd)

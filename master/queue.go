@@ -1,8 +1,8 @@
 package master
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"os"
 	"sync/atomic"
 
@@ -28,11 +28,17 @@ const (
 // master keeps the receiving end too: descriptors queued while the
 // readers are dead or restarting wait in the socket instead of being freed
 // (PITFALLS #10), and the next reader of the queue serves them.
+//
+// The sending end is a bare non-blocking descriptor, outside Go's
+// netpoller. Registered there, it would be woken for room to write each
+// time a worker takes a descriptor: a wake-up of the master's netpoller
+// thread per connection, for nothing, since the queue is rarely full.
 type descQueue struct {
-	send *net.UnixConn
-	recv *os.File
-	sent atomic.Uint64 // descriptors sent
-	base atomic.Uint64 // sent when the slot's current worker started
+	send     int
+	recv     *os.File
+	stopping atomic.Bool   // put gives up waiting for room
+	sent     atomic.Uint64 // descriptors sent
+	base     atomic.Uint64 // sent when the slot's current worker started
 }
 
 func newDescQueue() (*descQueue, error) {
@@ -40,7 +46,12 @@ func newDescQueue() (*descQueue, error) {
 	if err != nil {
 		return nil, fmt.Errorf("descriptor queue: %w", err)
 	}
-	send, err := fdpass.FileConn(a)
+	send, err := unix.Dup(int(a.Fd()))
+	a.Close()
+	if err == nil {
+		unix.CloseOnExec(send)
+		err = unix.SetNonblock(send, true)
+	}
 	if err != nil {
 		b.Close()
 		return nil, fmt.Errorf("descriptor queue: %w", err)
@@ -49,8 +60,32 @@ func newDescQueue() (*descQueue, error) {
 }
 
 func (q *descQueue) close() {
-	q.send.Close()
+	unix.Close(q.send)
 	q.recv.Close()
+}
+
+// errQueueStopped is put's answer once the dispatcher is stopping.
+var errQueueStopped = errors.New("the descriptor queue is full and the master is stopping")
+
+// put queues descriptors in one message (copies: the caller still closes
+// them). While
+// the queue is full, every worker is busy or gone: put waits for room, and
+// the kernel's listen backlog holds the connections not yet accepted.
+func (q *descQueue) put(payload []byte, fds ...int) error {
+	for {
+		err := fdpass.SendFd(q.send, payload, fds...)
+		if !errors.Is(err, unix.EAGAIN) {
+			if err == nil {
+				q.sent.Add(uint64(len(fds)))
+			}
+			return err
+		}
+		if q.stopping.Load() {
+			return errQueueStopped
+		}
+		// A bounded wait, so that stopping is noticed.
+		unix.Poll([]unix.PollFd{{Fd: int32(q.send), Events: unix.POLLOUT}}, 100)
+	}
 }
 
 // drain takes, without waiting, every descriptor still queued: for a queue
@@ -60,7 +95,7 @@ func (q *descQueue) drain(take func(fd int)) {
 	unix.SetNonblock(fd, true)
 	buf := make([]byte, 16)
 	for {
-		_, fds, err := fdpass.RecvFd(fd, buf, 1)
+		_, fds, err := fdpass.RecvFd(fd, buf, passBatch)
 		if err != nil {
 			return // EAGAIN: empty
 		}

@@ -1,21 +1,19 @@
 package worker
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net"
 	"os"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/shm"
@@ -34,27 +32,21 @@ type Worker struct {
 	slot  *shm.WorkerSlot
 	h     *handler.Handler
 
-	ctl       *net.UnixConn
-	queue     *net.UnixConn
-	listeners []net.Listener
-	dgram     datagrams // udp: and unixgram: sockets and their read loops
+	ctl      *net.UnixConn
+	loop     *evloop.Loop // serves every stream connection
+	loopDone chan error
+	dgram    datagrams // udp: and unixgram: sockets and their read loops
 
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
-	active   sync.WaitGroup
 	draining atomic.Bool
-	handBack atomic.Bool    // retiring: yielded connections go back to the master
-	yield    chan struct{}  // closed when draining: connections stop between requests
-	takers   sync.WaitGroup // accept and receive loops
-	ctlMu    sync.Mutex     // one sender at a time on the control socket
-	refused  atomic.Uint64  // connections refused over MaxClients
-	faults   atomic.Uint64  // table reads that faulted (--data-mode map)
+	ctlMu    sync.Mutex    // one sender at a time on the control socket
+	refused  atomic.Uint64 // connections refused over MaxClients
+	faults   atomic.Uint64 // table reads that faulted (--data-mode map)
 }
 
 // Run sets up the worker described by spec and serves until the master asks
 // it to drain (then it returns nil) or goes away (then it returns an error).
 func Run(spec *Spec, log hclog.Logger) error {
-	w := &Worker{spec: spec, log: log, conns: map[net.Conn]struct{}{}, yield: make(chan struct{})}
+	w := &Worker{spec: spec, log: log, loopDone: make(chan error, 1)}
 	if err := w.setup(); err != nil {
 		return err
 	}
@@ -115,20 +107,6 @@ func (w *Worker) setup() error {
 	}
 	w.slot = w.board.Worker(s.Board)
 
-	if s.QueueFD >= 0 {
-		if w.queue, err = fdpass.FileConn(os.NewFile(uintptr(s.QueueFD), "queue")); err != nil {
-			return fmt.Errorf("descriptor queue: %w", err)
-		}
-	}
-	for _, l := range s.Listeners {
-		f := os.NewFile(uintptr(l.FD), l.Addr)
-		ln, err := net.FileListener(f)
-		f.Close() // FileListener duplicated it (PITFALLS #2)
-		if err != nil {
-			return fmt.Errorf("listener %s: %w", l.Addr, err)
-		}
-		w.listeners = append(w.listeners, ln)
-	}
 	if err := w.openDatagrams(); err != nil {
 		return err
 	}
@@ -139,147 +117,52 @@ func (w *Worker) setup() error {
 	w.h.WriteTimeout = s.Limits.WriteTimeout
 	w.h.RequirePass = s.RequirePass
 	w.h.Info = []handler.InfoSection{{Name: "workers", Append: w.appendInfo}}
+	return w.newLoop()
+}
+
+// newLoop prepares the event loop on the worker's stream sockets: the
+// descriptor queue (fdpass) or the listeners (accept, reuseport).
+func (w *Worker) newLoop() error {
+	s := w.spec
+	cfg := evloop.Config{
+		Handler:    w.h,
+		Log:        w.log,
+		Queue:      s.QueueFD,
+		TakeQueued: true,
+		Admit:      func() bool { return !w.full() },
+		Refuse:     w.refuse,
+		Opened:     w.slot.ConnOpened,
+		Closed:     w.slot.ConnClosed,
+	}
+	for _, l := range s.Listeners {
+		// In accept mode every worker waits on the same socket.
+		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: s.Mode == ModeAccept})
+	}
+	if s.TableMapped {
+		cfg.Fault = func(r any) []byte {
+			w.noteFault(r)
+			return errTableFault
+		}
+	}
+	var err error
+	if w.loop, err = evloop.New(cfg); err != nil {
+		return err
+	}
+	w.h.Info = append(w.h.Info, handler.InfoSection{Name: "eventloop", Append: w.loop.AppendInfo})
 	return nil
 }
 
-// start launches the loops that take connections.
+// start runs the event loop and the datagram readers.
 func (w *Worker) start() {
-	if w.queue != nil {
-		w.takers.Add(1)
-		go w.receiveLoop()
-	}
-	for _, ln := range w.listeners {
-		w.takers.Add(1)
-		go w.acceptLoop(ln)
-	}
-	w.startDatagrams()
-}
-
-// receiveLoop takes descriptors from the master's queue. Any free worker
-// may take the next one; the kernel hands each to exactly one reader.
-func (w *Worker) receiveLoop() {
-	defer w.takers.Done()
-	buf := make([]byte, 16)
-	for {
-		_, fds, err := fdpass.Recv(w.queue, buf, 1)
-		if err != nil {
-			if w.draining.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				return
-			}
-			w.log.Error("receive from descriptor queue", "error", err)
-			if isEOF(err) {
-				return // the master is gone; control() notices too
-			}
-			time.Sleep(10 * time.Millisecond)
-			continue
-		}
-		for _, fd := range fds {
-			w.adopt(fd)
-		}
-	}
-}
-
-// drainQueue takes, without waiting, whatever descriptors are still queued
-// once the master has stopped accepting, so they are served, not dropped.
-func (w *Worker) drainQueue() {
-	rc, err := w.queue.SyscallConn()
-	if err != nil {
-		return
-	}
-	buf := make([]byte, 16)
-	rc.Control(func(fd uintptr) {
-		for {
-			_, fds, err := fdpass.RecvFd(int(fd), buf, 1)
-			if err != nil {
-				return // EAGAIN: empty
-			}
-			for _, fd := range fds {
-				w.adopt(fd)
-			}
-		}
-	})
-}
-
-// adopt turns a received descriptor into a served connection.
-func (w *Worker) adopt(fd int) {
-	f := os.NewFile(uintptr(fd), "conn")
-	c, err := net.FileConn(f)
-	f.Close()
-	if err != nil {
-		w.log.Error("received descriptor is not a connection", "error", err)
-		return
-	}
-	w.serve(c)
-}
-
-func (w *Worker) acceptLoop(ln net.Listener) {
-	defer w.takers.Done()
-	var delay time.Duration
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) || w.draining.Load() {
-				return
-			}
-			delay = max(5*time.Millisecond, min(2*delay, time.Second))
-			w.log.Warn("accept failed; backing off", "listen", ln.Addr().String(), "error", err, "delay", delay)
-			time.Sleep(delay)
-			continue
-		}
-		delay = 0
-		w.serve(c)
-	}
-}
-
-func (w *Worker) serve(c net.Conn) {
-	if w.full() {
-		w.refuse(c)
-		return
-	}
-	w.mu.Lock()
-	w.conns[c] = struct{}{}
-	w.active.Add(1)
-	w.mu.Unlock()
-	w.slot.ConnOpened()
 	go func() {
-		if w.spec.TableMapped {
-			// The mapped file may be truncated under us: a read past its
-			// end raises SIGBUS, which SetPanicOnFault turns into a panic
-			// this goroutine recovers from, instead of a dead worker.
-			debug.SetPanicOnFault(true)
-			defer w.recoverFault(c)
+		err := w.loop.Serve()
+		if err != nil && !w.draining.Load() {
+			w.log.Error("event loop failed; exiting so the master starts a new worker", "error", err)
+			os.Exit(1)
 		}
-		defer func() {
-			w.mu.Lock()
-			delete(w.conns, c)
-			w.mu.Unlock()
-			w.slot.ConnClosed()
-			w.active.Done()
-		}()
-		err := w.h.ServeConnYield(c, w.yield)
-		switch {
-		case err == handler.ErrYielded:
-			w.yielded(c)
-		case err != nil:
-			w.log.Debug("connection ended", "remote", c.RemoteAddr().String(), "error", err)
-		}
+		w.loopDone <- err
 	}()
-}
-
-// recoverFault ends a connection whose table read faulted, with an error
-// reply, and keeps the worker serving the others.
-func (w *Worker) recoverFault(c net.Conn) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	w.noteFault(r)
-	c.SetWriteDeadline(time.Now().Add(time.Second))
-	c.Write(errTableFault)
-	c.Close()
+	w.startDatagrams()
 }
 
 // errTableFault is the reply to a request whose table read faulted.
@@ -289,30 +172,6 @@ var errTableFault = []byte("-ERR the data file changed on disk while served; the
 func (w *Worker) noteFault(r any) {
 	if w.faults.Add(1) == 1 {
 		w.log.Error("the mapped data file changed under the worker (truncated?); answering errors until a reload (SIGHUP)", "fault", r)
-	}
-}
-
-// yielded disposes of a connection the handler stopped serving between
-// requests: a retiring worker hands it back to the master, which gives it
-// to a worker of the new generation, so a keep-alive client never sees the
-// switch; a worker that is shutting down closes it.
-func (w *Worker) yielded(c net.Conn) {
-	defer c.Close()
-	if !w.handBack.Load() {
-		return
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return
-	}
-	var serr error
-	rc.Control(func(fd uintptr) { serr = w.send(MsgConn, int(fd)) })
-	if serr != nil {
-		w.log.Warn("cannot hand a connection back to the master; closing it", "error", serr)
 	}
 }
 
@@ -343,8 +202,9 @@ func (w *Worker) control() error {
 		}
 		switch buf[0] {
 		case MsgConn:
+			// A connection another worker handed back, between requests.
 			for _, fd := range fds {
-				w.adopt(fd)
+				w.loop.Adopt(fd)
 			}
 			continue
 		case MsgDrain:
@@ -360,45 +220,25 @@ func (w *Worker) control() error {
 
 // drain stops taking connections and lets open ones finish the request in
 // hand, up to ShutdownTimeout; then it returns. Connections stop between
-// requests: a retiring worker (handBack) gives them to the master to serve
-// elsewhere, a worker shutting down closes them.
+// requests: a retiring worker gives them to the master to serve elsewhere,
+// so its keep-alive clients never see the switch; a worker shutting down
+// closes them.
 func (w *Worker) drain(handBack bool) error {
-	w.handBack.Store(handBack)
 	w.draining.Store(true)
 	w.slot.SetState(shm.StateDraining)
-	for _, ln := range w.listeners {
-		ln.Close()
-	}
 	w.stopDatagrams()
-	if w.queue != nil {
-		w.queue.SetReadDeadline(time.Now())
+	var give func(fd int) error
+	if handBack {
+		give = func(fd int) error { return w.send(MsgConn, fd) }
 	}
-	w.takers.Wait()
-	if w.queue != nil && !handBack {
-		// Shutting down: the master no longer accepts, and what is still
-		// queued would die with it. A retiring worker leaves the queue to
-		// the new generation.
-		w.drainQueue()
-	}
-	close(w.yield)
-	w.mu.Lock()
-	w.log.Debug("draining", "open", len(w.conns), "hand_back", handBack)
-	for c := range w.conns {
-		c.SetReadDeadline(time.Now()) // wake reads; the handler tells this from a timeout
-	}
-	w.mu.Unlock()
-	done := make(chan struct{})
-	go func() { w.active.Wait(); close(done) }()
+	w.log.Debug("draining", "hand_back", handBack)
+	w.loop.Drain(give)
 	select {
-	case <-done:
+	case <-w.loopDone:
 	case <-time.After(w.spec.ShutdownTimeout):
-		w.mu.Lock()
-		w.log.Warn("shutdown timeout: closing connections still open", "open", len(w.conns))
-		for c := range w.conns {
-			c.Close()
-		}
-		w.mu.Unlock()
-		<-done
+		w.log.Warn("shutdown timeout: closing connections still open")
+		w.loop.Stop()
+		<-w.loopDone
 	}
 	return nil
 }
@@ -442,9 +282,17 @@ func (w *Worker) full() bool {
 // refuse answers a connection over MaxClients as Redis does, and closes it
 // the lingering way: stop writing, read and discard what the client sends
 // for up to a second, then close. Closing at once would answer the client's
-// first command with a reset that destroys the unread error reply.
-func (w *Worker) refuse(c net.Conn) {
+// first command with a reset that destroys the unread error reply. It runs
+// off the event loop, which refusing must not stall.
+func (w *Worker) refuse(fd int) {
 	w.refused.Add(1)
+	f := os.NewFile(uintptr(fd), "refused")
+	c, err := net.FileConn(f)
+	f.Close() // FileConn duplicated it (PITFALLS #2)
+	if err != nil {
+		w.log.Error("refused descriptor is not a connection", "error", err)
+		return
+	}
 	go func() {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(time.Second))
@@ -456,8 +304,4 @@ func (w *Worker) refuse(c net.Conn) {
 		}
 		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}()
-}
-
-func isEOF(err error) bool {
-	return errors.Is(err, io.EOF) || errors.Is(err, unix.ECONNRESET)
 }

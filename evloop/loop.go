@@ -1,0 +1,576 @@
+package evloop
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/handler"
+)
+
+// Event-loop bounds.
+const (
+	// maxEvents is how many ready descriptors one epoll_wait returns.
+	maxEvents = 256
+	// acceptBatch is how many connections one readiness of a listener
+	// accepts, so a flood of connects cannot starve the clients already
+	// connected.
+	acceptBatch = 64
+	// receiveBatch is how many messages one readiness of the queue
+	// takes. Small, so that the other workers reading the same queue get
+	// their share of a burst.
+	receiveBatch = 4
+	// maxPassed is the most descriptors a queue message may carry; the
+	// master sends up to 8.
+	maxPassed = 16
+)
+
+// Listener is a listening socket the loop accepts on.
+type Listener struct {
+	// FD is the listening socket. The loop makes it non-blocking, and
+	// closes it when it drains or stops.
+	FD int
+	// Name is the address, for logs.
+	Name string
+	// Shared tells that other processes wait on the same socket (a
+	// pre-forked pool's accept mode): EPOLLEXCLUSIVE then wakes one of
+	// them per connection instead of the whole herd.
+	Shared bool
+}
+
+// Config describes a Loop.
+type Config struct {
+	Handler *handler.Handler
+	Log     hclog.Logger
+
+	Listeners []Listener
+
+	// Queue, when not negative, is a SOCK_SEQPACKET socket the loop
+	// receives connections from, up to 16 descriptors per message (fdpass).
+	// Other processes may read it too; the loop closes its descriptor
+	// when it drains or stops.
+	Queue int
+	// TakeQueued makes Drain first take, without waiting, whatever is
+	// still queued: the master has stopped, and what is left in the queue
+	// would die with it. A worker handing over to a new generation leaves
+	// the queue to it.
+	TakeQueued bool
+
+	// Admit, if set, is asked for each new connection; when it says no,
+	// the connection goes to Refuse, which owns the descriptor from then.
+	Admit  func() bool
+	Refuse func(fd int)
+
+	// Opened and Closed, if set, are called on the loop's thread when a
+	// connection joins or leaves the loop (scoreboard counters).
+	Opened, Closed func()
+
+	// Fault, if set, makes a fault while executing a request (a SIGBUS
+	// from a data file truncated under its mapping) end that connection
+	// instead of the process: the loop runs with debug.SetPanicOnFault,
+	// writes the returned reply to the client and closes it.
+	Fault func(r any) []byte
+}
+
+// Loop is one event loop. Serve runs it on the calling goroutine, locked
+// to its thread; Adopt, Drain and Stop may be called from any goroutine.
+type Loop struct {
+	cfg  Config
+	h    *handler.Handler
+	log  hclog.Logger
+	ls   []*listener
+	wake *Waker
+
+	maxBuffer int           // largest input buffer a request may need
+	tick      time.Duration // how often timeouts are checked; 0: no timeouts
+
+	// Requests from other goroutines, read by the loop after a wake-up.
+	mu       sync.Mutex
+	inbox    []int // adopted descriptors
+	drainReq bool
+	stopReq  bool
+	handBack func(fd int) error
+
+	// Loop state, touched only by the loop's thread (handler.Info runs
+	// there too, inside Process).
+	epfd      int
+	queue     int // -1 once closed
+	conns     map[int]*conn
+	draining  bool
+	now       time.Time // the time of the last wake-up, for timestamps
+	nextSweep time.Time
+	stats     Stats
+}
+
+// Stats counts what makes an event loop interesting to compare.
+type Stats struct {
+	Connections int    // open now
+	ReadPauses  uint64 // reading stopped because a client's replies piled up
+	WriteStalls uint64 // replies waited for the client to read (EPOLLOUT)
+	HandedBack  uint64 // connections given up at a boundary to Drain's callback
+}
+
+// listener is a Listener in the loop; accept errors such as EMFILE take it
+// out of the epoll set until resumeAt.
+type listener struct {
+	Listener
+	paused   bool
+	resumeAt time.Time
+	delay    time.Duration
+}
+
+// New prepares a loop; nothing is watched until Serve. On error the
+// caller still owns every descriptor in cfg.
+func New(cfg Config) (*Loop, error) {
+	if cfg.Handler == nil {
+		return nil, errors.New("evloop: no handler")
+	}
+	if cfg.Log == nil {
+		cfg.Log = hclog.NewNullLogger()
+	}
+	w, err := NewWaker()
+	if err != nil {
+		return nil, err
+	}
+	lim := cfg.Handler.Limits.Effective()
+	l := &Loop{cfg: cfg, h: cfg.Handler, log: cfg.Log, wake: w, epfd: -1, queue: cfg.Queue,
+		conns: map[int]*conn{}, maxBuffer: max(lim.MaxRequestLen, lim.MaxInlineLen+2)}
+	for _, ln := range cfg.Listeners {
+		l.ls = append(l.ls, &listener{Listener: ln})
+	}
+	if t := minPositive(cfg.Handler.ReadTimeout, cfg.Handler.IdleTimeout, cfg.Handler.WriteTimeout); t > 0 {
+		// A timeout fires within a tenth of its length, checked at most
+		// every second and at least every 10 ms.
+		l.tick = min(max(t/10, 10*time.Millisecond), time.Second)
+	}
+	return l, nil
+}
+
+// Stats reports the loop's counters. It must run on the loop's thread: from
+// a handler.InfoSection, for instance.
+func (l *Loop) Stats() Stats {
+	s := l.stats
+	s.Connections = len(l.conns)
+	return s
+}
+
+// AppendInfo renders Stats as INFO lines; like Stats, for the loop's thread.
+func (l *Loop) AppendInfo(b []byte) []byte {
+	s := l.Stats()
+	return fmt.Appendf(b, "connections:%d\r\nread_pauses:%d\r\nwrite_stalls:%d\r\n",
+		s.Connections, s.ReadPauses, s.WriteStalls)
+}
+
+// Adopt gives the loop a connected socket to serve; the loop owns fd from
+// then on, whatever happens. A loop that has stopped closes it.
+func (l *Loop) Adopt(fd int) {
+	l.mu.Lock()
+	l.inbox = append(l.inbox, fd)
+	l.mu.Unlock()
+	l.wake.Wake()
+}
+
+// Drain stops taking connections and gives up each open one at its next
+// request boundary: to handBack, which then owns the descriptor (and the
+// loop closes its own copy after the call), or, when handBack is nil or
+// fails, by closing it. Serve returns once no connection is left.
+func (l *Loop) Drain(handBack func(fd int) error) {
+	l.mu.Lock()
+	l.drainReq = true
+	l.handBack = handBack
+	l.mu.Unlock()
+	l.wake.Wake()
+}
+
+// Stop closes every connection at once; Serve returns.
+func (l *Loop) Stop() {
+	l.mu.Lock()
+	l.stopReq = true
+	l.mu.Unlock()
+	l.wake.Wake()
+}
+
+// Serve runs the loop until it has drained or is stopped, then releases
+// every descriptor it holds.
+func (l *Loop) Serve() error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if l.cfg.Fault != nil {
+		debug.SetPanicOnFault(true)
+	}
+	defer l.closeAll()
+
+	var err error
+	if l.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return fmt.Errorf("epoll_create1: %w", err)
+	}
+	if err := l.add(l.wake.FD(), unix.EPOLLIN); err != nil {
+		return fmt.Errorf("epoll: add wake-up eventfd: %w", err)
+	}
+	for _, ln := range l.ls {
+		if err := l.watchListener(ln); err != nil {
+			return fmt.Errorf("epoll: add listener %s: %w", ln.Name, err)
+		}
+	}
+	if l.queue >= 0 {
+		if err := unix.SetNonblock(l.queue, true); err != nil {
+			return fmt.Errorf("descriptor queue: %w", err)
+		}
+		if err := l.add(l.queue, unix.EPOLLIN|unix.EPOLLEXCLUSIVE); err != nil {
+			return fmt.Errorf("epoll: add descriptor queue: %w", err)
+		}
+	}
+	events := make([]unix.EpollEvent, maxEvents)
+	l.now = time.Now()
+	l.nextSweep = l.now.Add(l.tick)
+	for {
+		if stop := l.requests(); stop {
+			return nil
+		}
+		if l.draining && len(l.conns) == 0 {
+			return nil
+		}
+		// Under load something is nearly always ready: look without
+		// sleeping first, and sleep only when nothing is.
+		n, err := pollNow(l.epfd, events)
+		if err == nil && n == 0 {
+			n, err = unix.EpollWait(l.epfd, events, l.waitMillis())
+		}
+		l.now = time.Now()
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue // Go's preemption signals interrupt the wait (PITFALLS #16)
+			}
+			return fmt.Errorf("epoll_wait: %w", err)
+		}
+		for _, ev := range events[:n] {
+			l.dispatch(int(ev.Fd), ev.Events)
+		}
+		l.timers()
+	}
+}
+
+// requests takes what other goroutines asked for: adopted connections, a
+// drain, a stop. It reports whether the loop must stop now.
+func (l *Loop) requests() bool {
+	l.mu.Lock()
+	inbox, stop, drain := l.inbox, l.stopReq, l.drainReq
+	l.inbox = nil
+	l.mu.Unlock()
+	for _, fd := range inbox {
+		if stop {
+			unix.Close(fd)
+			continue
+		}
+		l.open(fd, true, "handed over")
+	}
+	if stop {
+		return true
+	}
+	if drain && !l.draining {
+		l.beginDrain()
+	}
+	return false
+}
+
+// dispatch routes one readiness report. A connection closed earlier in the
+// same batch is gone from conns and its report is dropped; if its number
+// was already reused by a connection opened in this batch, the report
+// reaches the new connection, which level-triggered handling tolerates (a
+// read finds nothing: EAGAIN).
+func (l *Loop) dispatch(fd int, events uint32) {
+	switch {
+	case fd == l.wake.FD():
+		l.wake.Clear()
+		return
+	case fd == l.queue:
+		l.receive()
+		return
+	}
+	for _, ln := range l.ls {
+		if ln.FD == fd {
+			l.accept(ln)
+			return
+		}
+	}
+	if c := l.conns[fd]; c != nil {
+		l.onReady(c, events)
+	}
+}
+
+// accept takes up to acceptBatch waiting connections from ln.
+func (l *Loop) accept(ln *listener) {
+	for range acceptBatch {
+		nfd, err := Accept4(ln.FD)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.EAGAIN):
+			ln.delay = 0
+			return
+		case errors.Is(err, unix.ECONNABORTED):
+			continue
+		default:
+			l.pause(ln, err)
+			return
+		}
+		l.open(nfd, false, ln.Name)
+	}
+}
+
+// receive takes up to receiveBatch descriptors from the queue. Each is
+// read at once: its request has most likely arrived while it was queued.
+func (l *Loop) receive() {
+	var buf [16]byte
+	for range receiveBatch {
+		_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
+		switch {
+		case err == nil:
+		case errors.Is(err, unix.EAGAIN):
+			return
+		default:
+			// EOF: the master and every other reader are gone, and the
+			// master's lifeline tells this process too. Stop watching
+			// the queue rather than spin on it.
+			l.log.Error("receive from descriptor queue; no longer reading it", "error", err)
+			l.closeQueue()
+			return
+		}
+		for _, fd := range fds {
+			l.open(fd, true, "queue")
+		}
+	}
+}
+
+// open starts serving a connected socket, or refuses it over the client
+// limit. A descriptor received from another process is read at once,
+// before epoll reports it: its request has most likely arrived while it
+// was on its way.
+func (l *Loop) open(fd int, received bool, via string) {
+	if l.cfg.Admit != nil && !l.cfg.Admit() {
+		l.cfg.Refuse(fd)
+		return
+	}
+	if err := l.add(fd, unix.EPOLLIN); err != nil {
+		l.log.Error("epoll: cannot watch a new connection; closing it", "via", via, "error", err)
+		unix.Close(fd)
+		return
+	}
+	c := &conn{fd: fd, via: via, received: received, sess: l.h.NewSession(),
+		events: unix.EPOLLIN, lastActive: l.now}
+	l.conns[fd] = c
+	if l.cfg.Opened != nil {
+		l.cfg.Opened()
+	}
+	switch {
+	case received:
+		l.onReady(c, unix.EPOLLIN)
+	case l.draining:
+		l.release(c)
+	}
+}
+
+// pause takes ln out of the epoll set for a growing delay after an accept
+// error that will not clear by itself at once, such as EMFILE: a level-
+// triggered listener would otherwise report ready, and fail, in a busy loop
+// (PITFALLS #15).
+func (l *Loop) pause(ln *listener, err error) {
+	ln.delay = max(5*time.Millisecond, min(2*ln.delay, time.Second))
+	l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
+	if derr := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); derr != nil {
+		l.log.Error("epoll: cannot pause listener", "listen", ln.Name, "error", derr)
+		return
+	}
+	ln.paused = true
+	ln.resumeAt = l.now.Add(ln.delay)
+}
+
+// watchListener adds ln to the epoll set.
+func (l *Loop) watchListener(ln *listener) error {
+	if err := unix.SetNonblock(ln.FD, true); err != nil {
+		return err
+	}
+	ev := uint32(unix.EPOLLIN)
+	if ln.Shared {
+		ev |= unix.EPOLLEXCLUSIVE
+	}
+	return l.add(ln.FD, ev)
+}
+
+// waitMillis is how long epoll_wait may sleep: until the next timeout
+// check or listener resumption, forever if there is neither.
+func (l *Loop) waitMillis() int {
+	var next time.Time
+	if l.tick > 0 && len(l.conns) > 0 {
+		next = l.nextSweep
+	}
+	for _, ln := range l.ls {
+		if ln.paused && (next.IsZero() || ln.resumeAt.Before(next)) {
+			next = ln.resumeAt
+		}
+	}
+	if next.IsZero() {
+		return -1
+	}
+	d := next.Sub(time.Now())
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}
+
+// timers resumes paused listeners and closes connections past a timeout.
+func (l *Loop) timers() {
+	for _, ln := range l.ls {
+		if ln.paused && !l.now.Before(ln.resumeAt) {
+			if err := l.watchListener(ln); err != nil {
+				l.log.Error("epoll: cannot resume listener", "listen", ln.Name, "error", err)
+				ln.resumeAt = l.now.Add(ln.delay)
+				continue
+			}
+			ln.paused = false
+		}
+	}
+	if l.tick == 0 || l.now.Before(l.nextSweep) {
+		return
+	}
+	l.nextSweep = l.now.Add(l.tick)
+	for _, c := range l.conns {
+		if expired, err := c.expired(l.h, l.now); expired {
+			l.closeConn(c, err)
+		}
+	}
+}
+
+// beginDrain stops taking connections and releases every connection
+// already at a request boundary; the others follow as they reach one.
+func (l *Loop) beginDrain() {
+	l.draining = true
+	l.mu.Lock()
+	handBack := l.handBack
+	l.mu.Unlock()
+	l.closeListeners()
+	if l.queue >= 0 && l.cfg.TakeQueued && handBack == nil {
+		var buf [16]byte
+		for {
+			_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
+			if err != nil {
+				break // EAGAIN: empty
+			}
+			for _, fd := range fds {
+				l.open(fd, true, "queue")
+			}
+		}
+	}
+	l.closeQueue()
+	for _, c := range l.conns {
+		if l.conns[c.fd] == c {
+			l.advance(c)
+		}
+	}
+}
+
+// release gives up a connection at a request boundary during a drain: to
+// the drain's callback, or closed. It reports whether c was released.
+func (l *Loop) release(c *conn) bool {
+	if !c.idle() || inputWaiting(c.fd) {
+		return false
+	}
+	l.mu.Lock()
+	handBack := l.handBack
+	l.mu.Unlock()
+	if handBack == nil {
+		l.closeConn(c, nil)
+		return true
+	}
+	// The callback passes the descriptor on, and the file stays open in
+	// the message: take it out of the epoll set first, which closing
+	// our copy would then not do.
+	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	if err := handBack(c.fd); err != nil {
+		l.log.Warn("cannot hand a connection over; closing it", "error", err)
+	} else {
+		l.stats.HandedBack++
+	}
+	l.closeConn(c, nil)
+	return true
+}
+
+// closeAll releases everything: connections, listeners, the queue, the
+// epoll set, and any connection adopted after the loop stopped.
+func (l *Loop) closeAll() {
+	for _, c := range l.conns {
+		l.closeConn(c, nil)
+	}
+	l.closeListeners()
+	l.closeQueue()
+	if l.epfd >= 0 {
+		unix.Close(l.epfd)
+		l.epfd = -1
+	}
+	l.mu.Lock()
+	l.stopReq = true // Adopt after this is closed by the next requests()
+	inbox := l.inbox
+	l.inbox = nil
+	l.mu.Unlock()
+	for _, fd := range inbox {
+		unix.Close(fd)
+	}
+	l.wake.Close()
+}
+
+// closeListeners stops accepting. The listening sockets may be shared with
+// other processes, so closing our descriptor would not take them out of
+// the epoll set: they are deleted from it first.
+func (l *Loop) closeListeners() {
+	for _, ln := range l.ls {
+		if l.epfd >= 0 && !ln.paused {
+			unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
+		}
+		unix.Close(ln.FD)
+	}
+	l.ls = nil
+}
+
+// closeQueue stops receiving from the descriptor queue, which other
+// processes share.
+func (l *Loop) closeQueue() {
+	if l.queue < 0 {
+		return
+	}
+	if l.epfd >= 0 {
+		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
+	}
+	unix.Close(l.queue)
+	l.queue = -1
+}
+
+func (l *Loop) add(fd int, events uint32) error {
+	return unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: events, Fd: int32(fd)})
+}
+
+// inputWaiting reports whether the client has sent bytes still in the
+// kernel's receive buffer: a connection with a request on its way is
+// answered before it is given up, not handed over or closed under it.
+func inputWaiting(fd int) bool {
+	var b [1]byte
+	n, _, err := unix.Recvfrom(fd, b[:], unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return err == nil && n > 0
+}
+
+// minPositive returns the smallest positive duration, or 0 if none is.
+func minPositive(ds ...time.Duration) time.Duration {
+	var m time.Duration
+	for _, d := range ds {
+		if d > 0 && (m == 0 || d < m) {
+			m = d
+		}
+	}
+	return m
+}

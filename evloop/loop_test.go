@@ -1,0 +1,329 @@
+package evloop_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"github.com/redis/go-redis/v9"
+	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/evloop"
+	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/testserver"
+	"github.com/freqd/freqd/master"
+)
+
+var bg = context.Background()
+
+// newHandler serves the embedded default table, as `freqd serve` does.
+func newHandler(t *testing.T) *handler.Handler {
+	t.Helper()
+	tab, f, err := master.LoadTable("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close(); f.Close() })
+	return handler.New(tab)
+}
+
+// running is a loop serving on its own goroutine.
+type running struct {
+	loop *evloop.Loop
+	done chan error
+}
+
+func start(t *testing.T, cfg evloop.Config) *running {
+	t.Helper()
+	if cfg.Log == nil {
+		cfg.Log = hclog.New(&hclog.LoggerOptions{Level: hclog.Warn, Output: os.Stderr})
+	}
+	l, err := evloop.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &running{loop: l, done: make(chan error, 1)}
+	go func() { r.done <- l.Serve() }()
+	t.Cleanup(func() {
+		l.Stop()
+		<-r.done
+	})
+	return r
+}
+
+// wait expects Serve to return within a few seconds.
+func (r *running) wait(t *testing.T) {
+	t.Helper()
+	select {
+	case err := <-r.done:
+		r.done <- err // for Cleanup
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after the drain")
+	}
+}
+
+// returned reports whether Serve has returned.
+func (r *running) returned() bool {
+	select {
+	case err := <-r.done:
+		r.done <- err
+		return true
+	default:
+		return false
+	}
+}
+
+// listenFD binds a loopback TCP listener and returns its descriptor.
+func listenFD(t *testing.T) (fd int, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	rc, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var derr error
+	if err := rc.Control(func(lfd uintptr) { fd, derr = unix.FcntlInt(lfd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || derr != nil {
+		t.Fatal(err, derr)
+	}
+	return fd, ln.Addr().String() // the loop closes fd
+}
+
+// adoptingClient is a go-redis client whose every connection is one end of
+// a socket pair, the other end given to serve (Adopt, or a queue).
+func adoptingClient(t *testing.T, serve func(fd int)) *redis.Client {
+	t.Helper()
+	c := redis.NewClient(&redis.Options{
+		PoolSize: 1, MaxRetries: -1, DialTimeout: 2 * time.Second, ReadTimeout: 5 * time.Second,
+		Dialer: func(context.Context, string, string) (net.Conn, error) {
+			fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+			if err != nil {
+				return nil, err
+			}
+			f := os.NewFile(uintptr(fds[0]), "client")
+			defer f.Close()
+			conn, err := net.FileConn(f)
+			if err != nil {
+				unix.Close(fds[1])
+				return nil, err
+			}
+			serve(fds[1])
+			return conn, nil
+		},
+	})
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func wantCount(t *testing.T, c *redis.Client, word string) {
+	t.Helper()
+	want := strconv.FormatUint(testserver.Subtlex()[word], 10)
+	if got, err := c.Get(bg, word).Result(); err != nil || got != want {
+		t.Fatalf("GET %s = %q, %v; want %s", word, got, err, want)
+	}
+}
+
+func TestListener(t *testing.T) {
+	fd, addr := listenFD(t)
+	start(t, evloop.Config{Handler: newHandler(t), Queue: -1, Listeners: []evloop.Listener{{FD: fd, Name: addr}}})
+	c := redis.NewClient(&redis.Options{Addr: addr})
+	defer c.Close()
+	testserver.CheckConversation(t, c)
+	testserver.CheckPipeline(t, c)
+}
+
+// TestQueue passes connections over a SOCK_SEQPACKET queue, as the master
+// does in fdpass mode, and drains: the idle connection is closed at once
+// and Serve returns.
+func TestQueue(t *testing.T) {
+	q, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(q[0])
+	defer unix.Close(q[1]) // the sender's copy of the receiving end, as the master keeps one
+	reader, err := unix.Dup(q[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := start(t, evloop.Config{Handler: newHandler(t), Queue: reader, TakeQueued: true})
+	var client *os.File
+	c := adoptingClient(t, func(fd int) {
+		if err := fdpass.SendFd(q[0], []byte{0}, fd); err != nil {
+			t.Error(err)
+		}
+		unix.Close(fd)
+	})
+	testserver.CheckConversation(t, c)
+	testserver.CheckPipeline(t, c)
+
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client = os.NewFile(uintptr(fds[0]), "client")
+	defer client.Close()
+	if err := fdpass.SendFd(q[0], []byte{0}, fds[1]); err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(fds[1])
+	if _, err := client.Write([]byte("GET the\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, err := client.Read(buf)
+	want := strconv.FormatUint(testserver.Subtlex()["the"], 10)
+	if err != nil || string(buf[:n]) != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" {
+		t.Fatalf("GET the over a queued connection: %q, %v", buf[:n], err)
+	}
+	r.loop.Drain(nil)
+	r.wait(t)
+	if n, err := client.Read(buf); err != io.EOF {
+		t.Errorf("idle connection after the drain: read %q, %v; want EOF", buf[:n], err)
+	}
+}
+
+// TestDrainHandsBack moves a live go-redis connection from one loop to
+// another between requests, as a retiring worker does: the client keeps
+// its connection and never sees the switch.
+func TestDrainHandsBack(t *testing.T) {
+	h := newHandler(t)
+	old := start(t, evloop.Config{Handler: h, Queue: -1})
+	next := start(t, evloop.Config{Handler: h, Queue: -1})
+	c := adoptingClient(t, old.loop.Adopt)
+	wantCount(t, c, "the")
+
+	var mu sync.Mutex
+	var handed []int
+	old.loop.Drain(func(fd int) error {
+		nfd, err := unix.Dup(fd) // the loop closes its own copy after this
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		handed = append(handed, nfd)
+		mu.Unlock()
+		next.loop.Adopt(nfd)
+		return nil
+	})
+	old.wait(t)
+	mu.Lock()
+	n := len(handed)
+	mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d connections handed back, want 1", n)
+	}
+	for _, w := range []string{"you", "monday", "of"} {
+		wantCount(t, c, w) // same connection, now served by next
+	}
+	if s := c.PoolStats(); s.TotalConns != 1 || s.Misses != 1 {
+		t.Errorf("pool stats %+v: the client reconnected, want its first connection kept", s)
+	}
+}
+
+// TestDrainFinishesPartialRequest: a connection in the middle of a request
+// is not given up; its request is read to the end and answered first.
+func TestDrainFinishesPartialRequest(t *testing.T) {
+	fd, addr := listenFD(t)
+	r := start(t, evloop.Config{Handler: newHandler(t), Queue: -1, Listeners: []evloop.Listener{{FD: fd, Name: addr}}})
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("*2\r\n$3\r\nGET\r\n$3\r\nth")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond) // the loop has accepted and buffered the part
+	r.loop.Drain(nil)
+	time.Sleep(100 * time.Millisecond)
+	if r.returned() {
+		t.Fatal("the loop stopped with a request half read")
+	}
+	if _, err := conn.Write([]byte("e\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(conn)
+	want := strconv.FormatUint(testserver.Subtlex()["the"], 10)
+	if err != nil || string(got) != "$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n" {
+		t.Errorf("got %q, %v; want the answer, then the connection closed", got, err)
+	}
+	r.wait(t)
+	// The listener is closed: new connections are refused.
+	if c, err := net.Dial("tcp", addr); err == nil {
+		c.Close()
+		t.Error("the listener still accepts after the drain")
+	} else if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("dial after the drain: %v, want connection refused", err)
+	}
+}
+
+// TestRefuse: connections Admit turns away go to Refuse, never to the
+// handler, and the loop keeps serving the others.
+func TestRefuse(t *testing.T) {
+	var mu sync.Mutex
+	admit, refused := true, 0
+	cfg := evloop.Config{Handler: newHandler(t), Queue: -1,
+		Admit: func() bool { mu.Lock(); defer mu.Unlock(); return admit },
+		Refuse: func(fd int) {
+			mu.Lock()
+			refused++
+			mu.Unlock()
+			// A lingering close, as the worker's: the client's first
+			// command must not meet a reset that destroys the reply.
+			go func() {
+				defer unix.Close(fd)
+				unix.Write(fd, []byte("-ERR max number of clients reached\r\n"))
+				unix.Shutdown(fd, unix.SHUT_WR)
+				unix.SetNonblock(fd, false)
+				unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &unix.Timeval{Sec: 2})
+				var b [512]byte
+				for {
+					if n, err := unix.Read(fd, b[:]); n <= 0 || err != nil {
+						return
+					}
+				}
+			}()
+		},
+	}
+	r := start(t, cfg)
+	kept := adoptingClient(t, r.loop.Adopt)
+	wantCount(t, kept, "the")
+	mu.Lock()
+	admit = false
+	mu.Unlock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	turned := os.NewFile(uintptr(fds[0]), "turned away")
+	defer turned.Close()
+	r.loop.Adopt(fds[1])
+	turned.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := io.ReadAll(turned); err != nil || string(got) != "-ERR max number of clients reached\r\n" {
+		t.Errorf("connection over the limit read %q, %v; want the max-clients error, then EOF", got, err)
+	}
+	wantCount(t, kept, "you")
+	mu.Lock()
+	defer mu.Unlock()
+	if refused != 1 {
+		t.Errorf("%d connections refused, want 1", refused)
+	}
+}
