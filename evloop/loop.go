@@ -30,6 +30,12 @@ const (
 	// maxPassed is the most descriptors a queue message may carry; the
 	// master sends up to 8.
 	maxPassed = 16
+	// shareDelay is how long a loop holding more than its share of the
+	// connections leaves the queue to the other workers, and maxDefer how
+	// many times in a row it may, so that a queue whose other readers are
+	// stuck is still served.
+	shareDelay = time.Millisecond
+	maxDefer   = 4
 )
 
 // Listener is a listening socket the loop accepts on.
@@ -57,6 +63,12 @@ type Config struct {
 	// Other processes may read it too; the loop closes its descriptor
 	// when it drains or stops.
 	Queue int
+	// Share, if set, is asked before taking connections from the queue,
+	// with the number this loop has open: false means the loop holds more
+	// than its share, and it leaves the queue to the other readers for a
+	// moment. One event loop is one core: a worker that took 48 of 50
+	// keep-alive clients would serve them on one core while the others idle.
+	Share func(open int) bool
 	// TakeQueued makes Drain first take, without waiting, whatever is
 	// still queued: the master has stopped, and what is left in the queue
 	// would die with it. A worker handing over to a new generation leaves
@@ -101,7 +113,9 @@ type Loop struct {
 	// Loop state, touched only by the loop's thread (handler.Info runs
 	// there too, inside Process).
 	epfd      int
-	queue     int // -1 once closed
+	queue     int       // -1 once closed
+	deferred  int       // queue readinesses in a row left to others (Share)
+	queueBack time.Time // when a queue left to others is watched again; zero if watched
 	conns     map[int]*conn
 	draining  bool
 	now       time.Time // the time of the last wake-up, for timestamps
@@ -239,7 +253,7 @@ func (l *Loop) Serve() error {
 		}
 		// Under load something is nearly always ready: look without
 		// sleeping first, and sleep only when nothing is.
-		n, err := pollNow(l.epfd, events)
+		n, err := PollNow(l.epfd, events)
 		if err == nil && n == 0 {
 			n, err = unix.EpollWait(l.epfd, events, l.waitMillis())
 		}
@@ -324,9 +338,19 @@ func (l *Loop) accept(ln *listener) {
 	}
 }
 
-// receive takes up to receiveBatch descriptors from the queue. Each is
-// read at once: its request has most likely arrived while it was queued.
+// receive takes up to receiveBatch messages of descriptors from the
+// queue, unless Share says this loop has more than its share.
 func (l *Loop) receive() {
+	if l.cfg.Share != nil && l.deferred < maxDefer && !l.cfg.Share(len(l.conns)) {
+		// Stop watching the queue for a moment; with EPOLLEXCLUSIVE the
+		// kernel then wakes another reader.
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil); err == nil {
+			l.deferred++
+			l.queueBack = l.now.Add(shareDelay)
+			return
+		}
+	}
+	l.deferred = 0
 	var buf [16]byte
 	for range receiveBatch {
 		_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
@@ -410,6 +434,9 @@ func (l *Loop) waitMillis() int {
 	if l.tick > 0 && len(l.conns) > 0 {
 		next = l.nextSweep
 	}
+	if !l.queueBack.IsZero() && (next.IsZero() || l.queueBack.Before(next)) {
+		next = l.queueBack
+	}
 	for _, ln := range l.ls {
 		if ln.paused && (next.IsZero() || ln.resumeAt.Before(next)) {
 			next = ln.resumeAt
@@ -425,8 +452,15 @@ func (l *Loop) waitMillis() int {
 	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// timers resumes paused listeners and closes connections past a timeout.
+// timers resumes paused listeners and the queue, and closes connections
+// past a timeout.
 func (l *Loop) timers() {
+	if !l.queueBack.IsZero() && !l.now.Before(l.queueBack) && l.queue >= 0 {
+		if err := l.add(l.queue, unix.EPOLLIN|unix.EPOLLEXCLUSIVE); err != nil {
+			l.log.Error("epoll: cannot watch the descriptor queue again", "error", err)
+		}
+		l.queueBack = time.Time{}
+	}
 	for _, ln := range l.ls {
 		if ln.paused && !l.now.Before(ln.resumeAt) {
 			if err := l.watchListener(ln); err != nil {
@@ -544,11 +578,12 @@ func (l *Loop) closeQueue() {
 	if l.queue < 0 {
 		return
 	}
-	if l.epfd >= 0 {
+	if l.epfd >= 0 && l.queueBack.IsZero() {
 		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
 	}
 	unix.Close(l.queue)
 	l.queue = -1
+	l.queueBack = time.Time{}
 }
 
 func (l *Loop) add(fd int, events uint32) error {

@@ -40,9 +40,11 @@ func rawWrite(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-// pollNow is epoll_wait with a zero timeout: what is ready now, never a
-// sleep.
-func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
+// PollNow is epoll_wait with a zero timeout: what is ready now, never a
+// sleep. Made as a raw system call, it costs a busy loop no trip through
+// the Go scheduler; a loop calls the blocking unix.EpollWait only when
+// PollNow finds nothing.
+func PollNow(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd), uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
 	if errno != 0 {
 		return 0, errno
@@ -50,14 +52,15 @@ func pollNow(epfd int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
-// Accept4 accepts a connection from a non-blocking listener, making it
-// non-blocking and close-on-exec. It asks for no peer address: with one,
+// Accept4 accepts a connection from a non-blocking listener (it never
+// blocks, so it is a raw system call), making it non-blocking and
+// close-on-exec. It asks for no peer address: with one,
 // unix.Accept4 also makes a getsockopt per connection (to tell an L2TP
 // socket from other IPv4 ones), a cost a loop that logs a peer only on
 // errors need not pay; getpeername gives it then.
 func Accept4(fd int) (int, error) {
 	for {
-		nfd, _, errno := unix.Syscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
+		nfd, _, errno := unix.RawSyscall6(unix.SYS_ACCEPT4, uintptr(fd), 0, 0, unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0, 0)
 		switch errno {
 		case 0:
 			return int(nfd), nil

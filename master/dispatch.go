@@ -2,92 +2,221 @@ package master
 
 import (
 	"errors"
+	"fmt"
 	"os"
+	"runtime"
+	"sync/atomic"
+	"syscall"
 	"time"
 
-	"github.com/freqd/freqd/evloop"
 	"golang.org/x/sys/unix"
+
+	"github.com/freqd/freqd/evloop"
 )
 
 // passBatch is the most connections one queue message carries. A burst
 // of connects is passed on in few messages, and each wakes a worker once.
 const passBatch = 8
 
-// acceptLoop is fdpass mode's dispatcher for one listener: accept, put the
-// descriptors on the queue, close the master's copies. The payload byte
-// names the listener, for the worker's logs and counters.
+// dispatcher is fdpass mode's accept loop: accept, put the descriptors on
+// a queue, close the master's copies. It runs on an OS thread of its own,
+// waiting in its own epoll set on duplicates of the listeners, and accepts
+// with a raw accept4: the connections it only forwards are never
+// registered with Go's netpoller, given socket options or looked up, and
+// no goroutine is parked and woken per connection. Whatever waits in a
+// backlog, up to passBatch, goes in one message.
 //
-// It accepts with a raw accept4 on l.acceptor, so Go's netpoller waits for
-// the listener but never sees the connections: a descriptor the master
-// only forwards needs no epoll registration, no socket options and no
-// address lookups, which net.Listener.Accept would spend on each. Whatever
-// is already waiting in the backlog, up to passBatch, goes in one message.
-//
-// Sending blocks while the queue is full (no worker is reading); the loop
+// Sending waits while the queue is full (no worker is reading); the loop
 // then stops accepting and the kernel's backlog holds further connections.
-func (m *Master) acceptLoop(idx int, l *listener) {
-	defer m.dispatch.Done()
-	rc, err := l.acceptor.SyscallConn()
-	if err != nil {
-		m.log.Error("cannot wait on the listener; not accepting on it", "listen", l.addr.String(), "error", err)
-		return
+type dispatcher struct {
+	m    *Master
+	epfd int
+	wake *evloop.Waker
+	stop atomic.Bool
+	ls   []dispatchListener
+}
+
+// dispatchListener is a listener as the dispatcher holds it.
+type dispatchListener struct {
+	fd      int    // a duplicate, closed when the dispatcher ends
+	payload []byte // the listener's index, for the worker's logs
+	addr    string
+}
+
+// startDispatch starts the dispatcher on the master's stream listeners.
+func (m *Master) startDispatch() error {
+	d := &dispatcher{m: m, epfd: -1}
+	var err error
+	if d.wake, err = evloop.NewWaker(); err != nil {
+		return err
 	}
-	var delay time.Duration
-	payload := []byte{byte(idx)}
+	if err := d.open(); err != nil {
+		d.close()
+		return err
+	}
+	m.dispatcher = d
+	m.dispatch.Add(1)
+	go d.run()
+	return nil
+}
+
+// open duplicates the listeners and builds the epoll set.
+func (d *dispatcher) open() error {
+	var err error
+	if d.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
+		return fmt.Errorf("epoll_create1: %w", err)
+	}
+	if err := d.watch(d.wake.FD()); err != nil {
+		return err
+	}
+	for i, l := range d.m.listeners {
+		fd, err := dupListener(l)
+		if err != nil {
+			return err
+		}
+		d.ls = append(d.ls, dispatchListener{fd: fd, payload: []byte{byte(i)}, addr: l.addr.String()})
+		if err := d.watch(fd); err != nil {
+			return fmt.Errorf("listen %s: %w", l.addr, err)
+		}
+	}
+	return nil
+}
+
+func (d *dispatcher) watch(fd int) error {
+	return unix.EpollCtl(d.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+}
+
+// dupListener duplicates a listener's descriptor, close-on-exec; the
+// description stays non-blocking, as Go made it.
+func dupListener(l *listener) (int, error) {
+	sc, ok := l.ln.(syscall.Conn)
+	if !ok {
+		return -1, fmt.Errorf("listen %s: listener has no descriptor", l.addr)
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return -1, fmt.Errorf("listen %s: %w", l.addr, err)
+	}
+	nfd, derr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return -1, fmt.Errorf("listen %s: %w", l.addr, err)
+	}
+	if derr != nil {
+		return -1, fmt.Errorf("listen %s: duplicate the descriptor: %w", l.addr, derr)
+	}
+	return nfd, nil
+}
+
+func (d *dispatcher) close() {
+	for _, l := range d.ls {
+		unix.Close(l.fd)
+	}
+	d.ls = nil
+	if d.epfd >= 0 {
+		unix.Close(d.epfd)
+		d.epfd = -1
+	}
+	d.wake.Close()
+}
+
+// run accepts until stopDispatch. It looks for ready listeners without
+// sleeping first, so under load the thread rarely blocks; when it does,
+// the blocking epoll_wait lets the Go scheduler run other goroutines on
+// the P it leaves.
+func (d *dispatcher) run() {
+	defer d.m.dispatch.Done()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	defer d.close()
+	events := make([]unix.EpollEvent, len(d.ls)+1)
 	fds := make([]int, 0, passBatch)
-	for {
-		var aerr error
-		err := rc.Read(func(lfd uintptr) bool {
-			for len(fds) < passBatch {
-				fd, e := evloop.Accept4(int(lfd))
-				switch {
-				case e == nil:
-					fds = append(fds, fd)
-				case errors.Is(e, unix.ECONNABORTED):
-				case errors.Is(e, unix.EAGAIN):
-					return len(fds) > 0 // none: wait in the netpoller
-				default:
-					aerr = e
-					return true
+	var delay time.Duration
+	for !d.stop.Load() {
+		n, err := evloop.PollNow(d.epfd, events)
+		if err == nil && n == 0 {
+			n, err = unix.EpollWait(d.epfd, events, -1)
+		}
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			d.m.log.Error("epoll_wait in the accept loop; no longer accepting", "error", err)
+			return
+		}
+		for _, ev := range events[:n] {
+			if int(ev.Fd) == d.wake.FD() {
+				d.wake.Clear()
+				continue
+			}
+			l := d.listener(int(ev.Fd))
+			if l == nil {
+				continue
+			}
+			var aerr error
+			fds, aerr = acceptBatch(l.fd, fds[:0])
+			if len(fds) > 0 {
+				if err := d.m.pickQueue().put(l.payload, fds...); err != nil {
+					d.m.log.Error("cannot pass connections to a worker; closing them", "listen", l.addr, "connections", len(fds), "error", err)
+				}
+				for _, fd := range fds {
+					unix.Close(fd)
 				}
 			}
-			return true
-		})
-		if err != nil {
-			if !errors.Is(err, os.ErrClosed) {
-				m.log.Error("cannot wait on the listener; no longer accepting on it", "listen", l.addr.String(), "error", err)
+			if aerr == nil {
+				delay = 0
+				continue
 			}
-			return // the listener was closed
+			// EMFILE, ENFILE, ENOBUFS: back off as net/http does rather
+			// than spin on an error that will not clear by itself at once
+			// (PITFALLS #15). The wait ends early for a stop.
+			delay = max(5*time.Millisecond, min(2*delay, time.Second))
+			d.m.log.Warn("accept failed; backing off", "listen", l.addr, "error", os.NewSyscallError("accept4", aerr), "delay", delay)
+			unix.Poll([]unix.PollFd{{Fd: int32(d.wake.FD()), Events: unix.POLLIN}}, int(delay/time.Millisecond))
 		}
-		if len(fds) > 0 {
-			if err := m.pickQueue().put(payload, fds...); err != nil {
-				m.log.Error("cannot pass connections to a worker; closing them", "listen", l.addr.String(), "connections", len(fds), "error", err)
-			}
-			for _, fd := range fds {
-				unix.Close(fd)
-			}
-			fds = fds[:0]
-		}
-		if aerr == nil {
-			delay = 0
-			continue
-		}
-		// EMFILE, ENFILE, ENOBUFS: back off as net/http does rather than
-		// spin on an error that will not clear by itself at once.
-		delay = max(5*time.Millisecond, min(2*delay, time.Second))
-		m.log.Warn("accept failed; backing off", "listen", l.addr.String(), "error", os.NewSyscallError("accept4", aerr), "delay", delay)
-		time.Sleep(delay)
 	}
 }
 
-// stopDispatch waits for the accept loops to end once the listeners are
-// closed. A loop waiting to send into a full queue (every worker hung or
-// dead) would never end: the master's own copy of the receiving end keeps
-// the queue alive. Stopping the queues fails that send; the connections it
-// carried are closed.
+func (d *dispatcher) listener(fd int) *dispatchListener {
+	for i := range d.ls {
+		if d.ls[i].fd == fd {
+			return &d.ls[i]
+		}
+	}
+	return nil
+}
+
+// acceptBatch accepts what waits on a listener, up to passBatch, and
+// reports an error other than "nothing waits".
+func acceptBatch(lfd int, fds []int) ([]int, error) {
+	for len(fds) < passBatch {
+		fd, err := evloop.Accept4(lfd)
+		switch {
+		case err == nil:
+			fds = append(fds, fd)
+		case errors.Is(err, unix.ECONNABORTED):
+		case errors.Is(err, unix.EAGAIN):
+			return fds, nil
+		default:
+			return fds, err
+		}
+	}
+	return fds, nil
+}
+
+// stopDispatch ends the dispatcher and waits for it. A dispatcher waiting
+// to send into a full queue (every worker hung or dead) would never end:
+// the master's own copy of the receiving end keeps the queue alive.
+// Stopping the queues fails that send; the connections it carried are
+// closed.
 func (m *Master) stopDispatch() {
 	for _, q := range m.queues {
 		q.stopping.Store(true)
+	}
+	if d := m.dispatcher; d != nil {
+		d.stop.Store(true)
+		d.wake.Wake()
 	}
 	m.dispatch.Wait()
 }

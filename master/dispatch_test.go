@@ -85,3 +85,45 @@ func TestLeastLoadedDispatch(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedQueueSpreadsKeepAlive: a burst of keep-alive clients through
+// the shared queue ends up spread over the workers. Each worker is one
+// event loop, one core; before workers deferred to each other (evloop's
+// Share), one took 48 of 50.
+func TestSharedQueueSpreadsKeepAlive(t *testing.T) {
+	s := startServer(t, "fdpass", 2)
+	s.waitWorkers(2, 5*time.Second)
+	const n = 40
+	want := "$" + strconv.Itoa(len(strconv.FormatUint(folded["the"], 10))) + "\r\n" + strconv.FormatUint(folded["the"], 10) + "\r\n"
+	var conns []net.Conn
+	for range n {
+		c, err := net.DialTimeout("tcp", s.tcp, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	// Every connection answers once, so every one has been taken.
+	for i, c := range conns {
+		fmt.Fprintf(c, "GET the\r\n")
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+			t.Fatalf("connection %d: %q, %v", i, got, err)
+		}
+	}
+	time.Sleep(600 * time.Millisecond) // a heartbeat publishes the counters
+	info := s.infoWorkers(t)
+	var open []int
+	for _, line := range strings.Split(info, "\r\n") {
+		if i := strings.Index(line, ",open="); i >= 0 && strings.HasPrefix(line, "worker") {
+			v, _ := strconv.Atoi(strings.SplitN(line[i+len(",open="):], ",", 2)[0])
+			open = append(open, v)
+		}
+	}
+	// INFO's own connection is open in one of them too.
+	if len(open) != 2 || open[0]+open[1] < n || min(open[0], open[1]) < n/4 {
+		t.Errorf("open connections per worker %v for %d clients, want each worker at least %d:\n%s", open, n, n/4, info)
+	}
+}

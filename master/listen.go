@@ -68,44 +68,6 @@ type listener struct {
 	// a socket it bound; for one a previous master handed over, once this
 	// master serves; never for systemd's, which the socket unit owns.
 	owned bool
-	// acceptor, in fdpass mode, is a duplicate of the listening
-	// descriptor as an *os.File, which Go's netpoller waits on for the
-	// accept loop: a net.Listener's RawConn cannot wait for reads.
-	acceptor *os.File
-}
-
-// openAcceptor prepares the descriptor fdpass mode's accept loop waits on.
-func (l *listener) openAcceptor() error {
-	sc, ok := l.ln.(syscall.Conn)
-	if !ok {
-		return fmt.Errorf("listen %s: listener has no descriptor", l.addr)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return fmt.Errorf("listen %s: %w", l.addr, err)
-	}
-	nfd, derr := -1, error(nil)
-	if err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return fmt.Errorf("listen %s: %w", l.addr, err)
-	}
-	if derr != nil {
-		return fmt.Errorf("listen %s: duplicate the descriptor: %w", l.addr, derr)
-	}
-	// The description is non-blocking (Go made it so), which makes the
-	// file pollable.
-	l.acceptor = os.NewFile(uintptr(nfd), l.addr.String())
-	return nil
-}
-
-// close closes this process's descriptors of the listener; the socket
-// lives on where others hold it (workers, a new master).
-func (l *listener) close() {
-	l.ln.Close()
-	if l.acceptor != nil {
-		l.acceptor.Close()
-	}
 }
 
 // Listener is a socket bound for one --listen address.

@@ -87,18 +87,19 @@ type Master struct {
 	queue0        *descQueue   // queues[0], set once in New: all the accept loops read of queues
 	targets       atomic.Pointer[[]target]
 
-	events    chan event
-	pool      []*slotState // the current generation, one entry per worker slot
-	retiring  []*proc      // workers of older generations, draining
-	boardUse  []bool       // scoreboard entries in use
-	gen       uint64
-	reload    *reloadState  // a SIGHUP being carried out
-	handoffs  []int         // handed-back connections waiting for a worker
-	upgrade   *upgradeState // a SIGUSR2 being carried out
-	dispatch  sync.WaitGroup
-	stopping  bool
-	upgraded  bool // a new master took over the listeners (SIGUSR2)
-	takesOver bool // this master was started by SIGUSR2 to replace another
+	events     chan event
+	pool       []*slotState // the current generation, one entry per worker slot
+	retiring   []*proc      // workers of older generations, draining
+	boardUse   []bool       // scoreboard entries in use
+	gen        uint64
+	reload     *reloadState  // a SIGHUP being carried out
+	handoffs   []int         // handed-back connections waiting for a worker
+	upgrade    *upgradeState // a SIGUSR2 being carried out
+	dispatch   sync.WaitGroup
+	dispatcher *dispatcher // fdpass mode's accept loop, once started
+	stopping   bool
+	upgraded   bool // a new master took over the listeners (SIGUSR2)
+	takesOver  bool // this master was started by SIGUSR2 to replace another
 
 	lastWatch  time.Time // the watchdog's previous run
 	watchGrace time.Time // no hang verdicts before this
@@ -289,6 +290,21 @@ func (m *Master) bind() error {
 	if err != nil {
 		return err
 	}
+	if m.cfg.Mode == worker.ModeFDPass {
+		for i, b := range bound {
+			ln, err := detach(b.Listener)
+			if err != nil {
+				for _, b := range bound[i:] {
+					b.Listener.Close()
+				}
+				for _, b := range bound[:i] {
+					b.Listener.Close()
+				}
+				return fmt.Errorf("listen %s: %w", b.Address, err)
+			}
+			bound[i].Listener = ln
+		}
+	}
 	for _, b := range bound {
 		if b.Address.Network == "tcp" {
 			m.queueSockets = append(m.queueSockets, queueSocket{listen: b.Address.String(), name: "0", sock: b.Listener.(syscall.Conn)})
@@ -387,13 +403,9 @@ func (m *Master) Run() error {
 	}
 	m.publishTargets()
 	if m.cfg.Mode == worker.ModeFDPass {
-		for i, l := range m.listeners {
-			if err := l.openAcceptor(); err != nil {
-				m.shutdown(false)
-				return err
-			}
-			m.dispatch.Add(1)
-			go m.acceptLoop(i, l)
+		if err := m.startDispatch(); err != nil {
+			m.shutdown(false)
+			return err
 		}
 	}
 	if m.cfg.Pidfile != "" {
@@ -505,7 +517,7 @@ func (m *Master) shutdown(graceful bool) {
 		m.upgradeFailed("the old master is stopping")
 	}
 	for _, l := range m.listeners {
-		l.close() // ends the fdpass accept loops
+		l.ln.Close()
 	}
 	m.stopDispatch()
 	procs := m.procs()
@@ -586,7 +598,7 @@ func (m *Master) closeAll() {
 		m.pidfile = nil
 	}
 	for _, l := range m.listeners {
-		l.close()
+		l.ln.Close()
 		// A socket file is removed on a clean exit, and kept when a new
 		// master has taken it over.
 		if l.addr.Network == "unix" && l.owned && !m.upgraded {

@@ -60,6 +60,7 @@ func (m *Master) startWorker(s *slotState) error {
 		}
 		q.base.Store(q.sent.Load())
 		spec.QueueFD = 3 + len(files)
+		spec.QueueShared = m.cfg.Dispatch != DispatchLeastLoaded
 		files = append(files, q.recv)
 	case worker.ModeAccept:
 		for _, f := range m.listenerFiles {

@@ -177,7 +177,7 @@ func (m *Master) handOver() {
 	m.stopping = true
 	m.log.Info("new master serves; handing over", "new_pid", u.cmd.Process.Pid)
 	for _, l := range m.listeners {
-		l.close() // our descriptors only: the new master holds the sockets
+		l.ln.Close() // our descriptor only: the new master holds the sockets
 	}
 	m.stopDispatch()
 	procs := m.procs()

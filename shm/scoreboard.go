@@ -228,6 +228,18 @@ func (sb *Scoreboard) OpenConns() int64 {
 	return n
 }
 
+// Load is the number of connections open across all workers, and the
+// number of workers: what a worker needs to tell its fair share.
+func (sb *Scoreboard) Load() (open int64, workers int) {
+	for i := range min(int(sb.high.Load()), len(sb.slots)) {
+		if sb.slots[i].pid.Load() != 0 {
+			open += sb.slots[i].open.Load()
+			workers++
+		}
+	}
+	return open, workers
+}
+
 // Clear records, from the master, that slot i has no worker.
 func (sb *Scoreboard) Clear(i int) {
 	s := &sb.slots[i]

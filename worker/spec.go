@@ -35,6 +35,7 @@ type Spec struct {
 	TableMapped  bool       `json:"table_mapped"`  // TableFD is the data file itself (--data-mode map), not a sealed copy
 	ScoreboardFD int        `json:"scoreboard_fd"` // the shared scoreboard
 	QueueFD      int        `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
+	QueueShared  bool       `json:"queue_shared"`  // fdpass: every worker reads the queue (not least-loaded)
 	Listeners    []Listener `json:"listeners"`     // accept and reuseport: sockets to accept on
 	Datagrams    []Listener `json:"datagrams"`     // udp: and unixgram: sockets, every mode: read requests from them
 

@@ -138,6 +138,10 @@ func (w *Worker) newLoop() error {
 		// In accept mode every worker waits on the same socket.
 		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: s.Mode == ModeAccept})
 	}
+	if s.QueueShared {
+		// Workers take from one queue; least-loaded gives each its own.
+		cfg.Share = w.fairShare
+	}
 	if s.TableMapped {
 		cfg.Fault = func(r any) []byte {
 			w.noteFault(r)
@@ -267,6 +271,13 @@ func (w *Worker) heartbeat() {
 			}
 		}
 	}
+}
+
+// fairShare reports whether a worker with open connections may take more:
+// whether it holds no more than one above the average across the pool.
+func (w *Worker) fairShare(open int) bool {
+	total, n := w.board.Load()
+	return n <= 1 || int64(open)*int64(n) <= total+int64(n)
 }
 
 // full reports whether MaxClients connections are open across the pool.

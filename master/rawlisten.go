@@ -1,0 +1,76 @@
+package master
+
+import (
+	"errors"
+	"net"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// fdListener is a listening socket the master holds as a bare descriptor,
+// outside Go's netpoller. In fdpass mode the dispatcher accepts on its own
+// duplicate; a net.Listener kept beside it would stay registered with the
+// netpoller, which then wakes a thread for every connection that arrives
+// only to find nobody waiting in Accept. fdListener is enough of a
+// net.Listener for what the master does with one: name it, hand it to a
+// new master or a worker, read its TCP_INFO, close it.
+type fdListener struct {
+	fd   int
+	addr net.Addr
+	once sync.Once
+}
+
+// detach moves ln to an fdListener: it duplicates the descriptor and closes
+// ln, which takes the socket out of the netpoller. A unix socket's file
+// stays in place; the master removes it itself on a clean exit.
+func detach(ln net.Listener) (net.Listener, error) {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("listener has no descriptor")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, err
+	}
+	nfd, derr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) {
+		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, err
+	}
+	if derr != nil {
+		return nil, derr
+	}
+	if ul, ok := ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false)
+	}
+	addr := ln.Addr()
+	ln.Close()
+	return &fdListener{fd: nfd, addr: addr}, nil
+}
+
+var errDetached = errors.New("freqd: the master does not accept on this listener; its dispatcher does")
+
+func (l *fdListener) Accept() (net.Conn, error) { return nil, errDetached }
+func (l *fdListener) Addr() net.Addr            { return l.addr }
+
+func (l *fdListener) Close() error {
+	err := net.ErrClosed
+	l.once.Do(func() { err = unix.Close(l.fd) })
+	return err
+}
+
+// SyscallConn gives the descriptor to Control; there is no waiting, so
+// Read and Write are not supported.
+func (l *fdListener) SyscallConn() (syscall.RawConn, error) { return fdRawConn{l}, nil }
+
+type fdRawConn struct{ l *fdListener }
+
+func (c fdRawConn) Control(f func(fd uintptr)) error {
+	f(uintptr(c.l.fd))
+	return nil
+}
+func (c fdRawConn) Read(func(fd uintptr) bool) error  { return errDetached }
+func (c fdRawConn) Write(func(fd uintptr) bool) error { return errDetached }
