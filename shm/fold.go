@@ -36,10 +36,35 @@ func Fold(dst, word []byte) []byte {
 
 // isFolded reports whether Fold would return word unchanged, without
 // copying: the common case for queries, which are mostly lower-case already.
+// Every query pays for this check, and most are short ASCII words, so up to
+// 16 bytes are checked with two overlapping 8-byte (or 4-byte) loads and no
+// loop: a branch on the word's length that mispredicts costs more than the
+// check itself.
 func isFolded(word []byte) bool {
+	n := len(word)
+	var a, b uint64
+	switch {
+	case n > 16:
+		return isFoldedLong(word)
+	case n >= 8:
+		a, b = binary.LittleEndian.Uint64(word), binary.LittleEndian.Uint64(word[n-8:])
+	case n >= 4:
+		a, b = uint64(binary.LittleEndian.Uint32(word)), uint64(binary.LittleEndian.Uint32(word[n-4:]))
+	case n > 0:
+		a = uint64(word[0]) | uint64(word[n>>1])<<8 | uint64(word[n-1])<<16
+	default:
+		return true
+	}
+	if (a|b)&asciiHigh != 0 {
+		return isFoldedLong(word) // not ASCII: decode runes
+	}
+	return (upperASCII(a)|upperASCII(b))&asciiHigh == 0
+}
+
+// isFoldedLong is isFolded for long or non-ASCII words: eight ASCII bytes
+// at a time, then rune by rune.
+func isFoldedLong(word []byte) bool {
 	i := 0
-	// Eight ASCII bytes at a time: every query pays for this check, and most
-	// are short ASCII words.
 	for ; i+8 <= len(word); i += 8 {
 		x := binary.LittleEndian.Uint64(word[i:])
 		if x&asciiHigh != 0 {
@@ -74,12 +99,16 @@ const asciiHigh = 0x8080_8080_8080_8080
 // 0x80), is in 'A'..'Z'. Adding 0x80-'A' sets a byte's top bit if it is at
 // least 'A', adding 0x80-('Z'+1) if it is past 'Z'; bytes below 0x80 cannot
 // carry into the next byte.
-func hasUpperASCII(x uint64) bool {
+func hasUpperASCII(x uint64) bool { return upperASCII(x)&asciiHigh != 0 }
+
+// upperASCII sets the top bit of each byte of x (ASCII bytes) that is an
+// upper-case letter; other bits are noise.
+func upperASCII(x uint64) uint64 {
 	const (
 		fromA = (0x80 - 'A') * 0x0101_0101_0101_0101
 		pastZ = (0x80 - 'Z' - 1) * 0x0101_0101_0101_0101
 	)
-	return (x+fromA)&^(x+pastZ)&asciiHigh != 0
+	return (x + fromA) &^ (x + pastZ)
 }
 
 // foldInto writes the folded form of word (as Fold) into buf and returns it,

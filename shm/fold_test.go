@@ -80,12 +80,13 @@ func TestFoldDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// TestIsFoldedLongWords checks the 8-bytes-at-a-time path of isFolded
-// against Fold: an upper-case letter, a non-ASCII rune or a byte next to
-// 'A'..'Z' at every position of words longer than 8 bytes.
-func TestIsFoldedLongWords(t *testing.T) {
+// TestIsFoldedWordBytes checks isFolded's word-at-a-time paths against
+// Fold: an upper-case letter, a non-ASCII rune or a byte next to 'A'..'Z'
+// at every position of words of every length up to 33 bytes (the short
+// paths load overlapping halves; longer words go 8 bytes at a time).
+func TestIsFoldedWordBytes(t *testing.T) {
 	inserts := []string{"A", "Z", "@", "[", "a", "z", "\x7f", "\x00", "é", "É", "\xff", "Ⱥ"}
-	for _, n := range []int{7, 8, 9, 15, 16, 17, 24, 31} {
+	for n := 1; n <= 33; n++ {
 		for pos := range n {
 			for _, ins := range inserts {
 				w := []byte(strings.Repeat("q", pos) + ins + strings.Repeat("m", n-pos-1))

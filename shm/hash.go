@@ -33,8 +33,16 @@ func wyr8(p []byte) uint64 { return binary.LittleEndian.Uint64(p) }
 // Hash returns the 64-bit wyhash of key with the given seed: the hash the
 // index of a frequency file is built with (see docs/format.md).
 func Hash(key []byte, seed uint64) uint64 {
+	return hashMixed(key, mixSeed(seed))
+}
+
+// mixSeed is the part of Hash that depends on the seed alone; a table does
+// it once, at open, rather than on every lookup.
+func mixSeed(seed uint64) uint64 { return seed ^ wymix(seed^wyp[0], wyp[1]) }
+
+// hashMixed is Hash with the seed already through mixSeed.
+func hashMixed(key []byte, seed uint64) uint64 {
 	n := len(key)
-	seed ^= wymix(seed^wyp[0], wyp[1])
 	var a, b uint64
 	switch {
 	case n <= 16:

@@ -18,6 +18,7 @@ type Table struct {
 	ranks  []byte // the rank array
 	hdr    header
 	bmask  uint64 // index buckets - 1
+	hseed  uint64 // the header's hash seed through mixSeed
 	name   string // for error messages; empty for Parse
 	mapped []byte // the mapping to release at Close, if any
 }
@@ -38,6 +39,7 @@ func Parse(b []byte) (*Table, error) {
 		ranks: b[h.ranksOff:h.recordsOff:h.recordsOff],
 		hdr:   h,
 		bmask: h.indexSlots/bucketSlots - 1,
+		hseed: mixSeed(h.seed),
 	}, nil
 }
 
@@ -162,7 +164,7 @@ func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 // produced, so a miss ends even in a damaged index without empty slots; a
 // record is read only when a 16-bit tag matches.
 func (t *Table) find(word []byte) ([]byte, bool) {
-	h := Hash(word, t.hdr.seed)
+	h := hashMixed(word, t.hseed)
 	pat := hashTag(h) * lanes16
 	b := h & t.bmask
 	for range t.hdr.probeLimit {
