@@ -274,10 +274,12 @@ func (w *Worker) heartbeat() {
 }
 
 // fairShare reports whether a worker with open connections may take more:
-// whether it holds no more than one above the average across the pool.
+// whether it holds no more than a quarter (and two) above the average
+// across the pool. The slack keeps the churn of short connections from
+// making workers defer to each other all the time; a burst still spreads.
 func (w *Worker) fairShare(open int) bool {
 	total, n := w.board.Load()
-	return n <= 1 || int64(open)*int64(n) <= total+int64(n)
+	return n <= 1 || 4*int64(open)*int64(n) <= 5*total+8*int64(n)
 }
 
 // full reports whether MaxClients connections are open across the pool.
