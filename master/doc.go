@@ -19,11 +19,14 @@
 //   - fdpass (default): the master accepts and passes each connection's
 //     descriptor over one SOCK_SEQPACKET socket pair. Every worker reads the
 //     receiving end, so the socket is a queue that whichever worker is free
-//     empties, and nobody has to choose a worker. The master keeps its own
-//     copy of the receiving end: descriptors queued while workers are dead or
-//     restarting wait in the socket instead of being freed. When the queue is
-//     full (no worker reads), sending blocks, the master stops accepting, and
-//     the kernel's listen backlog holds the rest.
+//     empties, and nobody has to choose a worker; a worker holding more than
+//     its share of the connections leaves the queue to the others for a
+//     moment. The master accepts on a thread of its own, outside Go's
+//     netpoller, and passes up to 8 waiting connections per message. It
+//     keeps its own copy of the receiving end: descriptors queued while
+//     workers are dead or restarting wait in the socket instead of being
+//     freed. When the queue is full (no worker reads), sending blocks, the
+//     master stops accepting, and the kernel's listen backlog holds the rest.
 //   - accept: every worker accepts on the inherited listener itself.
 //   - reuseport: the master creates one SO_REUSEPORT socket per TCP address
 //     and worker slot and keeps them all, so that a replacement worker
