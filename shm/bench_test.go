@@ -16,6 +16,12 @@ import (
 //	go test -bench . -run '^$' ./shm
 //
 // The 10M file is generated once and cached in os.TempDir(); -short skips it.
+//
+// "table" maps the file, as Open does; "served" maps a sealed memfd copy,
+// as freqd's workers do. They differ where the kernel reclaims page cache
+// behind a mapping (a cloud VM's proactive reclaim, memory pressure): a
+// file's pages can be dropped and read back from disk on the next lookup,
+// a memfd's cannot without swap.
 
 const (
 	synthWords = 10_000_000
@@ -26,6 +32,7 @@ const (
 type benchSet struct {
 	name        string
 	tab         *Table
+	served      *Table // the same file in a sealed memfd
 	path        string
 	m           map[string]uint64
 	mapBytes    float64 // heap bytes per word of m
@@ -66,6 +73,20 @@ func loadBenchSet(b *testing.B, name string) *benchSet {
 		b.Fatal(err)
 	}
 	s.tab = tab
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	mem, err := SealedCopy("bench", f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	s.served, err = OpenFile(mem)
+	mem.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
 	s.buildMap()
 	s.makeKeys()
 	benchSets[name] = s
@@ -167,6 +188,18 @@ func BenchmarkLookup(b *testing.B) {
 					i++
 				}
 				b.ReportMetric(float64(s.tab.Size())/float64(s.tab.Len()), "file-B/word")
+				sink = sum
+			})
+			b.Run(size+"/"+keys+"/served", func(b *testing.B) {
+				s := loadBenchSet(b, size)
+				ks := s.keys(keys)
+				var sum uint64
+				i := 0
+				for b.Loop() {
+					c, _ := s.served.Lookup(ks[i&(keyCount-1)])
+					sum += c
+					i++
+				}
 				sink = sum
 			})
 			b.Run(size+"/"+keys+"/map", func(b *testing.B) {
