@@ -250,10 +250,10 @@ func (l *Loop) setInterest(c *conn) bool {
 		return true
 	}
 	if c.events&unix.EPOLLIN != 0 && want&unix.EPOLLIN == 0 && c.pending() > maxPendingOutput {
-		l.stats.ReadPauses++
+		l.stats.readPauses.Add(1)
 	}
 	if c.events&unix.EPOLLOUT == 0 && want&unix.EPOLLOUT != 0 {
-		l.stats.WriteStalls++
+		l.stats.writeStalls.Add(1)
 	}
 	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_MOD, c.fd, &unix.EpollEvent{Events: want, Fd: int32(c.fd)}); err != nil {
 		l.closeConn(c, fmt.Errorf("freqd: epoll: re-arm connection from %s: %w", c.remote(), err))
@@ -269,6 +269,7 @@ func (l *Loop) closeConn(c *conn, err error) {
 		return
 	}
 	delete(l.conns, c.fd)
+	l.stats.conns.Add(-1)
 	if err != nil {
 		l.log.Debug("connection ended", "remote", c.remote(), "error", err)
 	}

@@ -17,9 +17,10 @@ import (
 // net.Listener for what the master does with one: name it, hand it to a
 // new master or a worker, read its TCP_INFO, close it.
 type fdListener struct {
-	fd   int
-	addr net.Addr
-	once sync.Once
+	fd     int
+	addr   net.Addr
+	mu     sync.Mutex
+	closed bool
 }
 
 // detach moves ln to an fdListener: it duplicates the descriptor and closes
@@ -57,18 +58,29 @@ func (l *fdListener) Accept() (net.Conn, error) { return nil, errDetached }
 func (l *fdListener) Addr() net.Addr            { return l.addr }
 
 func (l *fdListener) Close() error {
-	err := net.ErrClosed
-	l.once.Do(func() { err = unix.Close(l.fd) })
-	return err
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return net.ErrClosed
+	}
+	l.closed = true
+	return unix.Close(l.fd)
 }
 
-// SyscallConn gives the descriptor to Control; there is no waiting, so
-// Read and Write are not supported.
+// SyscallConn gives the descriptor to Control, until Close: after it the
+// number may belong to another file, and Control fails as a closed
+// net.Listener's does. There is no waiting, so Read and Write are not
+// supported.
 func (l *fdListener) SyscallConn() (syscall.RawConn, error) { return fdRawConn{l}, nil }
 
 type fdRawConn struct{ l *fdListener }
 
 func (c fdRawConn) Control(f func(fd uintptr)) error {
+	c.l.mu.Lock()
+	defer c.l.mu.Unlock()
+	if c.l.closed {
+		return net.ErrClosed
+	}
 	f(uintptr(c.l.fd))
 	return nil
 }
