@@ -178,7 +178,7 @@ func dupConnFile(c net.Conn) (*os.File, error) {
 	if !ok {
 		return nil, fmt.Errorf("connection %T has no descriptor", c)
 	}
-	fd, err := dupDescriptor(sc)
+	fd, err := master.DupDescriptor(sc)
 	if err != nil {
 		return nil, err
 	}

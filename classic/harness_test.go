@@ -2,8 +2,6 @@ package classic_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -17,22 +15,11 @@ import (
 var freqdBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "freqd-classic-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	var flags []string
 	if raceBuild {
 		flags = append(flags, "-race")
 	}
-	if freqdBin, err = testserver.Build(dir, flags...); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	testserver.Main(m, &freqdBin, flags...)
 }
 
 var bg = context.Background()

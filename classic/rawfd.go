@@ -25,7 +25,7 @@ type rawListener struct {
 func takeRaw(ls []master.Listener) ([]rawListener, error) {
 	var out []rawListener
 	for _, l := range ls {
-		fd, err := dupDescriptor(l.Listener.(syscall.Conn))
+		fd, err := master.DupDescriptor(l.Listener.(syscall.Conn))
 		if err != nil {
 			closeRaw(out)
 			closeListeners(ls)
@@ -58,26 +58,6 @@ func removeSocketFiles(ls []rawListener) {
 			os.Remove(l.addr.Addr)
 		}
 	}
-}
-
-// dupDescriptor duplicates a socket's descriptor, close-on-exec, without
-// going through Fd, which would switch the shared file description to
-// blocking mode (PITFALLS #1).
-func dupDescriptor(c syscall.Conn) (int, error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return -1, err
-	}
-	nfd, derr := -1, error(nil)
-	if err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, err
-	}
-	if derr != nil {
-		return -1, fmt.Errorf("dup: %w", derr)
-	}
-	return nfd, nil
 }
 
 // fileConn turns an accepted descriptor into a net.Conn, consuming fd.

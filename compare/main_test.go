@@ -24,16 +24,13 @@ func TestMain(m *testing.M) {
 }
 
 func runTests(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "freqd-compare-test-")
+	bin, cleanup, err := testserver.BuildTemp()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
-	if freqdBin, err = testserver.Build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
+	defer cleanup()
+	freqdBin = bin
 	b, err := master.DefaultTable()
 	if err == nil {
 		defaultTable, err = shm.Parse(b)

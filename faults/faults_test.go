@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,21 +37,7 @@ const (
 // table, and two it does not hold.
 var words = testserver.Subtlex().Sample(198)
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "freqd-faults-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if freqdBin, err = testserver.Build(dir, buildFlags...); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testserver.Main(m, &freqdBin, buildFlags...) }
 
 // row is one scenario's line of the summary.
 type row struct {

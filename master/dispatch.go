@@ -70,9 +70,9 @@ func (d *dispatcher) open() error {
 		return err
 	}
 	for i, l := range d.m.listeners {
-		fd, err := dupListener(l)
+		fd, err := DupDescriptor(l.ln.(syscall.Conn))
 		if err != nil {
-			return err
+			return fmt.Errorf("listen %s: %w", l.addr, err)
 		}
 		d.ls = append(d.ls, dispatchListener{fd: fd, payload: []byte{byte(i)}, addr: l.addr.String()})
 		if err := d.watch(fd); err != nil {
@@ -84,29 +84,6 @@ func (d *dispatcher) open() error {
 
 func (d *dispatcher) watch(fd int) error {
 	return unix.EpollCtl(d.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
-}
-
-// dupListener duplicates a listener's descriptor, close-on-exec; the
-// description stays non-blocking, as Go made it.
-func dupListener(l *listener) (int, error) {
-	sc, ok := l.ln.(syscall.Conn)
-	if !ok {
-		return -1, fmt.Errorf("listen %s: listener has no descriptor", l.addr)
-	}
-	rc, err := sc.SyscallConn()
-	if err != nil {
-		return -1, fmt.Errorf("listen %s: %w", l.addr, err)
-	}
-	nfd, derr := -1, error(nil)
-	if err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return -1, fmt.Errorf("listen %s: %w", l.addr, err)
-	}
-	if derr != nil {
-		return -1, fmt.Errorf("listen %s: duplicate the descriptor: %w", l.addr, derr)
-	}
-	return nfd, nil
 }
 
 func (d *dispatcher) close() {

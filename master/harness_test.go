@@ -2,8 +2,6 @@ package master_test
 
 import (
 	"context"
-	"fmt"
-	"os"
 	"os/exec"
 	"testing"
 	"time"
@@ -17,21 +15,7 @@ import (
 // the tests run the real master and real workers as processes.
 var freqdBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "freqd-master-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if freqdBin, err = testserver.Build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testserver.Main(m, &freqdBin) }
 
 // server is a running `freqd serve` (a testserver.Server) under the short
 // lower-case names this package's tests have always used.

@@ -233,25 +233,34 @@ func removeStaleSocket(network, path string) error {
 	return nil
 }
 
-// dupFile duplicates a socket's descriptor (close-on-exec) into an *os.File
-// for exec.Cmd.ExtraFiles. Passing ln.File() instead would let os.StartProcess
-// clear O_NONBLOCK on the shared open file description, and the master's own
-// listener would turn blocking (PITFALLS #1): os.NewFile on a non-blocking
-// descriptor leaves that flag alone.
-func dupFile(c syscall.Conn, name string) (*os.File, error) {
+// DupDescriptor duplicates a socket's descriptor, close-on-exec, through
+// its RawConn. Going through Fd (or ln.File) instead would switch the
+// shared open file description to blocking mode, and every holder of the
+// socket with it (PITFALLS #1).
+func DupDescriptor(c syscall.Conn) (int, error) {
 	rc, err := c.SyscallConn()
 	if err != nil {
-		return nil, err
+		return -1, err
 	}
-	var nfd int
-	var derr error
+	nfd, derr := -1, error(nil)
 	if err := rc.Control(func(fd uintptr) {
 		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
 	}); err != nil {
-		return nil, err
+		return -1, err
 	}
 	if derr != nil {
-		return nil, fmt.Errorf("dup %s: %w", name, derr)
+		return -1, fmt.Errorf("dup: %w", derr)
+	}
+	return nfd, nil
+}
+
+// dupFile is DupDescriptor as an *os.File, for exec.Cmd.ExtraFiles:
+// os.NewFile on a non-blocking descriptor leaves O_NONBLOCK alone, where
+// passing ln.File() would let os.StartProcess clear it.
+func dupFile(c syscall.Conn, name string) (*os.File, error) {
+	nfd, err := DupDescriptor(c)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return os.NewFile(uintptr(nfd), name), nil
 }

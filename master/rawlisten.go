@@ -31,18 +31,9 @@ func detach(ln net.Listener) (net.Listener, error) {
 	if !ok {
 		return nil, errors.New("listener has no descriptor")
 	}
-	rc, err := sc.SyscallConn()
+	nfd, err := DupDescriptor(sc)
 	if err != nil {
 		return nil, err
-	}
-	nfd, derr := -1, error(nil)
-	if err := rc.Control(func(fd uintptr) {
-		nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD_CLOEXEC, 0)
-	}); err != nil {
-		return nil, err
-	}
-	if derr != nil {
-		return nil, derr
 	}
 	if ul, ok := ln.(*net.UnixListener); ok {
 		ul.SetUnlinkOnClose(false)

@@ -179,28 +179,12 @@ func BenchmarkLookup(b *testing.B) {
 		for _, keys := range []string{"hit-uniform", "hit-zipf", "miss"} {
 			b.Run(size+"/"+keys+"/table", func(b *testing.B) {
 				s := loadBenchSet(b, size)
-				ks := s.keys(keys)
-				var sum uint64
-				i := 0
-				for b.Loop() {
-					c, _ := s.tab.Lookup(ks[i&(keyCount-1)])
-					sum += c
-					i++
-				}
+				lookups(b, s.tab, s.keys(keys))
 				b.ReportMetric(float64(s.tab.Size())/float64(s.tab.Len()), "file-B/word")
-				sink = sum
 			})
 			b.Run(size+"/"+keys+"/served", func(b *testing.B) {
 				s := loadBenchSet(b, size)
-				ks := s.keys(keys)
-				var sum uint64
-				i := 0
-				for b.Loop() {
-					c, _ := s.served.Lookup(ks[i&(keyCount-1)])
-					sum += c
-					i++
-				}
-				sink = sum
+				lookups(b, s.served, s.keys(keys))
 			})
 			b.Run(size+"/"+keys+"/map", func(b *testing.B) {
 				s := loadBenchSet(b, size)
@@ -219,6 +203,18 @@ func BenchmarkLookup(b *testing.B) {
 }
 
 var sink uint64
+
+// lookups times t.Lookup over the keys, in turn.
+func lookups(b *testing.B, t *Table, ks [][]byte) {
+	var sum uint64
+	i := 0
+	for b.Loop() {
+		c, _ := t.Lookup(ks[i&(keyCount-1)])
+		sum += c
+		i++
+	}
+	sink = sum
+}
 
 func (s *benchSet) keys(kind string) [][]byte {
 	switch kind {

@@ -216,20 +216,10 @@ func (sb *Scoreboard) Assign(i, poolSlot, pid int, generation, restarts uint64) 
 	}
 }
 
-// OpenConns is the number of connections open across all workers. It reads
-// only the slots ever used, so a worker can afford it per connection.
-func (sb *Scoreboard) OpenConns() int64 {
-	var n int64
-	for i := range min(int(sb.high.Load()), len(sb.slots)) {
-		if sb.slots[i].pid.Load() != 0 {
-			n += sb.slots[i].open.Load()
-		}
-	}
-	return n
-}
-
 // Load is the number of connections open across all workers, and the
-// number of workers: what a worker needs to tell its fair share.
+// number of workers: what a worker needs to enforce MaxClients and to tell
+// its fair share. It reads only the slots ever used, so a worker can afford
+// it per connection.
 func (sb *Scoreboard) Load() (open int64, workers int) {
 	for i := range min(int(sb.high.Load()), len(sb.slots)) {
 		if sb.slots[i].pid.Load() != 0 {

@@ -289,7 +289,8 @@ func (w *Worker) full() bool {
 	if w.spec.MaxClients <= 0 {
 		return false
 	}
-	return w.board.OpenConns() >= int64(w.spec.MaxClients)
+	open, _ := w.board.Load()
+	return open >= int64(w.spec.MaxClients)
 }
 
 // refuse answers a connection over MaxClients as Redis does, and closes it

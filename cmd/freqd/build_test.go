@@ -24,21 +24,7 @@ import (
 // it as a real process, as a user would.
 var freqdBin string
 
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "freqd-cmd-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	if freqdBin, err = testserver.Build(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testserver.Main(m, &freqdBin) }
 
 // result is what one run of freqd did.
 type result struct {

@@ -7,7 +7,36 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"testing"
 )
+
+// BuildTemp is Build into a new temporary directory; cleanup removes it.
+func BuildTemp(flags ...string) (bin string, cleanup func(), err error) {
+	dir, err := os.MkdirTemp("", "freqd-test-")
+	if err != nil {
+		return "", nil, err
+	}
+	if bin, err = Build(dir, flags...); err != nil {
+		os.RemoveAll(dir)
+		return "", nil, err
+	}
+	return bin, func() { os.RemoveAll(dir) }, nil
+}
+
+// Main is the TestMain of a package whose tests run the real binary: it
+// builds freqd once (with flags), sets *bin, runs the tests, removes the
+// build and exits with the tests' status.
+func Main(m *testing.M, bin *string, flags ...string) {
+	b, cleanup, err := BuildTemp(flags...)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*bin = b
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
 
 // Build compiles the freqd command into dir with extra `go build` flags
 // (such as -race) and returns the binary's path. It returns an error rather
