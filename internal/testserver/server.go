@@ -33,8 +33,9 @@ type Server struct {
 	Pidfile  string
 	Log      *Log // everything the master and its workers wrote
 
-	t      testing.TB
-	exited chan struct{}
+	t       testing.TB // nil for a server from Launch
+	logPipe *os.File
+	exited  chan struct{}
 }
 
 // Start runs bin as `freqd serve --mode mode --workers workers` on a
@@ -45,9 +46,25 @@ type Server struct {
 // test ends.
 func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	s, err := Launch(t.TempDir(), bin, mode, workers, extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.t = t
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			t.Logf("server %d log:\n%s", s.Pid, s.Log)
+		}
+	})
+	return s
+}
+
+// Launch is Start for a TestMain, which has no testing.TB: the socket and
+// pidfile go in dir, and the caller ends the server with Close.
+func Launch(dir, bin, mode string, workers int, extra ...string) (*Server, error) {
 	s := &Server{Mode: mode, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"),
-		Log: &Log{}, t: t, exited: make(chan struct{})}
+		Log: &Log{}, exited: make(chan struct{})}
 	args := append([]string{"serve", "--mode", mode, "--workers", strconv.Itoa(workers),
 		"--listen", "127.0.0.1:0", "--listen", "unix:" + s.Unix, "--pidfile", s.Pidfile,
 		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}, extra...)
@@ -57,24 +74,18 @@ func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server
 	// still holds the write end.
 	pr, pw, err := os.Pipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s.Cmd.Stderr = pw
 	if err := s.Cmd.Start(); err != nil {
 		pr.Close()
 		pw.Close()
-		t.Fatal(err)
+		return nil, err
 	}
 	pw.Close()
+	s.logPipe = pr
 	s.Pid = s.Cmd.Process.Pid
 	go func() { s.Cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		s.Kill()
-		pr.Close()
-		if t.Failed() {
-			t.Logf("server %d log:\n%s", s.Pid, s.Log)
-		}
-	})
 
 	ready := make(chan map[string]any, 1)
 	go func() {
@@ -94,12 +105,20 @@ func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server
 	select {
 	case line := <-ready:
 		s.parseReady(line)
+		return s, nil
 	case <-s.exited:
-		t.Fatalf("freqd serve exited before ready:\n%s", s.Log)
+		s.Close()
+		return nil, fmt.Errorf("freqd serve exited before ready:\n%s", s.Log)
 	case <-time.After(readyWait):
-		t.Fatalf("freqd serve not ready after %v:\n%s", readyWait, s.Log)
+		s.Close()
+		return nil, fmt.Errorf("freqd serve not ready after %v:\n%s", readyWait, s.Log)
 	}
-	return s
+}
+
+// Close kills the server (Kill) and stops reading its log.
+func (s *Server) Close() {
+	s.Kill()
+	s.logPipe.Close()
 }
 
 // parseReady takes the bound addresses from the ready line: listen is a
@@ -157,7 +176,11 @@ func (s *Server) Kill() {
 	select {
 	case <-s.exited:
 	case <-time.After(5 * time.Second):
-		s.t.Errorf("master %d did not exit after SIGKILL", s.Pid)
+		if s.t != nil {
+			s.t.Errorf("master %d did not exit after SIGKILL", s.Pid)
+		} else {
+			fmt.Fprintf(os.Stderr, "master %d did not exit after SIGKILL\n", s.Pid)
+		}
 	}
 }
 
