@@ -36,27 +36,19 @@ func Fold(dst, word []byte) []byte {
 
 // isFolded reports whether Fold would return word unchanged, without
 // copying: the common case for queries, which are mostly lower-case already.
-// Every query pays for this check, and most are short ASCII words, so up to
-// 16 bytes are checked with two overlapping 8-byte (or 4-byte) loads and no
-// loop: a branch on the word's length that mispredicts costs more than the
-// check itself.
 func isFolded(word []byte) bool {
-	n := len(word)
-	var a, b uint64
-	switch {
-	case n > 16:
-		return isFoldedLong(word)
-	case n >= 8:
-		a, b = binary.LittleEndian.Uint64(word), binary.LittleEndian.Uint64(word[n-8:])
-	case n >= 4:
-		a, b = uint64(binary.LittleEndian.Uint32(word)), uint64(binary.LittleEndian.Uint32(word[n-4:]))
-	case n > 0:
-		a = uint64(word[0]) | uint64(word[n>>1])<<8 | uint64(word[n-1])<<16
-	default:
-		return true
-	}
-	if (a|b)&asciiHigh != 0 {
-		return isFoldedLong(word) // not ASCII: decode runes
+	a, b := wordBits(word)
+	return foldedBits(word, a, b)
+}
+
+// foldedBits is isFolded given wordBits(word), which a lookup computes for
+// its compare anyway. Every query pays for this check, and most are short
+// ASCII words, so a word of up to 16 bytes is checked in those two numbers,
+// with no loop: a branch on the word's length that mispredicts costs more
+// than the check itself.
+func foldedBits(word []byte, a, b uint64) bool {
+	if len(word) > shortWord || (a|b)&asciiHigh != 0 {
+		return isFoldedLong(word) // long, or not ASCII: decode runes
 	}
 	return (upperASCII(a)|upperASCII(b))&asciiHigh == 0
 }

