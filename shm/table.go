@@ -128,16 +128,14 @@ func (t *Table) record(off uint64) (record, bool) {
 // query finds the record of a query word, folding it first on a folded
 // table, and returns the record's bytes that follow the word.
 func (t *Table) query(word []byte) ([]byte, bool) {
-	qa, qb := wordBits(word)
-	if t.hdr.flags&flagFoldCase == 0 || foldedBits(word, qa, qb) {
-		return t.find(word, qa, qb)
+	if t.hdr.flags&flagFoldCase == 0 || isFolded(word) {
+		return t.find(word)
 	}
 	// Queries are short: fold into a stack buffer. Folding can lengthen a
 	// word (Ⱥ, 2 bytes, becomes ⱥ, 3), so a long query takes the slow path.
 	var buf [64]byte
 	if folded, ok := foldInto(buf[:], word); ok {
-		qa, qb = wordBits(folded)
-		return t.find(folded, qa, qb)
+		return t.find(folded)
 	}
 	return t.findLongFolded(word)
 }
@@ -149,13 +147,13 @@ func (t *Table) query(word []byte) ([]byte, bool) {
 func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 	var buf [MaxWordLen]byte
 	if folded, ok := foldInto(buf[:], word); ok {
-		return t.find(folded, 0, 0) // longer than shortWord: compared in full
+		return t.find(folded)
 	}
 	return nil, false // longer than any word a table holds
 }
 
 // find looks word up in the index and returns the rest of its record after
-// the word. qa and qb are wordBits(word).
+// the word.
 //
 // A bucket's eight tags are tested at once, and the loop over matches runs
 // once per candidate, so a miss, nearly always one bucket with no match and
@@ -173,7 +171,7 @@ func (t *Table) findLongFolded(word []byte) ([]byte, bool) {
 // runtime's memequal) mispredicts for words of mixed lengths, and each
 // misprediction discards the work the CPU had begun on the next lookup: the
 // short compare took uniform hits on SUBTLEX-US from 50 to 34 ns.
-func (t *Table) find(word []byte, qa, qb uint64) ([]byte, bool) {
+func (t *Table) find(word []byte) ([]byte, bool) {
 	h := hashMixed(word, t.hseed)
 	pat := hashTag(h) * lanes16
 	b := h & t.bmask
@@ -198,6 +196,10 @@ func (t *Table) find(word []byte, qa, qb uint64) ([]byte, bool) {
 				if end+2 > uint64(len(t.data)) || uint64(t.data[off]) != n {
 					continue
 				}
+				// Packing the query here rather than before the loop
+				// spares a miss, which reaches no candidate, the branch
+				// on the query's length.
+				qa, qb := wordBits(word)
 				if ra, rb := wordBits(t.data[off+1 : end]); ra == qa && rb == qb {
 					return t.data[end:], true
 				}
