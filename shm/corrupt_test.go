@@ -3,6 +3,7 @@ package shm
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"math/bits"
 	"math/rand/v2"
@@ -95,7 +96,7 @@ func TestParseRejectsInconsistentHeader(t *testing.T) {
 		{"ranks offset +8", add(hRanksOff, 8), "do not tile"},
 		{"index offset 0", set(hIndexOff, 0), "do not tile"},
 		{"index slots not a power of two", set(hIndexSlots, 3<<10), "power of two"},
-		{"index slots doubled", func(b []byte) { add(hIndexSlots, le.Uint64(b[hIndexSlots:]))(b) }, "do not tile"},
+		{"index slots doubled", func(b []byte) { add(hIndexSlots, le.Uint64(b[hIndexSlots:]))(b) }, "the file size / 16"},
 		{"index slots past the file", set(hIndexSlots, 1<<40), "power of two"},
 		{"words fill the index", func(b []byte) { set(hWords, le.Uint64(b[hIndexSlots:]))(b) }, "do not fit"},
 		{"one word more", add(hWords, 1), "do not tile"},
@@ -122,38 +123,42 @@ func TestParseRejectsInconsistentHeader(t *testing.T) {
 	}
 }
 
-// TestParseRefusesVersion1 opens a file written by the version-1 writer
-// (testdata/format-v1.freq, the ten-word table of the fuzz seeds): its
-// reader must be told to rebuild it, not that it is damaged.
-func TestParseRefusesVersion1(t *testing.T) {
-	path := filepath.Join("testdata", "format-v1.freq")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v := binary.LittleEndian.Uint32(b[hVersion:]); v != 1 {
-		t.Fatalf("%s has version %d, want 1", path, v)
-	}
-	want := `format version 1 is older than this freqd reads (version 2); rebuild it with "freqd build"`
-	if _, err := Parse(b); err == nil || err.Error() != want || !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Parse: error %v, want %q matching ErrCorrupt", err, want)
-	}
-	if _, err := Open(path); err == nil || err.Error() != "open "+path+": "+want {
-		t.Errorf("Open: error %v, want it to name the file", err)
+// TestParseRefusesOlderVersions opens files written by the writers of
+// versions 1 and 2 (testdata/format-v*.freq, the ten-word table of the fuzz
+// seeds): the user must be told to rebuild them, not that they are damaged.
+func TestParseRefusesOlderVersions(t *testing.T) {
+	for v := uint32(1); v < Version; v++ {
+		path := filepath.Join("testdata", fmt.Sprintf("format-v%d.freq", v))
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := binary.LittleEndian.Uint32(b[hVersion:]); got != v {
+			t.Fatalf("%s has version %d, want %d", path, got, v)
+		}
+		want := fmt.Sprintf(`format version %d is older than this freqd reads (version %d); rebuild it with "freqd build"`, v, Version)
+		if _, err := Parse(b); err == nil || err.Error() != want || !errors.Is(err, ErrCorrupt) {
+			t.Errorf("Parse: error %v, want %q matching ErrCorrupt", err, want)
+		}
+		if _, err := Open(path); err == nil || err.Error() != "open "+path+": "+want {
+			t.Errorf("Open: error %v, want it to name the file", err)
+		}
 	}
 }
 
-// wrapRecords makes the index as large as the file allows, so the records
-// would start past the end, and sets a records size that wraps the 64-bit
-// sum of offset and size around to the real file size.
+// wrapRecords makes the index as large as the file allows and the word
+// count as large as the index allows, so the records would start past the
+// end, and sets a records size that wraps the 64-bit sum of offset and size
+// around to the real file size.
 func wrapRecords(b []byte) {
 	le := binary.LittleEndian
 	n := uint64(len(b))
-	slots := uint64(1) << (bits.Len64(n/8) - 1)
-	words := le.Uint64(b[hWords:])
-	ranksOff := headerSize + slots*8
+	slots := uint64(1) << (bits.Len64(n/slotBytes) - 1)
+	words := slots - 1
+	ranksOff := headerSize + slots*slotBytes
 	recordsOff := ranksOff + words*8
 	le.PutUint64(b[hIndexSlots:], slots)
+	le.PutUint64(b[hWords:], words)
 	le.PutUint64(b[hRanksOff:], ranksOff)
 	le.PutUint64(b[hRecordsOff:], recordsOff)
 	le.PutUint64(b[hRecordsSize:], n-recordsOff) // wraps

@@ -5,7 +5,8 @@
 // A frequency file is one immutable, little-endian binary file made by
 // WriteTable or WriteFile (`freqd build`) and read by Table. Its layout is
 // documented byte by byte in docs/format.md: a checksummed header, a hash
-// index of cache-line buckets, a rank array and the word records. Opening a
+// index of two-line buckets (tags and offsets, then the records that fit),
+// a rank array and the other records. Opening a
 // table maps the file read-only and shared and checks only the header, so it
 // costs the same for ten thousand or a hundred million words; every worker
 // process maps the same pages, which exist once in memory.

@@ -12,16 +12,18 @@ import (
 // is little-endian. A file is four contiguous sections:
 //
 //	header   headerSize bytes
-//	index    index slots / 8 buckets of 64 bytes, probed bucket by bucket
+//	index    index slots / 8 buckets of 128 bytes, probed bucket by bucket:
+//	         a line of tags and offsets, then a line of records
 //	ranks    words × 8 bytes, the record offset of each rank
-//	records  one per word, in rank order
+//	records  the records that did not fit in their bucket, in rank order
 const (
 	// Magic opens every frequency file.
 	Magic = "FREQDTBL"
-	// Version is the format version this package writes and reads. Version 1
-	// (8-byte slots, varint records) is refused: its misses were slower
-	// than a Go map's, and a rebuild is cheap.
-	Version = 2
+	// Version is the format version this package writes and reads. Older
+	// versions are refused, since a rebuild is cheap: version 1 (8-byte
+	// slots, varint records) had misses slower than a Go map's, version 2
+	// (64-byte buckets, every record apart) hits slower.
+	Version = 3
 	// MaxWordLen is the longest word, in bytes, a table can hold.
 	MaxWordLen = 1024
 )
@@ -38,17 +40,21 @@ const (
 	offsetBits  = 48
 	maxFileSize = 1 << offsetBits
 
-	// A bucket is one cache line: the eight tags first, so that one pair of
-	// 8-byte loads tests them all, then the eight 6-byte offsets.
-	bucketSize    = 64
+	// A bucket is two cache lines. The first holds the eight tags, so that
+	// one pair of 8-byte loads tests them all, then the eight 6-byte
+	// offsets; a miss reads only that line. The second holds the records
+	// of the bucket's words, as many as fit in rank order, so that most
+	// hits read the two lines of one bucket and nothing else.
+	bucketSize    = 128
+	bucketLine    = 64 // where the records start
 	bucketSlots   = 8
-	bucketOffsets = 2 * bucketSlots // where the offsets start
-	minIndexSlots = bucketSlots     // one bucket
+	slotBytes     = bucketSize / bucketSlots // index bytes per slot
+	bucketOffsets = 2 * bucketSlots          // where the offsets start
+	minIndexSlots = bucketSlots              // one bucket
 
 	// A record is a length varint, the word, a widths byte, the count in 0
 	// to 8 bytes and the rank in 1 to 8.
 	maxRecordSize = 2 + MaxWordLen + 1 + 8 + 8
-	minRecordSize = 1 + 1 + 1 + 0 + 1
 )
 
 // Header field offsets.
@@ -111,7 +117,7 @@ type header struct {
 func (h *header) layout(indexSlots, recordsSize uint64) {
 	h.indexOff = headerSize
 	h.indexSlots = indexSlots
-	h.ranksOff = h.indexOff + indexSlots*8
+	h.ranksOff = h.indexOff + indexSlots*slotBytes
 	h.recordsOff = h.ranksOff + h.words*8
 	h.recordsSize = recordsSize
 	h.fileSize = h.recordsOff + recordsSize
@@ -215,8 +221,8 @@ func (h *header) check(n uint64) error {
 		return corruptf("file of %d bytes exceeds the format's %d-byte limit", n, uint64(maxFileSize))
 	}
 	slots := h.indexSlots
-	if slots < minIndexSlots || slots&(slots-1) != 0 || slots > n/8 {
-		return corruptf("index slot count %d is not a power of two between %d and the file size / 8", slots, minIndexSlots)
+	if slots < minIndexSlots || slots&(slots-1) != 0 || slots > n/slotBytes {
+		return corruptf("index slot count %d is not a power of two between %d and the file size / %d", slots, minIndexSlots, slotBytes)
 	}
 	if h.words >= slots {
 		return corruptf("%d words do not fit an index of %d slots", h.words, slots)
@@ -229,20 +235,14 @@ func (h *header) check(n uint64) error {
 	if h.probeLimit == 0 && h.words != 0 {
 		return corruptf("probe limit 0 for %d words", h.words)
 	}
-	if h.words > n/(8+minRecordSize) {
-		return corruptf("%d words cannot fit in %d bytes", h.words, n)
-	}
-	// slots ≤ n/8 and words ≤ n/12 keep these sums far from overflowing;
+	// slots ≤ n/16 and words < slots keep these sums far from overflowing;
 	// recordsSize is compared, never added, since it is not bounded yet.
-	ranksOff := headerSize + slots*8
+	ranksOff := headerSize + slots*slotBytes
 	recordsOff := ranksOff + h.words*8
 	if h.indexOff != headerSize || h.ranksOff != ranksOff || h.recordsOff != recordsOff ||
 		recordsOff > n || h.recordsSize != n-recordsOff {
 		return corruptf("section offsets (index %d, ranks %d, records %d+%d) do not tile the %d-byte file",
 			h.indexOff, h.ranksOff, h.recordsOff, h.recordsSize, n)
-	}
-	if h.recordsSize < h.words*minRecordSize {
-		return corruptf("%d bytes of records cannot hold %d words", h.recordsSize, h.words)
 	}
 	if h.words == 0 && h.total != 0 {
 		return corruptf("an empty table with a total count of %d", h.total)
@@ -258,8 +258,8 @@ func hashTag(h uint64) uint64 {
 	return t | (t-1)>>63
 }
 
-// slotOffset returns the 48-bit value in slot s (0..7) of the 64-byte bucket
-// bk: one 8-byte load that ends where the offset does, shifted past the two
+// slotOffset returns the 48-bit value in slot s (0..7) of the bucket whose
+// first line is bk: one 8-byte load that ends where the offset does, shifted past the two
 // bytes before it.
 func slotOffset(bk []byte, s int) uint64 {
 	return binary.LittleEndian.Uint64(bk[bucketOffsets+6*s-2:]) >> 16

@@ -6,8 +6,9 @@ import (
 )
 
 // A record holds everything a lookup answers, so a hit reads one index
-// bucket and one record: two cache misses. A typical record (a short word
-// with a small count) is about 10 bytes, well inside one cache line:
+// bucket, whose second line holds the record if it fitted there, and at
+// most one record elsewhere. A typical record (a short word with a small
+// count) is about 10 bytes, well inside one cache line:
 //
 //	uvarint  word length in bytes (1..MaxWordLen)
 //	bytes    the word

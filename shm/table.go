@@ -116,10 +116,10 @@ func (t *Table) Size() int64 { return int64(t.hdr.fileSize) }
 // identifies the table's contents, e.g. in INFO or when comparing replicas.
 func (t *Table) Checksum() uint64 { return uint64(t.hdr.bodyCRC) }
 
-// record decodes the record at file offset off, if off lies in the records
-// section and a well-formed record starts there.
+// record decodes the record at file offset off, if off lies past the
+// header and a well-formed record starts there.
 func (t *Table) record(off uint64) (record, bool) {
-	if off < t.hdr.recordsOff || off >= uint64(len(t.data)) {
+	if !t.bodyOffset(off) {
 		return record{}, false
 	}
 	return readRecord(t.data[off:])
@@ -178,7 +178,7 @@ func (t *Table) find(word []byte) ([]byte, bool) {
 	n := uint64(len(word))
 	short := n <= shortWord
 	for range t.hdr.probeLimit {
-		bk := t.index[b*bucketSize:][:bucketSize:bucketSize]
+		bk := t.index[b*bucketSize:][:bucketLine:bucketLine]
 		lo := binary.LittleEndian.Uint64(bk)
 		hi := binary.LittleEndian.Uint64(bk[8:])
 		// One mask for both halves: slot i's lane at bit 16i (slots 0-3) or
@@ -186,7 +186,7 @@ func (t *Table) find(word []byte) ([]byte, bool) {
 		for m := zeroLanes(lo^pat)>>15 | zeroLanes(hi^pat)>>14; m != 0; m &= m - 1 {
 			tz := bits.TrailingZeros64(m)
 			off := slotOffset(bk, tz>>4|(tz&1)<<2)
-			if off < t.hdr.recordsOff || off >= uint64(len(t.data)) {
+			if !t.bodyOffset(off) {
 				continue
 			}
 			if short {
@@ -216,6 +216,16 @@ func (t *Table) find(word []byte) ([]byte, bool) {
 		b = (b + 1) & t.bmask
 	}
 	return nil, false
+}
+
+// bodyOffset reports whether off, an offset read from the file, lies past
+// the header: where a record may start, in a bucket's record line or in
+// the records section. It does not tell one section from another (a
+// damaged offset into a tag line reads garbage, which the word compare and
+// Verify catch), because a branch on which section a record is in would
+// mispredict on every other hit.
+func (t *Table) bodyOffset(off uint64) bool {
+	return off-headerSize < uint64(len(t.data))-headerSize
 }
 
 // shortWord is the longest word find compares with wordBits.

@@ -342,19 +342,22 @@ func TestTagZeroIsStoredAsOne(t *testing.T) {
 }
 
 // TestLastRecordAtEndOfFile decodes a last record with fewer than 8 bytes
-// after its widths byte, where an 8-byte load would run past the file.
+// after its widths byte, where an 8-byte load would run past the file. The
+// words are longer than a bucket's record line, so that their records go
+// to the records section, at the end of the file.
 func TestLastRecordAtEndOfFile(t *testing.T) {
+	long := func(w string) string { return w + strings.Repeat(".", bucketSize-bucketLine) }
 	tests := []struct {
 		name    string
 		entries []Entry // the last one is the least frequent
 		tail    int     // bytes after the last record's widths byte
 	}{
-		{"count 0", []Entry{{"the", 300}, {"a", 0}}, 1},
-		{"one-byte count", []Entry{{"the", 300}, {"a", 7}}, 2},
-		{"five-byte count", []Entry{{"b", 1<<32 + 1}, {"a", 1 << 32}}, 6},
-		{"seven-byte count", []Entry{{"b", 1<<55 + 1}, {"a", 1 << 55}}, 8},
-		{"eight-byte count", []Entry{{"b", 1<<63 + 1}, {"a", 1<<63 - 2}}, 9},
-		{"only word", []Entry{{"solo", 5}}, 2},
+		{"count 0", []Entry{{long("the"), 300}, {long("a"), 0}}, 1},
+		{"one-byte count", []Entry{{long("the"), 300}, {long("a"), 7}}, 2},
+		{"five-byte count", []Entry{{long("b"), 1<<32 + 1}, {long("a"), 1 << 32}}, 6},
+		{"seven-byte count", []Entry{{long("b"), 1<<55 + 1}, {long("a"), 1 << 55}}, 8},
+		{"eight-byte count", []Entry{{long("b"), 1<<63 + 1}, {long("a"), 1<<63 - 2}}, 9},
+		{"only word", []Entry{{long("solo"), 5}}, 2},
 	}
 	for i, tc := range tests {
 		tab, b := build(t, tc.entries, BuildOptions{})
@@ -443,6 +446,37 @@ func TestSameTagSameLengthIsAbsent(t *testing.T) {
 		}
 		if c, ok := tab.Lookup([]byte(present)); !ok || c != 42 {
 			t.Errorf("length %d: Lookup(%q) = %d, %v; want 42", n, present, c, ok)
+		}
+	}
+}
+
+// TestRecordsInBucketLine: records go into their bucket's record line in
+// rank order while they fit; one that does not goes to the records section,
+// and a later, shorter one still takes the room left in the line.
+func TestRecordsInBucketLine(t *testing.T) {
+	w16 := func(c byte) string { return strings.Repeat(string(c), 16) }                          // a 20-byte record
+	entries := []Entry{{w16('a'), 50}, {w16('b'), 40}, {w16('c'), 30}, {w16('d'), 20}, {"x", 0}} // "x": a 4-byte record
+	tab, _ := build(t, entries, BuildOptions{})
+	if tab.bmask != 0 {
+		t.Fatalf("%d buckets, want 1", tab.bmask+1)
+	}
+	line := uint64(headerSize + bucketLine)
+	wantInLine := map[uint64]bool{1: true, 2: true, 3: true, 4: false, 5: true}
+	for r := uint64(1); r <= 5; r++ {
+		off := binary.LittleEndian.Uint64(tab.ranks[(r-1)*8:])
+		if inLine := off >= line && off < line+bucketSize-bucketLine; inLine != wantInLine[r] {
+			t.Errorf("rank %d: record at %d, in the record line [%d, %d) = %v, want %v", r, off, line, line+bucketSize-bucketLine, inLine, wantInLine[r])
+		}
+	}
+	if want := uint64(recordSize(w16('d'), 20, 4)); tab.hdr.recordsSize != want {
+		t.Errorf("records section of %d bytes, want %d (rank 4 alone)", tab.hdr.recordsSize, want)
+	}
+	for i, e := range entries {
+		c, ok := tab.Lookup([]byte(e.Word))
+		r, rok := tab.Rank([]byte(e.Word))
+		w, ec, eok := tab.Entry(uint64(i) + 1)
+		if !ok || c != e.Count || !rok || r != uint64(i)+1 || !eok || string(w) != e.Word || ec != e.Count {
+			t.Errorf("case %d (%s): Lookup %d %v, Rank %d %v, Entry %q %d %v", i, e.Word, c, ok, r, rok, w, ec, eok)
 		}
 	}
 }

@@ -154,9 +154,16 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 	}
 	slots := indexSlotsFor(n)
 	p.ranks = make([]uint64, n)
+	if err := p.buildIndex(slots); err != nil {
+		return nil, err
+	}
+	// The records that found no room in their bucket follow the rank
+	// array, in rank order.
 	var recordsSize uint64
 	for i, e := range entries {
-		recordsSize += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+		if p.ranks[i] == 0 {
+			recordsSize += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+		}
 	}
 	p.hdr.layout(slots, recordsSize)
 	if p.hdr.fileSize > maxFileSize {
@@ -164,23 +171,28 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 	}
 	off := p.hdr.recordsOff
 	for i, e := range entries {
-		p.ranks[i] = off
-		off += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+		if p.ranks[i] == 0 {
+			p.ranks[i] = off
+			off += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+		}
 	}
-	if err := p.buildIndex(slots); err != nil {
-		return nil, err
-	}
+	p.fillOffsets()
 	return p, nil
 }
 
 // buildIndex fills the bucketed index. Words go in by rank, so the most
-// frequent words take the slots of their home buckets and the queries that
-// matter most finish at the first bucket; rarer words overflow into the
-// buckets that follow.
+// frequent words take the slots of their home buckets, and the room for
+// records in them, and the queries that matter most finish at the first
+// bucket; rarer words overflow into the buckets that follow. A word whose
+// record fits in its bucket's record line gets its offset in p.ranks now;
+// the others keep 0 until the records section is laid out. Each slot holds
+// the word's rank index until fillOffsets.
 func (p *tablePlan) buildIndex(slots uint64) error {
-	p.index = make([]byte, slots*8)
+	p.index = make([]byte, slots*slotBytes)
 	mask := slots/bucketSlots - 1
+	lineUsed := make([]uint8, slots/bucketSlots) // bytes of each record line taken
 	var longest uint64
+	var rec []byte
 	for i, e := range p.entries {
 		h := Hash([]byte(e.Word), p.hdr.seed)
 		tag := hashTag(h)
@@ -194,11 +206,14 @@ func (p *tablePlan) buildIndex(slots uint64) error {
 			for s := range bucketSlots {
 				t := uint64(binary.LittleEndian.Uint16(bk[2*s:]))
 				if t == 0 {
-					// Store the rank for now: the duplicate check needs
-					// the entry, and offsets are filled in once all are
-					// placed.
 					setSlot(bk, s, tag, uint64(i))
 					longest = max(longest, dist)
+					rec = appendRecord(rec[:0], e.Word, e.Count, uint64(i)+1)
+					if used := int(lineUsed[b]); used+len(rec) <= bucketSize-bucketLine {
+						copy(bk[bucketLine+used:], rec)
+						lineUsed[b] += uint8(len(rec))
+						p.ranks[i] = headerSize + b*bucketSize + bucketLine + uint64(used)
+					}
 					break probe
 				}
 				if t == tag {
@@ -210,6 +225,13 @@ func (p *tablePlan) buildIndex(slots uint64) error {
 			b = (b + 1) & mask
 		}
 	}
+	p.hdr.probeLimit = longest
+	return nil
+}
+
+// fillOffsets replaces the rank index each slot holds with the offset of
+// that word's record.
+func (p *tablePlan) fillOffsets() {
 	for b := 0; b < len(p.index); b += bucketSize {
 		bk := p.index[b : b+bucketSize]
 		for s := range bucketSlots {
@@ -218,8 +240,6 @@ func (p *tablePlan) buildIndex(slots uint64) error {
 			}
 		}
 	}
-	p.hdr.probeLimit = longest
-	return nil
 }
 
 // setSlot writes a tag and a 48-bit value into slot s of bucket bk.
@@ -274,6 +294,9 @@ func (p *tablePlan) emitBody(fn func([]byte) error) error {
 		}
 	}
 	for i, e := range p.entries {
+		if p.ranks[i] < p.hdr.recordsOff {
+			continue // in its bucket's record line, written with the index
+		}
 		buf = appendRecord(buf, e.Word, e.Count, uint64(i)+1)
 		if err := flush(false); err != nil {
 			return err
