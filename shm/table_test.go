@@ -283,16 +283,27 @@ func TestBucketOverflow(t *testing.T) {
 		t.Fatalf("probe limit %d, want at least 2 buckets", tab.hdr.probeLimit)
 	}
 	// The most frequent eight fill their home bucket in rank order; the
-	// next four wrap to bucket 0, before any word homed there.
+	// next four wrap to bucket 0, before any word homed there, and their
+	// records go to the record line of bucket 0, where their slots are,
+	// not of the bucket they are homed at.
 	bucket := func(i uint64) []byte { return b[headerSize+i*bucketSize:][:bucketSize] }
 	for s, w := range colliders {
-		bk, slot := bucket(last), s
+		bi, slot := last, s
 		if s >= bucketSlots {
-			bk, slot = bucket(0), s-bucketSlots
+			bi, slot = 0, s-bucketSlots
 		}
+		bk := bucket(bi)
 		wantTag := hashTag(Hash([]byte(w), hashSeed))
 		if tag := uint64(binary.LittleEndian.Uint16(bk[2*slot:])); tag != wantTag {
 			t.Errorf("case %d (%s): slot holds tag %#x, want %#x", s, w, tag, wantTag)
+		}
+		line := headerSize + bi*bucketSize + bucketLine
+		off := binary.LittleEndian.Uint64(tab.ranks[s*8:])
+		if s >= bucketSlots && (off < line || off >= line+bucketSize-bucketLine) {
+			t.Errorf("case %d (%s): record at %d, want it in bucket 0's record line [%d, %d)", s, w, off, line, line+bucketSize-bucketLine)
+		}
+		if s < bucketSlots && off < tab.hdr.ranksOff && (off < line || off >= line+bucketSize-bucketLine) {
+			t.Errorf("case %d (%s): record at %d in the index, but not in its bucket's record line [%d, %d)", s, w, off, line, line+bucketSize-bucketLine)
 		}
 		if word, _, _ := tab.Entry(uint64(s) + 1); string(word) != w {
 			t.Errorf("case %d (%s): rank %d is %q", s, w, s+1, word)
@@ -347,6 +358,10 @@ func TestTagZeroIsStoredAsOne(t *testing.T) {
 // to the records section, at the end of the file.
 func TestLastRecordAtEndOfFile(t *testing.T) {
 	long := func(w string) string { return w + strings.Repeat(".", bucketSize-bucketLine) }
+	filler := strings.Repeat("f", 59) // with a 2-byte count and rank 1: a 64-byte record
+	if n := recordSize(filler, 60000, 1); n != bucketSize-bucketLine {
+		t.Fatalf("filler record of %d bytes", n)
+	}
 	tests := []struct {
 		name    string
 		entries []Entry // the last one is the least frequent
@@ -358,6 +373,10 @@ func TestLastRecordAtEndOfFile(t *testing.T) {
 		{"seven-byte count", []Entry{{long("b"), 1<<55 + 1}, {long("a"), 1 << 55}}, 8},
 		{"eight-byte count", []Entry{{long("b"), 1<<63 + 1}, {long("a"), 1<<63 - 2}}, 9},
 		{"only word", []Entry{{long("solo"), 5}}, 2},
+		// A 64-byte record fills the line; the short words after it go to
+		// the records section and are compared by find's short compare.
+		{"short words after a full line", []Entry{{filler, 60000}, {"the", 300}, {"a", 7}}, 2},
+		{"short word, count 0, after a full line", []Entry{{filler, 60000}, {"a", 0}}, 1},
 	}
 	for i, tc := range tests {
 		tab, b := build(t, tc.entries, BuildOptions{})
@@ -477,6 +496,51 @@ func TestRecordsInBucketLine(t *testing.T) {
 		w, ec, eok := tab.Entry(uint64(i) + 1)
 		if !ok || c != e.Count || !rok || r != uint64(i)+1 || !eok || string(w) != e.Word || ec != e.Count {
 			t.Errorf("case %d (%s): Lookup %d %v, Rank %d %v, Entry %q %d %v", i, e.Word, c, ok, r, rok, w, ec, eok)
+		}
+	}
+}
+
+// TestHostileOffsetsNeverPanic points a slot, and the rank array, at every
+// offset in and around the file: into the header, tag lines, record lines,
+// the rank array and the last bytes. Lookups of short and long words, Rank
+// and Entry must not panic, whatever they read there.
+func TestHostileOffsetsNeverPanic(t *testing.T) {
+	long := strings.Repeat("w", 70)
+	entries := []Entry{{"the", 9}, {long, 8}, {"of", 7}}
+	_, good := build(t, entries, BuildOptions{})
+	queries := [][]byte{[]byte("the"), []byte(long), []byte(""), []byte("\x00"), make([]byte, 17)}
+	for n := 1; n <= shortWord; n++ {
+		queries = append(queries, bytes.Repeat([]byte{'q'}, n))
+	}
+	for off := uint64(0); off < uint64(len(good))+300; off++ {
+		b := append([]byte(nil), good...)
+		// The last bytes read as word lengths 1..16, so that a record
+		// "starting" there claims a word running past the end.
+		for i := range 2 * shortWord {
+			b[len(b)-1-i] = byte(1 + i%shortWord)
+		}
+		tab, err := Parse(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for s := range bucketSlots { // every slot of the only bucket, whatever its tag
+			o := b[headerSize+bucketOffsets+6*s:]
+			binary.LittleEndian.PutUint32(o, uint32(off))
+			binary.LittleEndian.PutUint16(o[4:], uint16(off>>32))
+		}
+		for r := range entries {
+			binary.LittleEndian.PutUint64(tab.ranks[r*8:], off)
+		}
+		for _, q := range queries {
+			// Give the slots the query's tag, so the compare runs.
+			for s := range bucketSlots {
+				binary.LittleEndian.PutUint16(b[headerSize+2*s:], uint16(hashTag(Hash(q, hashSeed))))
+			}
+			tab.Lookup(q)
+			tab.Rank(q)
+		}
+		for r := uint64(0); r <= uint64(len(entries))+1; r++ {
+			tab.Entry(r)
 		}
 	}
 }

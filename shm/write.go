@@ -153,6 +153,16 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		p.hdr.flags |= flagFoldCase
 	}
 	slots := indexSlotsFor(n)
+	// Refuse a table over the size limit before building its index: with
+	// every record in the records section, the file is as large as it gets.
+	var allRecords uint64
+	for i, e := range entries {
+		allRecords += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
+	}
+	p.hdr.layout(slots, allRecords)
+	if p.hdr.fileSize > maxFileSize {
+		return nil, fmt.Errorf("%d words make a %d-byte file, over the format's %d-byte limit; split the table", n, p.hdr.fileSize, uint64(maxFileSize))
+	}
 	p.ranks = make([]uint64, n)
 	if err := p.buildIndex(slots); err != nil {
 		return nil, err
@@ -166,9 +176,6 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		}
 	}
 	p.hdr.layout(slots, recordsSize)
-	if p.hdr.fileSize > maxFileSize {
-		return nil, fmt.Errorf("%d words make a %d-byte file, over the format's %d-byte limit; split the table", n, p.hdr.fileSize, uint64(maxFileSize))
-	}
 	off := p.hdr.recordsOff
 	for i, e := range entries {
 		if p.ranks[i] == 0 {
