@@ -36,17 +36,12 @@ func Fold(dst, word []byte) []byte {
 
 // isFolded reports whether Fold would return word unchanged, without
 // copying: the common case for queries, which are mostly lower-case already.
-func isFolded(word []byte) bool {
-	a, b := wordBits(word)
-	return foldedBits(word, a, b)
-}
-
-// foldedBits is isFolded given wordBits(word), which a lookup computes for
-// its compare anyway. Every query pays for this check, and most are short
-// ASCII words, so a word of up to 16 bytes is checked in those two numbers,
+// Every query pays for this check, and most are short ASCII words, so a word
+// of up to 16 bytes is checked in the two numbers wordBits packs it into,
 // with no loop: a branch on the word's length that mispredicts costs more
 // than the check itself.
-func foldedBits(word []byte, a, b uint64) bool {
+func isFolded(word []byte) bool {
+	a, b := wordBits(word)
 	if len(word) > shortWord || (a|b)&asciiHigh != 0 {
 		return isFoldedLong(word) // long, or not ASCII: decode runes
 	}

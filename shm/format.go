@@ -259,8 +259,8 @@ func hashTag(h uint64) uint64 {
 }
 
 // slotOffset returns the 48-bit value in slot s (0..7) of the bucket whose
-// first line is bk: one 8-byte load that ends where the offset does, shifted past the two
-// bytes before it.
+// first line is bk: one 8-byte load that ends where the offset does,
+// shifted past the two bytes before it.
 func slotOffset(bk []byte, s int) uint64 {
 	return binary.LittleEndian.Uint64(bk[bucketOffsets+6*s-2:]) >> 16
 }

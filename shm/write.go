@@ -164,25 +164,11 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		return nil, fmt.Errorf("%d words make a %d-byte file, over the format's %d-byte limit; split the table", n, p.hdr.fileSize, uint64(maxFileSize))
 	}
 	p.ranks = make([]uint64, n)
-	if err := p.buildIndex(slots); err != nil {
+	recordsSize, err := p.buildIndex(slots)
+	if err != nil {
 		return nil, err
 	}
-	// The records that found no room in their bucket follow the rank
-	// array, in rank order.
-	var recordsSize uint64
-	for i, e := range entries {
-		if p.ranks[i] == 0 {
-			recordsSize += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
-		}
-	}
 	p.hdr.layout(slots, recordsSize)
-	off := p.hdr.recordsOff
-	for i, e := range entries {
-		if p.ranks[i] == 0 {
-			p.ranks[i] = off
-			off += uint64(recordSize(e.Word, e.Count, uint64(i)+1))
-		}
-	}
 	p.fillOffsets()
 	return p, nil
 }
@@ -190,16 +176,17 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 // buildIndex fills the bucketed index. Words go in by rank, so the most
 // frequent words take the slots of their home buckets, and the room for
 // records in them, and the queries that matter most finish at the first
-// bucket; rarer words overflow into the buckets that follow. A word whose
-// record fits in its bucket's record line gets its offset in p.ranks now;
-// the others keep 0 until the records section is laid out. Each slot holds
-// the word's rank index until fillOffsets.
-func (p *tablePlan) buildIndex(slots uint64) error {
+// bucket; rarer words overflow into the buckets that follow. A record that
+// fits in its bucket's record line is written there; the others go to the
+// records section, which starts at p.hdr.recordsOff whatever its size, in
+// the order they come: rank order. p.ranks gets each record's offset, and
+// each slot holds its word's rank index until fillOffsets. It returns the
+// size of the records section.
+func (p *tablePlan) buildIndex(slots uint64) (recordsSize uint64, err error) {
 	p.index = make([]byte, slots*slotBytes)
 	mask := slots/bucketSlots - 1
 	lineUsed := make([]uint8, slots/bucketSlots) // bytes of each record line taken
 	var longest uint64
-	var rec []byte
 	for i, e := range p.entries {
 		h := Hash([]byte(e.Word), p.hdr.seed)
 		tag := hashTag(h)
@@ -215,17 +202,21 @@ func (p *tablePlan) buildIndex(slots uint64) error {
 				if t == 0 {
 					setSlot(bk, s, tag, uint64(i))
 					longest = max(longest, dist)
-					rec = appendRecord(rec[:0], e.Word, e.Count, uint64(i)+1)
-					if used := int(lineUsed[b]); used+len(rec) <= bucketSize-bucketLine {
-						copy(bk[bucketLine+used:], rec)
-						lineUsed[b] += uint8(len(rec))
+					size := recordSize(e.Word, e.Count, uint64(i)+1)
+					if used := int(lineUsed[b]); used+size <= bucketSize-bucketLine {
+						// In place: the slice has room for size bytes.
+						appendRecord(bk[bucketLine+used:bucketLine+used], e.Word, e.Count, uint64(i)+1)
+						lineUsed[b] += uint8(size)
 						p.ranks[i] = headerSize + b*bucketSize + bucketLine + uint64(used)
+					} else {
+						p.ranks[i] = p.hdr.recordsOff + recordsSize
+						recordsSize += uint64(size)
 					}
 					break probe
 				}
 				if t == tag {
 					if prev := p.entries[slotOffset(bk, s)]; prev.Word == e.Word {
-						return fmt.Errorf("duplicate word %q (counts %d and %d); merge duplicates before building", clip(e.Word), prev.Count, e.Count)
+						return 0, fmt.Errorf("duplicate word %q (counts %d and %d); merge duplicates before building", clip(e.Word), prev.Count, e.Count)
 					}
 				}
 			}
@@ -233,7 +224,7 @@ func (p *tablePlan) buildIndex(slots uint64) error {
 		}
 	}
 	p.hdr.probeLimit = longest
-	return nil
+	return recordsSize, nil
 }
 
 // fillOffsets replaces the rank index each slot holds with the offset of
