@@ -8,16 +8,9 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/master"
 )
-
-// nextBackoff is the pause after an accept error that will not clear at
-// once by itself (EMFILE, ENFILE, ENOBUFS): 5 ms doubling to 1 s, as
-// net/http does, so an exhausted descriptor table is not met with a busy
-// loop (PITFALLS #15).
-func nextBackoff(d time.Duration) time.Duration {
-	return max(5*time.Millisecond, min(2*d, time.Second))
-}
 
 // acceptEach accepts on ln until it is closed and hands every connection to
 // take. take runs on the accept loop: while it runs, this listener accepts
@@ -30,7 +23,7 @@ func acceptEach(ln net.Listener, log hclog.Logger, take func(net.Conn)) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			delay = nextBackoff(delay)
+			delay = evloop.NextBackoff(delay)
 			log.Warn("accept failed; backing off", "listen", ln.Addr().String(), "error", err, "delay", delay)
 			time.Sleep(delay)
 			continue

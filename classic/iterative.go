@@ -74,7 +74,7 @@ func (s *iterative) serve() error {
 			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
 				// The client gave up before we got to it: nothing to do.
 			default:
-				delay = nextBackoff(delay)
+				delay = evloop.NextBackoff(delay)
 				s.log.Warn("accept failed; backing off", "listen", s.ls[i].addr.String(), "error", err, "delay", delay)
 				time.Sleep(delay)
 			}

@@ -71,12 +71,6 @@ type Config struct {
 	// moment. One event loop is one core: a worker that took 48 of 50
 	// keep-alive clients would serve them on one core while the others idle.
 	Share func(open int) bool
-	// TakeQueued makes Drain first take, without waiting, whatever is
-	// still queued: the master has stopped, and what is left in the queue
-	// would die with it. A worker handing over to a new generation leaves
-	// the queue to it.
-	TakeQueued bool
-
 	// Admit, if set, is asked for each new connection; when it says no,
 	// the connection goes to Refuse, which owns the descriptor from then.
 	Admit  func() bool
@@ -129,7 +123,7 @@ type Loop struct {
 // stats are the loop's counters, atomic because INFO may be answered on
 // another goroutine (a datagram reader) while the loop runs.
 type stats struct {
-	conns, readPauses, writeStalls, handedBack atomic.Int64
+	conns, readPauses, writeStalls atomic.Int64
 }
 
 // Stats counts what makes an event loop interesting to compare.
@@ -137,7 +131,6 @@ type Stats struct {
 	Connections int    // open now
 	ReadPauses  uint64 // reading stopped because a client's replies piled up
 	WriteStalls uint64 // replies waited for the client to read (EPOLLOUT)
-	HandedBack  uint64 // connections given up at a boundary to Drain's callback
 }
 
 // listener is a Listener in the loop; accept errors such as EMFILE take it
@@ -182,7 +175,6 @@ func (l *Loop) Stats() Stats {
 		Connections: int(l.stats.conns.Load()),
 		ReadPauses:  uint64(l.stats.readPauses.Load()),
 		WriteStalls: uint64(l.stats.writeStalls.Load()),
-		HandedBack:  uint64(l.stats.handedBack.Load()),
 	}
 }
 
@@ -424,12 +416,20 @@ func (l *Loop) open(fd int, received bool, via string) {
 	}
 }
 
+// NextBackoff is the pause after an error that will not clear at once by
+// itself (EMFILE, ENFILE, ENOBUFS on accept or read), given the previous
+// one: 5 ms doubling to 1 s, as net/http does, so that an exhausted
+// descriptor table is not met with a busy loop (PITFALLS #15).
+func NextBackoff(prev time.Duration) time.Duration {
+	return max(5*time.Millisecond, min(2*prev, time.Second))
+}
+
 // pause takes ln out of the epoll set for a growing delay after an accept
 // error that will not clear by itself at once, such as EMFILE: a level-
 // triggered listener would otherwise report ready, and fail, in a busy loop
 // (PITFALLS #15).
 func (l *Loop) pause(ln *listener, err error) {
-	ln.delay = max(5*time.Millisecond, min(2*ln.delay, time.Second))
+	ln.delay = NextBackoff(ln.delay)
 	l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
 	if derr := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); derr != nil {
 		l.log.Error("epoll: cannot pause listener", "listen", ln.Name, "error", derr)
@@ -527,7 +527,10 @@ func (l *Loop) beginDrain() {
 	handBack := l.handBack
 	l.mu.Unlock()
 	l.closeListeners()
-	if l.queue >= 0 && l.cfg.TakeQueued && handBack == nil {
+	// Without a callback the master has stopped, and what is still queued
+	// would die with it: take it, without waiting. A loop handing over to
+	// a new generation leaves the queue to it.
+	if l.queue >= 0 && handBack == nil {
 		var buf [16]byte
 		for {
 			_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
@@ -570,8 +573,6 @@ func (l *Loop) release(c *conn) bool {
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
 	if err := handBack(c.fd); err != nil {
 		l.log.Warn("cannot hand a connection over; closing it", "error", err)
-	} else {
-		l.stats.handedBack.Add(1)
 	}
 	l.closeConn(c, nil)
 	return true

@@ -93,13 +93,8 @@ func listenFD(t *testing.T) (fd int, addr string) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	rc, err := ln.(*net.TCPListener).SyscallConn()
-	if err != nil {
+	if fd, err = master.DupDescriptor(ln.(*net.TCPListener)); err != nil {
 		t.Fatal(err)
-	}
-	var derr error
-	if err := rc.Control(func(lfd uintptr) { fd, derr = unix.FcntlInt(lfd, unix.F_DUPFD_CLOEXEC, 0) }); err != nil || derr != nil {
-		t.Fatal(err, derr)
 	}
 	return fd, ln.Addr().String() // the loop closes fd
 }
@@ -161,7 +156,7 @@ func TestQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := start(t, evloop.Config{Handler: newHandler(t), Queue: reader, TakeQueued: true})
+	r := start(t, evloop.Config{Handler: newHandler(t), Queue: reader})
 	var client *os.File
 	c := adoptingClient(t, func(fd int) {
 		if err := fdpass.SendFd(q[0], []byte{0}, fd); err != nil {
@@ -250,7 +245,12 @@ func TestDrainFinishesPartialRequest(t *testing.T) {
 	if _, err := conn.Write([]byte("*2\r\n$3\r\nGET\r\n$3\r\nth")); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(50 * time.Millisecond) // the loop has accepted and buffered the part
+	// Drain closes the listener: wait until the loop has accepted.
+	for deadline := time.Now().Add(5 * time.Second); r.loop.Stats().Connections != 1; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the loop did not accept the connection")
+		}
+	}
 	r.loop.Drain(nil)
 	time.Sleep(100 * time.Millisecond)
 	if r.returned() {

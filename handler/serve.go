@@ -32,10 +32,6 @@ const (
 // replies within WriteTimeout, or a failing connection.
 func (h *Handler) ServeConn(c net.Conn) error {
 	defer c.Close()
-	return h.serve(c)
-}
-
-func (h *Handler) serve(c net.Conn) error {
 	s := h.NewSession()
 	defer s.Close()
 

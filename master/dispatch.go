@@ -148,7 +148,7 @@ func (d *dispatcher) run() {
 			// EMFILE, ENFILE, ENOBUFS: back off as net/http does rather
 			// than spin on an error that will not clear by itself at once
 			// (PITFALLS #15). The wait ends early for a stop.
-			delay = max(5*time.Millisecond, min(2*delay, time.Second))
+			delay = evloop.NextBackoff(delay)
 			d.m.log.Warn("accept failed; backing off", "listen", l.addr, "error", os.NewSyscallError("accept4", aerr), "delay", delay)
 			unix.Poll([]unix.PollFd{{Fd: int32(d.wake.FD()), Events: unix.POLLIN}}, int(delay/time.Millisecond))
 		}

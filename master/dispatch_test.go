@@ -113,15 +113,20 @@ func TestSharedQueueSpreadsKeepAlive(t *testing.T) {
 			t.Fatalf("connection %d: %q, %v", i, got, err)
 		}
 	}
-	time.Sleep(600 * time.Millisecond) // a heartbeat publishes the counters
-	info := s.infoWorkers(t)
+	// A heartbeat publishes the counters: wait until they count everyone.
+	var info string
 	var open []int
-	for _, line := range strings.Split(info, "\r\n") {
-		if i := strings.Index(line, ",open="); i >= 0 && strings.HasPrefix(line, "worker") {
-			v, _ := strconv.Atoi(strings.SplitN(line[i+len(",open="):], ",", 2)[0])
-			open = append(open, v)
+	waitFor(t, 5*time.Second, func() bool {
+		info = s.infoWorkers(t)
+		open = open[:0]
+		for _, line := range strings.Split(info, "\r\n") {
+			if i := strings.Index(line, ",open="); i >= 0 && strings.HasPrefix(line, "worker") {
+				v, _ := strconv.Atoi(strings.SplitN(line[i+len(",open="):], ",", 2)[0])
+				open = append(open, v)
+			}
 		}
-	}
+		return len(open) == 2 && open[0]+open[1] >= n
+	}, func() string { return "the workers' open counts never reached the clients:\n" + info })
 	// INFO's own connection is open in one of them too.
 	if len(open) != 2 || open[0]+open[1] < n || min(open[0], open[1]) < n/4 {
 		t.Errorf("open connections per worker %v for %d clients, want each worker at least %d:\n%s", open, n, n/4, info)

@@ -130,7 +130,7 @@ type target struct {
 	board int
 }
 
-// publishTargets copies, for the accept loops, which queues have a ready
+// publishTargets copies, for the dispatcher, which queues have a ready
 // worker of the current generation. It runs on the Run goroutine.
 func (m *Master) publishTargets() {
 	if m.cfg.Mode != "fdpass" || m.cfg.Dispatch != DispatchLeastLoaded {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/handler"
 )
 
@@ -211,7 +212,7 @@ func (w *Worker) readFailed(s datagramSocket, err error, delay *time.Duration) b
 	if w.dgram.stopping.Load() || errors.Is(err, net.ErrClosed) {
 		return false
 	}
-	*delay = max(5*time.Millisecond, min(2**delay, time.Second))
+	*delay = evloop.NextBackoff(*delay)
 	w.log.Warn("datagram read failed; backing off", "listen", s.addr, "error", err, "delay", *delay)
 	time.Sleep(*delay)
 	return true

@@ -125,14 +125,13 @@ func (w *Worker) setup() error {
 func (w *Worker) newLoop() error {
 	s := w.spec
 	cfg := evloop.Config{
-		Handler:    w.h,
-		Log:        w.log,
-		Queue:      s.QueueFD,
-		TakeQueued: true,
-		Admit:      func() bool { return !w.full() },
-		Refuse:     w.refuse,
-		Opened:     w.slot.ConnOpened,
-		Closed:     w.slot.ConnClosed,
+		Handler: w.h,
+		Log:     w.log,
+		Queue:   s.QueueFD,
+		Admit:   func() bool { return !w.full() },
+		Refuse:  w.refuse,
+		Opened:  w.slot.ConnOpened,
+		Closed:  w.slot.ConnClosed,
 	}
 	for _, l := range s.Listeners {
 		// In accept mode every worker waits on the same socket.
