@@ -80,12 +80,10 @@ type Master struct {
 	// metrics report: the listeners, and in reuseport mode every slot's.
 	queueSockets []queueSocket
 	// Descriptors handed to workers, duplicated once at start-up.
-	listenerFiles []*os.File   // accept mode (and unix sockets in reuseport mode)
-	portFiles     [][]*os.File // reuseport: [slot][tcp address]
-	portSockets   [][]net.Listener
-	queues        []*descQueue // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
-	queue0        *descQueue   // queues[0], set once in New: all the accept loops read of queues
-	targets       atomic.Pointer[[]target]
+	portSockets [][]net.Listener // reuseport: [slot][tcp address], empty for slot 0
+	queues      []*descQueue     // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
+	queue0      *descQueue       // queues[0], set once in New: all the dispatcher reads of queues
+	targets     atomic.Pointer[[]target]
 
 	events     chan event
 	pool       []*slotState // the current generation, one entry per worker slot
@@ -290,20 +288,19 @@ func (m *Master) bind() error {
 	if err != nil {
 		return err
 	}
-	if m.cfg.Mode == worker.ModeFDPass {
-		for i, b := range bound {
-			ln, err := detach(b.Listener)
-			if err != nil {
-				for _, b := range bound[i:] {
-					b.Listener.Close()
-				}
-				for _, b := range bound[:i] {
-					b.Listener.Close()
-				}
-				return fmt.Errorf("listen %s: %w", b.Address, err)
+	// No mode accepts through the runtime's poller: fdpass's dispatcher
+	// has its own epoll set, and the workers accept in the other modes.
+	// A listener left registered there would wake a poller thread for
+	// every connection.
+	for i, b := range bound {
+		ln, err := detach(b.Listener)
+		if err != nil {
+			for _, b := range bound {
+				b.Listener.Close()
 			}
-			bound[i].Listener = ln
+			return fmt.Errorf("listen %s: %w", b.Address, err)
 		}
+		bound[i].Listener = ln
 	}
 	for _, b := range bound {
 		if b.Address.Network == "tcp" {
@@ -319,15 +316,6 @@ func (m *Master) bind() error {
 	for _, b := range bound {
 		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener, owned: !b.Inherited})
 	}
-	for _, l := range m.listeners {
-		if m.cfg.Mode == worker.ModeAccept || (m.cfg.Mode == worker.ModeReusePort && l.addr.Network == "unix") {
-			f, err := dupFile(l.ln.(syscall.Conn), l.addr.String())
-			if err != nil {
-				return fmt.Errorf("listen %s: %w", l.addr, err)
-			}
-			m.listenerFiles = append(m.listenerFiles, f)
-		}
-	}
 	if m.cfg.Mode == worker.ModeReusePort {
 		for i := 0; i < m.cfg.Workers; i++ {
 			if err := m.addPortSockets(); err != nil {
@@ -341,31 +329,26 @@ func (m *Master) bind() error {
 // addPortSockets creates the SO_REUSEPORT sockets of one more slot. The first
 // slot reuses the sockets bound in bind.
 func (m *Master) addPortSockets() error {
-	slot := len(m.portFiles)
-	var files []*os.File
+	slot := len(m.portSockets)
 	var socks []net.Listener
 	for _, l := range m.listeners {
-		if l.addr.Network != "tcp" {
-			continue
+		if slot == 0 || l.addr.Network != "tcp" {
+			continue // slot 0 serves the sockets bound first
 		}
-		ln := l.ln
-		if slot > 0 {
-			if ln = m.inh.take(fmt.Sprintf("%s#%d", addressKey(l.addr), slot)); ln == nil {
-				var err error
-				if ln, err = bindTCP(l.addr, true); err != nil {
-					return err
-				}
+		ln := m.inh.take(fmt.Sprintf("%s#%d", addressKey(l.addr), slot))
+		if ln == nil {
+			var err error
+			if ln, err = bindTCP(l.addr, true); err != nil {
+				return err
 			}
-			socks = append(socks, ln)
-			m.queueSockets = append(m.queueSockets, queueSocket{listen: l.addr.String(), name: strconv.Itoa(slot), sock: ln.(syscall.Conn)})
 		}
-		f, err := dupFile(ln.(syscall.Conn), l.addr.String())
+		ln, err := detach(ln)
 		if err != nil {
 			return fmt.Errorf("listen %s: %w", l.addr, err)
 		}
-		files = append(files, f)
+		socks = append(socks, ln)
+		m.queueSockets = append(m.queueSockets, queueSocket{listen: l.addr.String(), name: strconv.Itoa(slot), sock: ln.(syscall.Conn)})
 	}
-	m.portFiles = append(m.portFiles, files)
 	m.portSockets = append(m.portSockets, socks)
 	return nil
 }
@@ -605,14 +588,8 @@ func (m *Master) closeAll() {
 			os.Remove(l.addr.Addr)
 		}
 	}
-	for _, f := range m.listenerFiles {
-		f.Close()
-	}
-	for i := range m.portFiles {
-		for _, f := range m.portFiles[i] {
-			f.Close()
-		}
-		for _, ln := range m.portSockets[i] {
+	for _, socks := range m.portSockets {
+		for _, ln := range socks {
 			ln.Close()
 		}
 	}

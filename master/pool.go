@@ -2,6 +2,7 @@ package master
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"slices"
@@ -47,9 +48,26 @@ func (m *Master) startWorker(s *slotState) error {
 		TableMapped: m.cfg.DataMode == DataMap && m.cfg.DataPath != "",
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 	}
-	addListener := func(f *os.File) {
+	// The listeners go to the worker as copies made for this start and
+	// closed once it has begun. The master keeps its own descriptors out
+	// of the runtime's poller (detach); an *os.File kept for the next
+	// start would be registered there by os.NewFile, and wake the master
+	// for every connection on a socket it never accepts on.
+	var passed []*os.File
+	defer func() {
+		for _, f := range passed {
+			f.Close()
+		}
+	}()
+	addListener := func(ln net.Listener, addr Address) error {
+		f, err := dupFile(ln.(syscall.Conn), addr.String())
+		if err != nil {
+			return fmt.Errorf("worker %d: listen %s: %w", s.index, addr, err)
+		}
+		passed = append(passed, f)
 		spec.Listeners = append(spec.Listeners, worker.Listener{FD: 3 + len(files), Addr: f.Name()})
 		files = append(files, f)
+		return nil
 	}
 	switch m.cfg.Mode {
 	case worker.ModeFDPass:
@@ -62,16 +80,27 @@ func (m *Master) startWorker(s *slotState) error {
 		spec.QueueFD = 3 + len(files)
 		spec.QueueShared = m.cfg.Dispatch != DispatchLeastLoaded
 		files = append(files, q.recv)
-	case worker.ModeAccept:
-		for _, f := range m.listenerFiles {
-			addListener(f)
+	case worker.ModeAccept, worker.ModeReusePort:
+		// In reuseport mode each slot has its own TCP sockets (slot 0 the
+		// ones bound first); unix sockets are shared as in accept mode.
+		var err error
+		tcp := 0
+		for _, l := range m.listeners {
+			ln := l.ln
+			if m.cfg.Mode == worker.ModeReusePort && l.addr.Network == "tcp" {
+				if s.index > 0 {
+					ln = m.portSockets[s.index][tcp]
+				}
+				tcp++
+			}
+			if err = addListener(ln, l.addr); err != nil {
+				break
+			}
 		}
-	case worker.ModeReusePort:
-		for _, f := range m.portFiles[s.index] {
-			addListener(f)
-		}
-		for _, f := range m.listenerFiles {
-			addListener(f)
+		if err != nil {
+			ctlMaster.Close()
+			m.boardUse[board] = false
+			return err
 		}
 	}
 	files, spec.Datagrams = m.addDatagrams(files)
@@ -311,7 +340,7 @@ func (m *Master) grow() {
 		return
 	}
 	i := len(m.pool)
-	if m.cfg.Mode == worker.ModeReusePort && len(m.portFiles) <= i {
+	if m.cfg.Mode == worker.ModeReusePort && len(m.portSockets) <= i {
 		if err := m.addPortSockets(); err != nil {
 			m.log.Error("SIGTTIN: cannot add a reuseport socket", "error", err)
 			return
@@ -344,21 +373,18 @@ func (m *Master) shrink() {
 	s := m.pool[len(m.pool)-1]
 	m.pool = m.pool[:len(m.pool)-1]
 	m.log.Info("removing a worker", "workers", len(m.pool))
-	// The accept loops must stop choosing the removed slot before its
+	// The dispatcher must stop choosing the removed slot before its
 	// worker retires and its queue is drained (least-loaded).
 	m.publishTargets()
 	if s.proc != nil {
 		m.retire(s.proc)
 	}
-	if m.cfg.Mode == worker.ModeReusePort && len(m.portFiles) > len(m.pool) {
+	if m.cfg.Mode == worker.ModeReusePort && len(m.portSockets) > len(m.pool) {
 		i := len(m.pool)
-		for _, f := range m.portFiles[i] {
-			f.Close()
-		}
 		for _, ln := range m.portSockets[i] {
 			ln.Close()
 		}
-		m.portFiles, m.portSockets = m.portFiles[:i], m.portSockets[:i]
+		m.portSockets = m.portSockets[:i]
 		m.queueSockets = slices.DeleteFunc(m.queueSockets, func(q queueSocket) bool { return q.name == strconv.Itoa(i) })
 	}
 }
