@@ -58,7 +58,7 @@ bench-redis: build
 # fail a target with a bare "context deadline exceeded" as time runs out
 # (golang/go#75804, fixed in Go 1.27), which a loaded CI machine hits.
 FUZZTIME ?= 300000x
-FUZZ_TARGETS := shm:FuzzParse resp:FuzzParse handler:FuzzProcess handler:FuzzServeDatagram \
+FUZZ_TARGETS := shm/freqfile:FuzzParse resp:FuzzParse handler:FuzzProcess handler:FuzzServeDatagram \
 	fdpass:FuzzParseRights loadgen:FuzzReadGET
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

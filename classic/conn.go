@@ -13,7 +13,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/shm/memfd"
 	"github.com/freqd/freqd/worker"
 )
 
@@ -79,11 +80,11 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	}()
 
 	tf := os.NewFile(uintptr(spec.TableFD), "table")
-	if err := shm.CheckSealed(tf); err != nil {
+	if err := memfd.CheckSealed(tf); err != nil {
 		tf.Close()
 		return fmt.Errorf("table: %w", err)
 	}
-	table, err := shm.OpenFile(tf)
+	table, err := freqfile.OpenFile(tf)
 	tf.Close()
 	if err != nil {
 		return fmt.Errorf("table: %w", err)

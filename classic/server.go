@@ -13,7 +13,7 @@ import (
 
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/master"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // design is what differs between the four: how connections are taken and
@@ -34,7 +34,7 @@ type design interface {
 type Server struct {
 	cfg       Config
 	log       hclog.Logger
-	table     *shm.Table
+	table     *freqfile.Table
 	tableFile *os.File
 	addrs     []string
 	design    design

@@ -11,7 +11,7 @@ import (
 
 	"github.com/freqd/freqd/classic"
 	"github.com/freqd/freqd/loadgen"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 	"github.com/freqd/freqd/worker"
 	"github.com/hashicorp/go-hclog"
 )
@@ -30,10 +30,10 @@ const DefaultDuration = 5 * time.Second
 // Config describes one comparison. Fields left zero take the default noted
 // beside them.
 type Config struct {
-	Modes    []string   // designs to run, in this order (see ParseModes); required
-	Table    *shm.Table // the table the servers serve, to check every reply; required
-	DataPath string     // passed to serve as --data; "" serves the embedded table, which Table must then be
-	Binary   string     // the freqd binary (default: this process's executable)
+	Modes    []string        // designs to run, in this order (see ParseModes); required
+	Table    *freqfile.Table // the table the servers serve, to check every reply; required
+	DataPath string          // passed to serve as --data; "" serves the embedded table, which Table must then be
+	Binary   string          // the freqd binary (default: this process's executable)
 
 	Workers   int           // serve --workers (default runtime.NumCPU()); the baselines ignore it
 	Conns     int           // concurrent client connections (default loadgen.DefaultConns)

@@ -9,14 +9,14 @@ import (
 
 	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/master"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // The tests run real servers: a freqd binary built once into a temporary
 // directory, serving the embedded table.
 var (
 	freqdBin     string
-	defaultTable *shm.Table
+	defaultTable *freqfile.Table
 )
 
 func TestMain(m *testing.M) {
@@ -33,7 +33,7 @@ func runTests(m *testing.M) int {
 	freqdBin = bin
 	b, err := master.DefaultTable()
 	if err == nil {
-		defaultTable, err = shm.Parse(b)
+		defaultTable, err = freqfile.Parse(b)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "default table:", err)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/freqd/freqd/data"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // subtlex is the real word list, parsed here independently of shm so that
@@ -18,7 +18,7 @@ type subtlex struct {
 	count map[string]uint64
 	rank  map[string]uint64 // line number, 1-based: the file is in frequency order
 	total uint64
-	table *shm.Table
+	table *freqfile.Table
 }
 
 var (
@@ -27,14 +27,14 @@ var (
 	fixtureErr  error
 )
 
-// realTable returns the SUBTLEX-US list and a shm.Table built from it, case
+// realTable returns the SUBTLEX-US list and a freqfile.Table built from it, case
 // kept as in the corpus ("I", "John"). It is built once per test binary.
 func realTable(tb testing.TB) *subtlex {
 	tb.Helper()
 	fixtureOnce.Do(func() {
 		fixture.count = make(map[string]uint64, data.SubtlexUSWords)
 		fixture.rank = make(map[string]uint64, data.SubtlexUSWords)
-		var entries []shm.Entry
+		var entries []freqfile.Entry
 		sc := bufio.NewScanner(bytes.NewReader(data.SubtlexUS))
 		for sc.Scan() {
 			word, num, ok := strings.Cut(sc.Text(), "\t")
@@ -46,16 +46,16 @@ func realTable(tb testing.TB) *subtlex {
 				fixtureErr = err
 				return
 			}
-			entries = append(entries, shm.Entry{Word: word, Count: n})
+			entries = append(entries, freqfile.Entry{Word: word, Count: n})
 			fixture.count[word] = n
 			fixture.rank[word] = uint64(len(entries))
 			fixture.total += n
 		}
 		var buf bytes.Buffer
-		if fixtureErr = shm.WriteTable(&buf, entries, shm.BuildOptions{}); fixtureErr != nil {
+		if fixtureErr = freqfile.WriteTable(&buf, entries, freqfile.BuildOptions{}); fixtureErr != nil {
 			return
 		}
-		fixture.table, fixtureErr = shm.Parse(buf.Bytes())
+		fixture.table, fixtureErr = freqfile.Parse(buf.Bytes())
 	})
 	if fixtureErr != nil {
 		tb.Fatalf("building the SUBTLEX-US table: %v", fixtureErr)

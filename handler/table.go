@@ -1,6 +1,6 @@
 package handler
 
-// Table is what the handler needs from a frequency table. *shm.Table
+// Table is what the handler needs from a frequency table. *freqfile.Table
 // implements it; the handler only reads, so one table serves every
 // connection of a process concurrently.
 type Table interface {

@@ -30,7 +30,7 @@ type arena struct {
 }
 
 // add stores a new record and returns its reference. The word must be at most
-// shm.MaxWordLen bytes, which keeps every record smaller than a chunk.
+// freqfile.MaxWordLen bytes, which keeps every record smaller than a chunk.
 func (a *arena) add(word []byte, count uint64) uint64 {
 	need := binary.MaxVarintLen16 + len(word) + countSize
 	last := len(a.chunks) - 1

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // Options choose how a Counter reads its inputs.
@@ -20,7 +20,7 @@ type Options struct {
 	// the first lines (see Detect).
 	Format Format
 	// KeepCase counts "The" and "the" as different words. By default each
-	// word is folded with shm.Fold, the folding lookups on a folded table use.
+	// word is folded with freqfile.Fold, the folding lookups on a folded table use.
 	KeepCase bool
 }
 
@@ -187,10 +187,10 @@ func (c *Counter) add(word []byte, n uint64) error {
 		return nil
 	}
 	if !c.opts.KeepCase {
-		c.folded = shm.Fold(c.folded[:0], word)
+		c.folded = freqfile.Fold(c.folded[:0], word)
 		word = c.folded
-		if len(word) > shm.MaxWordLen {
-			return fmt.Errorf("word %q... is %d bytes long once case-folded, more than the maximum %d", word[:20], len(word), shm.MaxWordLen)
+		if len(word) > freqfile.MaxWordLen {
+			return fmt.Errorf("word %q... is %d bytes long once case-folded, more than the maximum %d", word[:20], len(word), freqfile.MaxWordLen)
 		}
 	}
 	total, carry := bits.Add64(c.total, n, 0)
@@ -216,16 +216,16 @@ func (c *Counter) Len() int { return c.words.n }
 // Total is the sum of all counts.
 func (c *Counter) Total() uint64 { return c.total }
 
-// Entries returns the counted words for shm.WriteTable or shm.WriteFile, in
+// Entries returns the counted words for freqfile.WriteTable or freqfile.WriteFile, in
 // the order first seen. It frees the hash index first, so the entries take
 // its place in memory, and the words share the Counter's storage instead of
 // being copied. The Counter accepts no more input afterwards.
-func (c *Counter) Entries() []shm.Entry {
+func (c *Counter) Entries() []freqfile.Entry {
 	c.drained = true
 	c.words.slots = nil
-	entries := make([]shm.Entry, 0, c.words.n)
+	entries := make([]freqfile.Entry, 0, c.words.n)
 	c.words.arena.each(func(_ uint64, word []byte, count uint64) {
-		entries = append(entries, shm.Entry{Word: unsafeString(word), Count: count})
+		entries = append(entries, freqfile.Entry{Word: unsafeString(word), Count: count})
 	})
 	return entries
 }

@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/freqd/freqd/data"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // counts returns what c holds as a map, through Entries as a build would.
@@ -59,7 +59,7 @@ func TestCounterFormats(t *testing.T) {
 		{"forced text over a word list", "w.tsv", "the\t10\n", Text, map[string]uint64{"the": 1, "10": 1}},
 		{"gzip by content", "w.tsv.gz", gzipped(t, "the\t10\nof\t4\n"), Auto, map[string]uint64{"the": 10, "of": 4}},
 		{"gzip without the suffix", "w.tsv", gzipped(t, "the\t10\n"), Auto, map[string]uint64{"the": 10}},
-		{"case folded and summed", "w.tsv", "I\t3\ni\t4\nİSTANBUL\t1\n", Auto, map[string]uint64{"i": 7, string(shm.Fold(nil, []byte("İSTANBUL"))): 1}},
+		{"case folded and summed", "w.tsv", "I\t3\ni\t4\nİSTANBUL\t1\n", Auto, map[string]uint64{"i": 7, string(freqfile.Fold(nil, []byte("İSTANBUL"))): 1}},
 		{"zero counts add nothing", "w.tsv", "the\t0\nof\t1\n", Auto, map[string]uint64{"of": 1}},
 	}
 	for i, tc := range tests {
@@ -205,7 +205,7 @@ func TestCounterSubtlex(t *testing.T) {
 		if keptCounts[w] != v {
 			t.Fatalf("keep-case count of %q = %d, want %d", w, keptCounts[w], v)
 		}
-		want[string(shm.Fold(nil, []byte(w)))] += v
+		want[string(freqfile.Fold(nil, []byte(w)))] += v
 	}
 	got := counts(folded)
 	if len(got) != len(want) || folded.Total() != data.SubtlexUSTotal {

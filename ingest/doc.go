@@ -27,7 +27,7 @@
 // uint64. The format is detected per input from its first lines unless the
 // caller names one (Detect documents the rule).
 //
-// Words are case-folded with shm.Fold by default, so "I" and "i" are one
+// Words are case-folded with freqfile.Fold by default, so "I" and "i" are one
 // word with their counts summed; Options.KeepCase keeps them apart.
 //
 // # Memory
@@ -43,9 +43,9 @@
 //
 // Neither holds a pointer, so the garbage collector never scans them. For
 // words of about 10 bytes that is 30 to 40 bytes a word while reading.
-// Entries drops the index before it makes the []shm.Entry slice (24 bytes a
+// Entries drops the index before it makes the []freqfile.Entry slice (24 bytes a
 // word) whose strings point into the arena, so no word is copied; then
-// shm.WriteFile adds its own index and rank array (about 20 to 25 bytes a
+// freqfile.WriteFile adds its own index and rank array (about 20 to 25 bytes a
 // word). The write is the peak of a build: measured on 10 million distinct
 // words of 10.5 bytes on average, 697 MB resident, 70 bytes a word, of which
 // this package's arena and entries are 45. 100 million such words need about

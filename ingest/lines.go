@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // A lineParser reads one line of a word list (without its line ending) into a
@@ -155,14 +155,14 @@ func clip(b []byte) []byte {
 
 // checkWord rejects what cannot be looked up as a word: the empty string,
 // invalid UTF-8, control characters (which would corrupt line-oriented output
-// such as `freqd inspect`), and words longer than shm.MaxWordLen, which a
+// such as `freqd inspect`), and words longer than freqfile.MaxWordLen, which a
 // table cannot hold.
 func checkWord(w []byte) error {
 	switch {
 	case len(w) == 0:
 		return errors.New("word is empty")
-	case len(w) > shm.MaxWordLen:
-		return fmt.Errorf("word %q... is %d bytes long, more than the maximum %d", w[:20], len(w), shm.MaxWordLen)
+	case len(w) > freqfile.MaxWordLen:
+		return fmt.Errorf("word %q... is %d bytes long, more than the maximum %d", w[:20], len(w), freqfile.MaxWordLen)
 	}
 	ascii := true
 	for _, c := range w {

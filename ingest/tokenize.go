@@ -4,7 +4,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // tokenizer splits running text into words, fed in blocks of any size.
@@ -15,7 +15,7 @@ import (
 // "dogs"). The typographic apostrophe U+2019 is read as "'", so "don’t" and
 // "don't" count as one word. Everything else separates words: spaces,
 // punctuation, dashes, underscores, symbols and invalid UTF-8. A run longer
-// than shm.MaxWordLen is skipped whole:
+// than freqfile.MaxWordLen is skipped whole:
 // it is a URL, a hash or base64, not a word.
 type tokenizer struct {
 	word    []byte // the word being read
@@ -74,7 +74,7 @@ func (z *tokenizer) appendRune(r rune) {
 		return
 	}
 	z.word = utf8.AppendRune(z.word, r)
-	if len(z.word) > shm.MaxWordLen {
+	if len(z.word) > freqfile.MaxWordLen {
 		z.tooLong = true
 		z.word = z.word[:0]
 	}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -48,7 +48,7 @@ type Config struct {
 	// Table is the frequency table the server serves. Keys are drawn from
 	// it and every reply is checked against it, so it must be the same
 	// table, or every answer may be counted wrong. Required.
-	Table *shm.Table
+	Table *freqfile.Table
 
 	Conns     int           // concurrent connections (default DefaultConns)
 	Duration  time.Duration // how long to send (default DefaultDuration, or no limit when Requests is set)

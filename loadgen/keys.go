@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // zipfExponent is the s of the rank distribution: word frequencies in
@@ -30,7 +30,7 @@ type expect struct {
 // keys picks the words of one connection's requests. It is not safe for
 // concurrent use; each connection has its own.
 type keys struct {
-	table *shm.Table
+	table *freqfile.Table
 	rng   *rand.Rand
 	zipf  *rand.Zipf // nil: uniform ranks
 	miss  float64
@@ -38,7 +38,7 @@ type keys struct {
 	word  []byte // scratch for absent words
 }
 
-func newKeys(t *shm.Table, dist KeyDist, miss float64, seed1, seed2 uint64) *keys {
+func newKeys(t *freqfile.Table, dist KeyDist, miss float64, seed1, seed2 uint64) *keys {
 	k := &keys{
 		table: t,
 		rng:   rand.New(rand.NewPCG(seed1, seed2)),

@@ -9,7 +9,7 @@ import (
 	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // The package's tests load one real `freqd serve` (two workers, the embedded
@@ -17,7 +17,7 @@ import (
 var (
 	serverTCP    string
 	serverUnix   string
-	defaultTable *shm.Table
+	defaultTable *freqfile.Table
 )
 
 func TestMain(m *testing.M) {
@@ -38,7 +38,7 @@ func runTests(m *testing.M) int {
 	}
 	b, err := master.DefaultTable()
 	if err == nil {
-		defaultTable, err = shm.Parse(b)
+		defaultTable, err = freqfile.Parse(b)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "default table:", err)

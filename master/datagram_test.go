@@ -18,7 +18,7 @@ import (
 	"github.com/freqd/freqd/loadgen"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 var datagramNetworks = []string{"udp", "unixgram"}
@@ -273,12 +273,12 @@ func TestDatagramWorkerKillsUnderLoad(t *testing.T) {
 	}
 }
 
-func defaultTableForLoad() (*shm.Table, error) {
+func defaultTableForLoad() (*freqfile.Table, error) {
 	b, err := master.DefaultTable()
 	if err != nil {
 		return nil, err
 	}
-	return shm.Parse(b)
+	return freqfile.Parse(b)
 }
 
 // TestUnixgramSocketFile: a socket file left by a killed master is

@@ -16,7 +16,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/fdpass"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/shm/scoreboard"
 	"github.com/freqd/freqd/worker"
 )
 
@@ -65,9 +66,9 @@ type Master struct {
 	upgradeExe string
 	cred       *syscall.Credential // --user: what workers run as; nil for the master's own
 
-	table     *shm.Table
+	table     *freqfile.Table
 	tableFile *os.File
-	board     *shm.Scoreboard
+	board     *scoreboard.Board
 	boardFile *os.File
 
 	listeners []*listener
@@ -169,8 +170,8 @@ func New(cfg Config) (*Master, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = hclog.NewNullLogger()
 	}
-	if cfg.Workers < 1 || cfg.Workers > shm.MaxSlots/2 {
-		return nil, fmt.Errorf("--workers %d: want 1 to %d", cfg.Workers, shm.MaxSlots/2)
+	if cfg.Workers < 1 || cfg.Workers > scoreboard.MaxEntries/2 {
+		return nil, fmt.Errorf("--workers %d: want 1 to %d", cfg.Workers, scoreboard.MaxEntries/2)
 	}
 	switch cfg.Mode {
 	case worker.ModeFDPass, worker.ModeAccept, worker.ModeReusePort:
@@ -209,7 +210,7 @@ func New(cfg Config) (*Master, error) {
 		return nil, fmt.Errorf("find own binary for upgrades: %w", err)
 	}
 	m.stats.restarts = map[string]uint64{}
-	m.boardUse = make([]bool, shm.MaxSlots)
+	m.boardUse = make([]bool, scoreboard.MaxEntries)
 	ok := false
 	defer func() {
 		if !ok {
@@ -230,7 +231,7 @@ func New(cfg Config) (*Master, error) {
 	if err := m.bind(); err != nil {
 		return nil, err
 	}
-	if m.board, m.boardFile, err = shm.NewScoreboard(shm.MaxSlots); err != nil {
+	if m.board, m.boardFile, err = scoreboard.New(scoreboard.MaxEntries); err != nil {
 		return nil, err
 	}
 	if cfg.Mode == worker.ModeFDPass {
@@ -243,7 +244,7 @@ func New(cfg Config) (*Master, error) {
 }
 
 // loadTable loads the table as DataMode says.
-func (m *Master) loadTable() (*shm.Table, *os.File, error) {
+func (m *Master) loadTable() (*freqfile.Table, *os.File, error) {
 	if m.cfg.DataMode == DataMap {
 		return MapTable(m.cfg.DataPath)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/fdpass"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/scoreboard"
 	"github.com/freqd/freqd/worker"
 )
 
@@ -30,7 +30,7 @@ func (m *Master) startWorker(s *slotState) error {
 	s.pending = false
 	board := m.allocBoard()
 	if board < 0 {
-		return fmt.Errorf("worker %d: no free scoreboard entry (%d in use)", s.index, shm.MaxSlots)
+		return fmt.Errorf("worker %d: no free scoreboard entry (%d in use)", s.index, scoreboard.MaxEntries)
 	}
 	ctlMaster, ctlWorker, err := fdpass.Socketpair()
 	if err != nil {
@@ -335,7 +335,7 @@ func (m *Master) grow() {
 		m.log.Warn("SIGTTIN ignored during a reload; send it again once the reload is done")
 		return
 	}
-	if len(m.pool) >= shm.MaxSlots/2 {
+	if len(m.pool) >= scoreboard.MaxEntries/2 {
 		m.log.Warn("SIGTTIN ignored: worker limit reached", "workers", len(m.pool))
 		return
 	}

@@ -4,7 +4,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // A reload (SIGHUP) replaces the whole pool with a new generation on a
@@ -16,7 +16,7 @@ import (
 type reloadState struct {
 	old      []*proc // the previous generation, serving until the new one is ready
 	oldGen   uint64
-	oldTable *shm.Table
+	oldTable *freqfile.Table
 	oldFile  *os.File
 	timer    *time.Timer
 	again    bool // another SIGHUP arrived meanwhile

@@ -8,7 +8,8 @@ import (
 
 	"github.com/freqd/freqd/data"
 	"github.com/freqd/freqd/ingest"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/shm/memfd"
 )
 
 // LoadTable validates the frequency table once, in full (checksum included),
@@ -18,7 +19,7 @@ import (
 // in every worker (PITFALLS #17); a sealed memfd cannot change at all.
 // The master keeps the memfd mapped for its own use (INFO, metrics); the
 // single-process designs of package classic serve from that mapping.
-func LoadTable(path string) (*shm.Table, *os.File, error) {
+func LoadTable(path string) (*freqfile.Table, *os.File, error) {
 	var f *os.File
 	var err error
 	name := path
@@ -28,13 +29,13 @@ func LoadTable(path string) (*shm.Table, *os.File, error) {
 		if b, err = DefaultTable(); err != nil {
 			return nil, nil, err
 		}
-		f, err = shm.SealedMemfd("freqd-table", b)
+		f, err = memfd.Sealed("freqd-table", b)
 	} else {
 		var src *os.File
 		if src, err = os.Open(path); err != nil {
 			return nil, nil, fmt.Errorf("data file: %w", err)
 		}
-		f, err = shm.SealedCopy("freqd-table", src)
+		f, err = memfd.SealedCopy("freqd-table", src)
 		src.Close()
 	}
 	if err != nil {
@@ -46,8 +47,8 @@ func LoadTable(path string) (*shm.Table, *os.File, error) {
 
 // openVerified maps f and checks it in full (header and body checksum);
 // on any failure f is closed.
-func openVerified(f *os.File, name string) (*shm.Table, *os.File, error) {
-	t, err := shm.OpenFile(f)
+func openVerified(f *os.File, name string) (*freqfile.Table, *os.File, error) {
+	t, err := freqfile.OpenFile(f)
 	if err == nil {
 		if err = t.Verify(); err != nil {
 			t.Close()
@@ -75,7 +76,7 @@ const (
 
 // MapTable validates the data file once, in full, and returns it open and
 // mapped, for DataMap.
-func MapTable(path string) (*shm.Table, *os.File, error) {
+func MapTable(path string) (*freqfile.Table, *os.File, error) {
 	if path == "" {
 		return LoadTable("") // the embedded table has no file to map
 	}
@@ -94,7 +95,7 @@ func DefaultTable() ([]byte, error) {
 		return nil, fmt.Errorf("embedded table: %w", err)
 	}
 	var buf bytes.Buffer
-	if err := shm.WriteTable(&buf, c.Entries(), shm.BuildOptions{FoldCase: true}); err != nil {
+	if err := freqfile.WriteTable(&buf, c.Entries(), freqfile.BuildOptions{FoldCase: true}); err != nil {
 		return nil, fmt.Errorf("embedded table: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -29,7 +29,7 @@ func (w *Worker) appendInfo(out []byte) []byte {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("worker%d:pid=%d,slot=%d,generation=%d,state=%s,restarts=%d,uptime=%d,accepted=%d,open=%d,requests=%d,errors=%d\r\n",
-			i, s.PID, s.PoolSlot, s.Generation, s.State, s.Restarts, int(time.Since(s.Started).Seconds()), s.Accepted, s.Open, s.Requests, s.Errors))
+			i, s.PID, s.Slot, s.Generation, s.State, s.Restarts, int(time.Since(s.Started).Seconds()), s.Accepted, s.Open, s.Requests, s.Errors))
 		totalAccepted += s.Accepted
 		totalRequests += s.Requests
 		totalOpen += s.Open

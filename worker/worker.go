@@ -16,7 +16,9 @@ import (
 	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/shm/memfd"
+	"github.com/freqd/freqd/shm/scoreboard"
 )
 
 // heartbeatEvery is how often a worker stamps its scoreboard slot and
@@ -27,9 +29,9 @@ const heartbeatEvery = 500 * time.Millisecond
 type Worker struct {
 	spec  *Spec
 	log   hclog.Logger
-	table *shm.Table
-	board *shm.Scoreboard
-	slot  *shm.WorkerSlot
+	table *freqfile.Table
+	board *scoreboard.Board
+	slot  *scoreboard.Writer
 	h     *handler.Handler
 
 	ctl      *net.UnixConn
@@ -50,7 +52,7 @@ func Run(spec *Spec, log hclog.Logger) error {
 	if err := w.setup(); err != nil {
 		return err
 	}
-	w.slot.SetState(shm.StateIdle)
+	w.slot.SetState(scoreboard.StateIdle)
 	w.slot.Heartbeat()
 	go w.heartbeat()
 	w.start()
@@ -86,18 +88,18 @@ func (w *Worker) setup() error {
 	}
 	tf := os.NewFile(uintptr(s.TableFD), "table")
 	if !s.TableMapped {
-		if err := shm.CheckSealed(tf); err != nil {
+		if err := memfd.CheckSealed(tf); err != nil {
 			tf.Close()
 			return fmt.Errorf("table: %w", err)
 		}
 	}
-	w.table, err = shm.OpenFile(tf)
+	w.table, err = freqfile.OpenFile(tf)
 	tf.Close()
 	if err != nil {
 		return fmt.Errorf("table: %w", err)
 	}
 	bf := os.NewFile(uintptr(s.ScoreboardFD), "scoreboard")
-	w.board, err = shm.OpenScoreboard(bf)
+	w.board, err = scoreboard.Open(bf)
 	bf.Close()
 	if err != nil {
 		return err
@@ -105,7 +107,7 @@ func (w *Worker) setup() error {
 	if s.Board < 0 || s.Board >= w.board.Len() {
 		return fmt.Errorf("scoreboard entry %d outside the scoreboard", s.Board)
 	}
-	w.slot = w.board.Worker(s.Board)
+	w.slot = w.board.Writer(s.Board)
 
 	if err := w.openDatagrams(); err != nil {
 		return err
@@ -228,7 +230,7 @@ func (w *Worker) control() error {
 // closes them.
 func (w *Worker) drain(handBack bool) error {
 	w.draining.Store(true)
-	w.slot.SetState(shm.StateDraining)
+	w.slot.SetState(scoreboard.StateDraining)
 	w.stopDatagrams()
 	var give func(fd int) error
 	if handBack {
@@ -277,7 +279,7 @@ func (w *Worker) heartbeat() {
 // across the pool. The slack keeps the churn of short connections from
 // making workers defer to each other all the time; a burst still spreads.
 func (w *Worker) fairShare(open int) bool {
-	total, n := w.board.Load()
+	total, n := w.board.ConnectionsOpen()
 	return n <= 1 || 4*int64(open)*int64(n) <= 5*total+8*int64(n)
 }
 
@@ -288,7 +290,7 @@ func (w *Worker) full() bool {
 	if w.spec.MaxClients <= 0 {
 		return false
 	}
-	open, _ := w.board.Load()
+	open, _ := w.board.ConnectionsOpen()
 	return open >= int64(w.spec.MaxClients)
 }
 

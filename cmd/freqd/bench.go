@@ -12,7 +12,7 @@ import (
 
 	"github.com/freqd/freqd/loadgen"
 	"github.com/freqd/freqd/master"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 func init() {
@@ -109,15 +109,15 @@ func runBench(args []string) int {
 
 // benchTable opens the table the server serves, so that every reply can be
 // checked: the file given with --data, or the embedded default.
-func benchTable(path string) (*shm.Table, error) {
+func benchTable(path string) (*freqfile.Table, error) {
 	if path != "" {
-		return shm.Open(path)
+		return freqfile.Open(path)
 	}
 	b, err := master.DefaultTable()
 	if err != nil {
 		return nil, err
 	}
-	return shm.Parse(b)
+	return freqfile.Parse(b)
 }
 
 // progressLine redraws one status line on the terminal while a run goes.

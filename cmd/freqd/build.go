@@ -14,7 +14,7 @@ import (
 
 	"github.com/freqd/freqd/data"
 	"github.com/freqd/freqd/ingest"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 func init() {
@@ -109,7 +109,7 @@ func runBuild(args []string) int {
 
 	progress.writing()
 	words, total := c.Len(), c.Total()
-	err = shm.WriteFile(*out, c.Entries(), shm.BuildOptions{FoldCase: !*keepCase})
+	err = freqfile.WriteFile(*out, c.Entries(), freqfile.BuildOptions{FoldCase: !*keepCase})
 	progress.stop()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "freqd build: %v\n", err)
@@ -161,7 +161,7 @@ const (
 // watchBuildInterrupts handles SIGINT and SIGTERM for a build. While the
 // inputs are read nothing has been written, so an interrupt exits at once,
 // even from inside a read that would block forever on a silent pipe. Once
-// the main goroutine moves the phase to buildWriting, shm.WriteFile owns a
+// the main goroutine moves the phase to buildWriting, freqfile.WriteFile owns a
 // temporary file that only it can remove, so later interrupts are noted and
 // the write is left to finish; it is the build's commit point.
 func watchBuildInterrupts(progress *buildProgress, out string) *atomic.Int32 {

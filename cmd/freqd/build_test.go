@@ -16,7 +16,7 @@ import (
 
 	"github.com/freqd/freqd/data"
 	"github.com/freqd/freqd/internal/testserver"
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 	"golang.org/x/sys/unix"
 )
 
@@ -150,7 +150,7 @@ func TestBuildDefaultRoundTrip(t *testing.T) {
 	if r := freqd(t, dir, nil, "build", "--default", "-o", "folded.freq"); r.code != 0 {
 		t.Fatalf("build --default exited %d: %s", r.code, r.stderr)
 	}
-	kept, err := shm.Open(filepath.Join(dir, "kept.freq"))
+	kept, err := freqfile.Open(filepath.Join(dir, "kept.freq"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,7 @@ import (
 	"os"
 	"text/tabwriter"
 
-	"github.com/freqd/freqd/shm"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 func init() {
@@ -43,7 +43,7 @@ func runInspect(args []string) int {
 		fmt.Fprintln(os.Stderr, "freqd inspect: no FILE given\nRun 'freqd inspect -h' for usage.")
 		return 2
 	}
-	t, err := shm.Open(fs.Arg(0))
+	t, err := freqfile.Open(fs.Arg(0))
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "freqd inspect: %v\n", err)
 		return 1
@@ -56,7 +56,7 @@ func runInspect(args []string) int {
 }
 
 // inspectWords prints each word's count in a form scripts can read.
-func inspectWords(t *shm.Table, words []string) int {
+func inspectWords(t *freqfile.Table, words []string) int {
 	code := 0
 	w := bufio.NewWriter(os.Stdout)
 	for _, word := range words {
@@ -70,7 +70,7 @@ func inspectWords(t *shm.Table, words []string) int {
 	return code
 }
 
-func inspectSummary(t *shm.Table, name string) int {
+func inspectSummary(t *freqfile.Table, name string) int {
 	verr := t.Verify()
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', 0)
 	fmt.Fprintf(w, "file\t%s\n", name)

@@ -1,4 +1,7 @@
-package shm
+// Package memfd makes in-memory files that several processes map: sealed
+// copies of a frequency table that nobody can change while workers serve
+// them, and plain shared regions such as the scoreboard.
+package memfd
 
 import (
 	"fmt"
@@ -14,11 +17,11 @@ import (
 // themselves can no longer change.
 const requiredSeals = unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE | unix.F_SEAL_SEAL
 
-// SealedMemfd returns a memfd (close-on-exec) holding a copy of b, sealed
+// Sealed returns a memfd (close-on-exec) holding a copy of b, sealed
 // against every change. The master copies a verified table into one and
 // passes it to workers, which can then map it without fearing that the file
 // on disk is replaced, truncated or rewritten while they serve it.
-func SealedMemfd(name string, b []byte) (*os.File, error) {
+func Sealed(name string, b []byte) (*os.File, error) {
 	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		return nil, fmt.Errorf("memfd_create %q: %w", name, err)
@@ -31,7 +34,7 @@ func SealedMemfd(name string, b []byte) (*os.File, error) {
 	return f, nil
 }
 
-// SealedCopy is SealedMemfd for the contents of an open file, copied by the
+// SealedCopy is Sealed for the contents of an open file, copied by the
 // kernel (copy_file_range or sendfile) so that a table of hundreds of
 // megabytes never passes through the Go heap: the master would otherwise
 // hold a dead copy as large as the table until the runtime returned it.
@@ -75,7 +78,7 @@ func fillAndSeal(f *os.File, b []byte) error {
 }
 
 func seal(f *os.File) error {
-	return control(f, func(fd int) error {
+	return Control(f, func(fd int) error {
 		// F_SEAL_WRITE waits for pages the kernel holds pinned (page
 		// migration, compaction) and fails with EBUSY if they stay pinned;
 		// seen once in CI. The pins are transient: try again briefly.
@@ -93,27 +96,26 @@ func seal(f *os.File) error {
 	})
 }
 
-// CheckSealed returns an error unless f carries all the seals SealedMemfd
-// sets. A worker calls it before trusting a descriptor it has inherited.
+// CheckSealed returns an error unless f carries all the seals Sealed sets. A worker calls it before trusting a descriptor it has inherited.
 func CheckSealed(f *os.File) error {
 	var seals int
-	err := control(f, func(fd int) error {
+	err := Control(f, func(fd int) error {
 		var err error
 		seals, err = unix.FcntlInt(uintptr(fd), unix.F_GET_SEALS, 0)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("%s: cannot read seals (%w); expected a memfd made by shm.SealedMemfd", f.Name(), err)
+		return fmt.Errorf("%s: cannot read seals (%w); expected a sealed memfd from the master", f.Name(), err)
 	}
 	if missing := requiredSeals &^ seals; missing != 0 {
-		return fmt.Errorf("%s: not sealed against changes (seals %#x, missing %#x); expected a memfd made by shm.SealedMemfd", f.Name(), seals, missing)
+		return fmt.Errorf("%s: not sealed against changes (seals %#x, missing %#x); expected a sealed memfd from the master", f.Name(), seals, missing)
 	}
 	return nil
 }
 
-// control runs fn on f's descriptor without f.Fd, which would switch the
+// Control runs fn on f's descriptor without f.Fd, which would switch the
 // descriptor to blocking mode.
-func control(f *os.File, fn func(fd int) error) error {
+func Control(f *os.File, fn func(fd int) error) error {
 	raw, err := f.SyscallConn()
 	if err != nil {
 		return err
@@ -123,4 +125,19 @@ func control(f *os.File, fn func(fd int) error) error {
 		return err
 	}
 	return ferr
+}
+
+// Shared returns a memfd (close-on-exec) of size zeroed bytes, not sealed:
+// a region that processes map read-write to share counters.
+func Shared(name string, size int64) (*os.File, error) {
+	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("memfd_create %q: %w", name, err)
+	}
+	f := os.NewFile(uintptr(fd), "memfd:"+name)
+	if err := f.Truncate(size); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("memfd %q: size %d: %w", name, size, err)
+	}
+	return f, nil
 }

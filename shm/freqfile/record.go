@@ -1,4 +1,4 @@
-package shm
+package freqfile
 
 import (
 	"encoding/binary"

@@ -1,8 +1,10 @@
-package shm
+package freqfile
 
 import (
 	"fmt"
 	"os"
+
+	"github.com/freqd/freqd/shm/memfd"
 
 	"golang.org/x/sys/unix"
 )
@@ -54,7 +56,7 @@ func openFile(f *os.File) (*Table, error) {
 		return nil, corruptf("file of %d bytes exceeds the format's %d-byte limit", size, int64(maxFileSize))
 	}
 	var m []byte
-	err = control(f, func(fd int) error {
+	err = memfd.Control(f, func(fd int) error {
 		m, err = unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 		return err
 	})

@@ -1,4 +1,4 @@
-package shm
+package freqfile
 
 import (
 	"fmt"
@@ -8,12 +8,14 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/freqd/freqd/shm/memfd"
 )
 
 // The benchmarks compare a Table with a Go map[string]uint64 holding the same
 // words, at SUBTLEX-US size (74k words) and at 10 million synthetic words:
 //
-//	go test -bench . -run '^$' ./shm
+//	go test -bench . -run '^$' ./shm/freqfile
 //
 // The 10M file is generated once and cached in os.TempDir(); -short skips it.
 //
@@ -77,7 +79,7 @@ func loadBenchSet(b *testing.B, name string) *benchSet {
 	if err != nil {
 		b.Fatal(err)
 	}
-	mem, err := SealedCopy("bench", f)
+	mem, err := memfd.SealedCopy("bench", f)
 	f.Close()
 	if err != nil {
 		b.Fatal(err)

@@ -1,4 +1,4 @@
-package shm
+package scoreboard
 
 import (
 	"os"
@@ -9,21 +9,21 @@ import (
 // TestScoreboardIsShared maps one scoreboard twice, as the master and a
 // worker do, and checks each side sees the other's writes.
 func TestScoreboardIsShared(t *testing.T) {
-	master, f, err := NewScoreboard(4)
+	master, f, err := New(4)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	defer master.Close()
-	w, err := OpenScoreboard(f)
+	w, err := Open(f)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer w.Close()
 
 	master.Assign(2, 1, 4242, 7, 3)
-	ws := w.Worker(2)
-	if got := w.Snapshot(2); got.PID != 4242 || got.PoolSlot != 1 || got.Generation != 7 || got.Restarts != 3 || got.State != StateStarting {
+	ws := w.Writer(2)
+	if got := w.Snapshot(2); got.PID != 4242 || got.Slot != 1 || got.Generation != 7 || got.Restarts != 3 || got.State != StateStarting {
 		t.Fatalf("worker sees %+v after Assign", got)
 	}
 	ws.SetState(StateIdle)
@@ -53,17 +53,17 @@ func TestScoreboardIsShared(t *testing.T) {
 	}
 }
 
-func TestOpenScoreboardRejectsOtherFiles(t *testing.T) {
+func TestOpenRejectsOtherFiles(t *testing.T) {
 	f, err := os.CreateTemp(t.TempDir(), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	f.Write(make([]byte, 4096))
-	if _, err := OpenScoreboard(f); err == nil {
-		t.Fatal("OpenScoreboard accepted a file of zeros")
+	if _, err := Open(f); err == nil {
+		t.Fatal("Open accepted a file of zeros")
 	}
-	if _, _, err := NewScoreboard(MaxSlots + 1); err == nil {
-		t.Fatal("NewScoreboard accepted too many slots")
+	if _, _, err := New(MaxEntries + 1); err == nil {
+		t.Fatal("New accepted too many entries")
 	}
 }

@@ -1,4 +1,4 @@
-package shm
+package freqfile
 
 import (
 	"cmp"
@@ -128,7 +128,7 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		if opts.FoldCase {
 			fold = Fold(fold[:0], []byte(e.Word))
 			if string(fold) != e.Word {
-				return nil, fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with shm.Fold and sum the counts of words that fold alike", clip(e.Word), clip(string(fold)))
+				return nil, fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with freqfile.Fold and sum the counts of words that fold alike", clip(e.Word), clip(string(fold)))
 			}
 		}
 		var carry uint64

@@ -1,4 +1,4 @@
-package shm
+package freqfile
 
 import (
 	"bufio"
@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/freqd/freqd/shm/memfd"
 
 	"github.com/freqd/freqd/data"
 )
@@ -542,5 +544,27 @@ func TestHostileOffsetsNeverPanic(t *testing.T) {
 		for r := uint64(0); r <= uint64(len(entries))+1; r++ {
 			tab.Entry(r)
 		}
+	}
+}
+
+// TestServesFromASealedMemfd opens a table the way a worker does: from a
+// sealed memfd whose descriptor is closed once the table is mapped.
+func TestServesFromASealedMemfd(t *testing.T) {
+	good := subtlexBytes(t)
+	f, err := memfd.Sealed("freqd-test", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := OpenFile(f)
+	f.Close() // the mapping outlives the descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if err := tab.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if c, ok := tab.Lookup([]byte("the")); !ok || c != 1501908 {
+		t.Errorf("Lookup(the) through the memfd = %d, %v; want 1501908", c, ok)
 	}
 }

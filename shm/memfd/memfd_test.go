@@ -1,0 +1,95 @@
+package memfd
+
+import (
+	"bytes"
+	"os"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func TestSealedRefusesEveryChange(t *testing.T) {
+	good := bytes.Repeat([]byte("freqd sealed memfd "), 1000)
+	f, err := Sealed("freqd-test", good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CheckSealed(f); err != nil {
+		t.Fatalf("CheckSealed on a sealed memfd: %v", err)
+	}
+	if _, err := f.WriteAt([]byte("X"), 0); err == nil {
+		t.Error("writing to the sealed memfd succeeded")
+	}
+	if err := f.Truncate(10); err == nil {
+		t.Error("shrinking the sealed memfd succeeded")
+	}
+	if err := f.Truncate(int64(len(good)) + 4096); err == nil {
+		t.Error("growing the sealed memfd succeeded")
+	}
+	got := make([]byte, len(good))
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, good) {
+		t.Errorf("memfd content differs from the input (read error %v)", err)
+	}
+}
+
+func TestSealedCopyCopiesTheWholeFile(t *testing.T) {
+	want := bytes.Repeat([]byte{1, 2, 3, 4, 5, 6, 7}, 300000)
+	src, err := os.CreateTemp(t.TempDir(), "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if _, err := src.Write(want); err != nil {
+		t.Fatal(err)
+	}
+	f, err := SealedCopy("copy", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CheckSealed(f); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want))
+	if _, err := f.ReadAt(got, 0); err != nil || !bytes.Equal(got, want) {
+		t.Errorf("copy differs from the source (read error %v)", err)
+	}
+}
+
+func TestCheckSealedRejectsPlainFiles(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := CheckSealed(f); err == nil || !strings.Contains(err.Error(), "sealed memfd") {
+		t.Errorf("CheckSealed on a plain file: %v, want an error naming a sealed memfd", err)
+	}
+	// A memfd that could be sealed but is not.
+	fd, err := unix.MemfdCreate("unsealed", unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := os.NewFile(uintptr(fd), "memfd:unsealed")
+	defer m.Close()
+	if err := CheckSealed(m); err == nil || !strings.Contains(err.Error(), "not sealed") {
+		t.Errorf("CheckSealed on an unsealed memfd: %v, want \"not sealed\"", err)
+	}
+}
+
+func TestSharedIsZeroedAndWritable(t *testing.T) {
+	f, err := Shared("shared", 4096)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b := make([]byte, 4096)
+	if _, err := f.ReadAt(b, 0); err != nil || !bytes.Equal(b, make([]byte, 4096)) {
+		t.Fatalf("fresh region not zeroed (read error %v)", err)
+	}
+	if _, err := f.WriteAt([]byte("x"), 10); err != nil {
+		t.Errorf("write to a shared region: %v", err)
+	}
+}
