@@ -8,7 +8,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/freqd/freqd/evloop"
+	"github.com/freqd/freqd/internal/sys"
 	"github.com/freqd/freqd/master"
 )
 
@@ -23,7 +23,7 @@ func acceptEach(ln net.Listener, log hclog.Logger, take func(net.Conn)) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			delay = evloop.NextBackoff(delay)
+			delay = sys.NextBackoff(delay)
 			log.Warn("accept failed; backing off", "listen", ln.Addr().String(), "error", err, "delay", delay)
 			time.Sleep(delay)
 			continue

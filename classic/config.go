@@ -3,30 +3,15 @@ package classic
 import (
 	"fmt"
 	"os"
-	"slices"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/worker"
 )
-
-// The designs, as `freqd serve --mode` names them.
-const (
-	ModeIterative = "iterative"
-	ModeFork      = "fork"
-	ModeGoroutine = "goroutine"
-	ModeEpoll     = "epoll"
-)
-
-// Modes lists the designs this package runs, in the order the docs present
-// them.
-var Modes = []string{ModeIterative, ModeFork, ModeGoroutine, ModeEpoll}
-
-// IsMode reports whether mode is one of this package's designs rather than
-// one of the pre-forked master's.
-func IsMode(mode string) bool { return slices.Contains(Modes, mode) }
 
 // DefaultMaxChildren bounds the fork design's connection processes when
 // Config.MaxChildren is zero: enough for a benchmark's clients, few enough
@@ -36,7 +21,7 @@ const DefaultMaxChildren = 1024
 // Config is what `freqd serve` decides for a classic design. Its fields mean
 // what master.Config's fields of the same names mean.
 type Config struct {
-	Mode            string        // one of Modes
+	Mode            mode.Mode     // one of mode.Classic
 	Listen          []string      // --listen addresses; master.DefaultAddr when empty
 	UnixMode        os.FileMode   // mode of unix socket files; 0660 when zero
 	Pidfile         string        // written once serving; "" for none
@@ -61,8 +46,8 @@ type Config struct {
 
 // withDefaults checks c and fills in its defaults.
 func (c Config) withDefaults() (Config, error) {
-	if !IsMode(c.Mode) {
-		return c, fmt.Errorf("--mode %q: want one of %v", c.Mode, Modes)
+	if !c.Mode.IsClassic() {
+		return c, fmt.Errorf("mode %s is not one of the classic designs (%s)", c.Mode, mode.Join(mode.Classic, ", "))
 	}
 	if c.MaxChildren < 0 {
 		return c, fmt.Errorf("--max-children %d: want a positive bound, or 0 for the default %d", c.MaxChildren, DefaultMaxChildren)

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // TestNewRefusesWithAnActionableError checks that New reports what is wrong
@@ -30,12 +32,12 @@ func TestNewRefusesWithAnActionableError(t *testing.T) {
 		want []string // substrings of the error
 	}{
 		{"unknown mode", Config{Mode: "threads"}, []string{`--mode "threads"`, "iterative", "epoll"}},
-		{"negative bound", Config{Mode: ModeFork, MaxChildren: -1}, []string{"--max-children -1"}},
-		{"missing data file", Config{Mode: ModeEpoll, DataPath: filepath.Join(dir, "none.freq"), Listen: []string{"unix:" + sock}},
+		{"negative bound", Config{Mode: mode.Fork, MaxChildren: -1}, []string{"--max-children -1"}},
+		{"missing data file", Config{Mode: mode.Epoll, DataPath: filepath.Join(dir, "none.freq"), Listen: []string{"unix:" + sock}},
 			[]string{"data file", "none.freq", "no such file"}},
-		{"port in use", Config{Mode: ModeGoroutine, Listen: []string{"unix:" + sock, busy.Addr().String()}},
+		{"port in use", Config{Mode: mode.Goroutine, Listen: []string{"unix:" + sock, busy.Addr().String()}},
 			[]string{busy.Addr().String(), "already in use", "choose another --listen"}},
-		{"path is not a socket", Config{Mode: ModeIterative, Listen: []string{"unix:" + notSocket}},
+		{"path is not a socket", Config{Mode: mode.Iterative, Listen: []string{"unix:" + notSocket}},
 			[]string{notSocket, "not a socket"}},
 	}
 	for i, tc := range cases {

@@ -9,6 +9,8 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
@@ -105,7 +107,7 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	h.WriteTimeout = spec.Limits.WriteTimeout
 	h.RequirePass = spec.RequirePass
 	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
-		return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", ModeFork, os.Getppid())
+		return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", mode.Fork, os.Getppid())
 	}}}
 
 	sigs := make(chan os.Signal, 2)

@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -35,7 +36,7 @@ func ping(conn net.Conn, r *bufio.Reader) error {
 // child has been reaped (none is left a zombie) and that the server holds
 // exactly the descriptors it held before.
 func TestForkReapsChildrenAndKeepsNoDescriptors(t *testing.T) {
-	s := startServer(t, classic.ModeFork)
+	s := startServer(t, mode.Fork)
 	session := func(network string) error {
 		conn, err := net.DialTimeout(network, s.dialAddr(network), 5*time.Second)
 		if err != nil {
@@ -98,7 +99,7 @@ func TestForkReapsChildrenAndKeepsNoDescriptors(t *testing.T) {
 // third connection is held back, not served and not given a process, until
 // one of them ends.
 func TestForkBoundsChildren(t *testing.T) {
-	s := startServer(t, classic.ModeFork, "--max-children", "2")
+	s := startServer(t, mode.Fork, "--max-children", "2")
 	var open []net.Conn
 	for i := 0; i < 2; i++ {
 		conn := dial(t, s, "tcp")

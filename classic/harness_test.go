@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 	"github.com/redis/go-redis/v9"
 )
@@ -32,7 +33,7 @@ var folded = testserver.Subtlex()
 // under the short names this package's tests use.
 type server struct {
 	t       *testing.T
-	mode    string
+	mode    mode.Mode
 	cmd     *exec.Cmd
 	pid     int
 	tcp     string // host:port actually bound
@@ -46,16 +47,16 @@ type server struct {
 // socket in a temporary directory, waits for its "ready" line, and arranges
 // for it and every process it started to be killed, by pid, when the test
 // ends; a data race the server reported fails the test.
-func startServer(t *testing.T, mode string, extra ...string) *server {
+func startServer(t *testing.T, m mode.Mode, extra ...string) *server {
 	t.Helper()
-	ts := testserver.Start(t, freqdBin, mode, 1, extra...)
+	ts := testserver.Start(t, freqdBin, m, 1, extra...)
 	t.Cleanup(func() {
 		ts.Kill()
 		if ts.Log.Contains("WARNING: DATA RACE") {
 			t.Errorf("the server reported a data race")
 		}
 	})
-	return &server{t: t, mode: mode, cmd: ts.Cmd, pid: ts.Pid, tcp: ts.TCP, unix: ts.Unix,
+	return &server{t: t, mode: m, cmd: ts.Cmd, pid: ts.Pid, tcp: ts.TCP, unix: ts.Unix,
 		pidfile: ts.Pidfile, log: ts.Log, exited: ts.Exited()}
 }
 

@@ -9,8 +9,8 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
-	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/sys"
 	"github.com/freqd/freqd/master"
 )
 
@@ -23,7 +23,7 @@ type iterative struct {
 	h    *handler.Handler
 	log  hclog.Logger
 	ls   []rawListener
-	wake *evloop.Waker
+	wake *sys.Waker
 	stop stopState
 
 	mu  sync.Mutex
@@ -35,7 +35,7 @@ func newIterative(h *handler.Handler, log hclog.Logger, ls []master.Listener) (*
 	if err != nil {
 		return nil, err
 	}
-	w, err := evloop.NewWaker()
+	w, err := sys.NewWaker()
 	if err != nil {
 		closeRaw(raw)
 		return nil, err
@@ -74,7 +74,7 @@ func (s *iterative) serve() error {
 			case errors.Is(err, unix.EAGAIN), errors.Is(err, unix.EINTR), errors.Is(err, unix.ECONNABORTED):
 				// The client gave up before we got to it: nothing to do.
 			default:
-				delay = evloop.NextBackoff(delay)
+				delay = sys.NextBackoff(delay)
 				s.log.Warn("accept failed; backing off", "listen", s.ls[i].addr.String(), "error", err, "delay", delay)
 				time.Sleep(delay)
 			}

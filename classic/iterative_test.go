@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // TestIterativeServesOneClientAtATime pins what the design is: a second
 // client waits, unanswered, while the first is connected, and is served as
 // soon as the first leaves, whichever listener each came through.
 func TestIterativeServesOneClientAtATime(t *testing.T) {
-	s := startServer(t, classic.ModeIterative)
+	s := startServer(t, mode.Iterative)
 	first := dial(t, s, "tcp")
 	if err := ping(first, bufio.NewReader(first)); err != nil {
 		t.Fatalf("first client: %v", err)

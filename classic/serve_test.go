@@ -12,7 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -20,8 +21,8 @@ import (
 // (master/serve_test.go) against every classic design, over TCP and over a
 // unix socket: the designs differ in how they serve, never in what.
 func TestCommandsEveryDesign(t *testing.T) {
-	for _, mode := range classic.Modes {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range mode.Classic {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, mode)
 			for _, network := range []string{"tcp", "unix"} {
@@ -47,13 +48,13 @@ func checkCommands(t *testing.T, s *server, network string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(info, "mode:"+s.mode+"\r\n") {
+	if !strings.Contains(info, "mode:"+string(s.mode)+"\r\n") {
 		t.Errorf("INFO does not name mode %s:\n%s", s.mode, info)
 	}
 	if !strings.Contains(info, fmt.Sprintf("db0:keys=%d,", len(folded))) {
 		t.Errorf("INFO keyspace does not count %d words:\n%s", len(folded), info)
 	}
-	if s.mode == classic.ModeFork {
+	if s.mode == mode.Fork {
 		if !strings.Contains(info, fmt.Sprintf("master_pid:%d\r\n", s.pid)) || strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", s.pid)) {
 			t.Errorf("INFO in the fork design should come from a child of %d:\n%s", s.pid, info)
 		}
@@ -145,8 +146,8 @@ func checkProtocolError(t *testing.T, s *server, network string) {
 // design must report that it stopped reading from the client and waited
 // for EPOLLOUT before the client reads anything.
 func TestPipelineWithoutReading(t *testing.T) {
-	for _, mode := range classic.Modes {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range mode.Classic {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, mode)
 			for _, network := range []string{"tcp", "unix"} {
@@ -181,7 +182,7 @@ func checkBackedUpPipeline(t *testing.T, s *server, network string, n int) {
 		_, err := conn.Write(req.Bytes())
 		sent <- err
 	}()
-	if s.mode == classic.ModeEpoll && network == "unix" {
+	if s.mode == mode.Epoll && network == "unix" {
 		// Read nothing until the event loop reports that it stopped
 		// reading from this client because its replies piled up, and that
 		// it kept unsent output and waited for EPOLLOUT: the paths this
@@ -203,7 +204,7 @@ func checkBackedUpPipeline(t *testing.T, s *server, network string, n int) {
 	} else {
 		time.Sleep(300 * time.Millisecond)
 	}
-	if s.mode != classic.ModeIterative {
+	if s.mode != mode.Iterative {
 		other := client(t, "tcp", s.tcp)
 		if got, err := other.Ping(bg).Result(); err != nil || got != "PONG" {
 			t.Errorf("another client while one is backed up: got %q, %v; want PONG", got, err)

@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/handler"
@@ -68,7 +70,7 @@ func New(cfg Config) (*Server, error) {
 }
 
 func (s *Server) newDesign(ls []master.Listener) (design, error) {
-	if s.cfg.Mode == ModeFork {
+	if s.cfg.Mode == mode.Fork {
 		return newForkServer(s.cfg, ls, s.tableFile)
 	}
 	h := handler.New(s.table)
@@ -80,9 +82,9 @@ func (s *Server) newDesign(ls []master.Listener) (design, error) {
 		return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
 	}}}
 	switch s.cfg.Mode {
-	case ModeIterative:
+	case mode.Iterative:
 		return newIterative(h, s.log, ls)
-	case ModeGoroutine:
+	case mode.Goroutine:
 		return newPerConn(h, s.log, ls), nil
 	default:
 		return newEpollServer(h, s.log, ls)
@@ -114,7 +116,7 @@ func (s *Server) Run() error {
 	go func() { done <- s.design.serve() }()
 	fields := []any{"mode", s.cfg.Mode, "listen", strings.Join(s.addrs, ","),
 		"words", s.table.Len(), "table_bytes", s.table.Size(), "pid", os.Getpid()}
-	if s.cfg.Mode == ModeFork {
+	if s.cfg.Mode == mode.Fork {
 		fields = append(fields, "max_children", s.cfg.MaxChildren)
 	}
 	s.log.Info("ready", fields...)

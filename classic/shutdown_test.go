@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -20,9 +21,9 @@ import (
 // server exits 0, and its unix socket file and pidfile are gone, as are the
 // fork design's children.
 func TestStopEveryDesign(t *testing.T) {
-	for _, mode := range classic.Modes {
+	for _, mode := range mode.Classic {
 		for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGQUIT} {
-			t.Run(mode+"/"+sig.String(), func(t *testing.T) {
+			t.Run(string(mode)+"/"+sig.String(), func(t *testing.T) {
 				t.Parallel()
 				s := startServer(t, mode)
 				b, err := os.ReadFile(s.pidfile)
@@ -36,7 +37,7 @@ func TestStopEveryDesign(t *testing.T) {
 				}
 
 				kids := children(s.pid, false)
-				if mode == classic.ModeFork && len(kids) != 1 {
+				if mode == "fork" && len(kids) != 1 {
 					t.Fatalf("fork design with one client has children %v; want one", kids)
 				}
 				syscall.Kill(s.pid, sig)

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // TestTimeoutsEveryDesign pins --idle-timeout, --read-timeout (counted from
@@ -18,8 +18,8 @@ import (
 // in every design; the epoll design enforces them with its
 // own timer sweep rather than socket deadlines, so each is checked there too.
 func TestTimeoutsEveryDesign(t *testing.T) {
-	for _, mode := range classic.Modes {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range mode.Classic {
+		t.Run(string(mode), func(t *testing.T) {
 			t.Parallel()
 			s := startServer(t, mode, "--idle-timeout", "2s", "--read-timeout", "300ms", "--write-timeout", "300ms")
 			// The iterative design serves one client at a time, so the

@@ -23,7 +23,7 @@ var (
 func (rep *Report) writeChart(path string) error {
 	modes := make([]string, len(rep.Results))
 	for i, r := range rep.Results {
-		modes[i] = r.Mode
+		modes[i] = string(r.Mode)
 	}
 	throughput := func(r *Result) float64 { return r.Load.Throughput }
 	p99 := func(r *Result) float64 { return float64(r.Load.Latency.P99) / 1e6 }

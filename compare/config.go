@@ -9,19 +9,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/freqd/freqd/classic"
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/freqd/freqd/loadgen"
 	"github.com/freqd/freqd/shm/freqfile"
-	"github.com/freqd/freqd/worker"
 	"github.com/hashicorp/go-hclog"
 )
-
-// PreForked lists freqd's own designs, a master and pre-started workers.
-var PreForked = []string{worker.ModeFDPass, worker.ModeAccept, worker.ModeReusePort}
-
-// AllModes lists every design `freqd serve --mode` runs: the pre-forked
-// ones, then the baselines of package classic.
-var AllModes = append(slices.Clone(PreForked), classic.Modes...)
 
 // DefaultDuration is how long each design is loaded when Config.Duration
 // is zero.
@@ -30,7 +23,7 @@ const DefaultDuration = 5 * time.Second
 // Config describes one comparison. Fields left zero take the default noted
 // beside them.
 type Config struct {
-	Modes    []string        // designs to run, in this order (see ParseModes); required
+	Modes    []mode.Mode     // designs to run, in this order (see ParseModes); required
 	Table    *freqfile.Table // the table the servers serve, to check every reply; required
 	DataPath string          // passed to serve as --data; "" serves the embedded table, which Table must then be
 	Binary   string          // the freqd binary (default: this process's executable)
@@ -48,41 +41,39 @@ type Config struct {
 }
 
 // ParseModes parses a comma-separated list of designs, or "all".
-func ParseModes(s string) ([]string, error) {
+func ParseModes(s string) ([]mode.Mode, error) {
 	if strings.TrimSpace(s) == "all" {
-		return slices.Clone(AllModes), nil
+		return slices.Clone(mode.All), nil
 	}
-	var modes []string
-	for _, m := range strings.Split(s, ",") {
-		m = strings.TrimSpace(m)
-		switch {
-		case m == "":
+	var modes []mode.Mode
+	for _, name := range strings.Split(s, ",") {
+		if strings.TrimSpace(name) == "" {
 			continue
-		case !slices.Contains(AllModes, m):
-			return nil, fmt.Errorf("--compare: unknown design %q; use all or a comma list of %s", m, strings.Join(AllModes, ","))
-		case slices.Contains(modes, m):
-			return nil, fmt.Errorf("--compare: design %q is listed twice", m)
+		}
+		m, err := mode.Parse(name)
+		if err != nil {
+			return nil, fmt.Errorf("--compare: %w", err)
+		}
+		if slices.Contains(modes, m) {
+			return nil, fmt.Errorf("--compare: design %s is listed twice", m)
 		}
 		modes = append(modes, m)
 	}
 	if len(modes) == 0 {
-		return nil, fmt.Errorf("--compare: no design given; use all or a comma list of %s", strings.Join(AllModes, ","))
+		return nil, fmt.Errorf("--compare: no design given; use all or a comma list of %s", mode.Join(mode.All, ","))
 	}
 	return modes, nil
 }
-
-// IsPreForked reports whether mode is one of freqd's pre-forked designs.
-func IsPreForked(mode string) bool { return slices.Contains(PreForked, mode) }
 
 // withDefaults returns c with its zero fields set, or the first setting
 // that cannot work.
 func (c Config) withDefaults() (Config, error) {
 	if len(c.Modes) == 0 {
-		return c, errors.New("no design to compare; use --compare all or a comma list of " + strings.Join(AllModes, ","))
+		return c, errors.New("no design to compare; use --compare all or a comma list of " + mode.Join(mode.All, ","))
 	}
 	for _, m := range c.Modes {
-		if !slices.Contains(AllModes, m) {
-			return c, fmt.Errorf("unknown design %q; want one of %s", m, strings.Join(AllModes, ","))
+		if _, err := mode.Parse(string(m)); err != nil {
+			return c, err
 		}
 	}
 	if c.Table == nil {

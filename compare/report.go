@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/loadgen"
 )
 
@@ -35,7 +36,7 @@ type Report struct {
 
 // Result is what one design measured.
 type Result struct {
-	Mode      string          `json:"mode"`
+	Mode      mode.Mode       `json:"mode"`
 	PreForked bool            `json:"pre_forked"`
 	Error     string          `json:"error,omitempty"` // why the design was not (fully) measured
 	Load      *loadgen.Result `json:"load,omitempty"`
@@ -109,7 +110,7 @@ func row(b *strings.Builder, cells []string) {
 
 // cells renders one table row of n cells.
 func (r *Result) cells(chaos bool, n int) []string {
-	c := []string{r.Mode}
+	c := []string{string(r.Mode)}
 	if r.Load == nil {
 		c = append(c, "not measured: "+strings.ReplaceAll(r.Error, "|", "/"))
 		for len(c) < n {

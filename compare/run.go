@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/loadgen"
 )
 
@@ -42,7 +43,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Seed = rand.Uint64N(1 << 53)
 	}
 	rep := newReport(&cfg)
-	for i, mode := range cfg.Modes {
+	for i, m := range cfg.Modes {
 		if ctx.Err() != nil {
 			rep.Interrupted = true
 			break
@@ -50,12 +51,12 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		if i > 0 {
 			time.Sleep(settle)
 		}
-		cfg.Logger.Info("measuring", "mode", mode, "duration", cfg.Duration, "scenario", cfg.Scenario())
-		r := measure(ctx, &cfg, mode)
+		cfg.Logger.Info("measuring", "mode", m, "duration", cfg.Duration, "scenario", cfg.Scenario())
+		r := measure(ctx, &cfg, m)
 		if r.Error != "" {
-			cfg.Logger.Warn("design not measured", "mode", mode, "error", r.Error)
+			cfg.Logger.Warn("design not measured", "mode", m, "error", r.Error)
 		} else {
-			cfg.Logger.Info("measured", "mode", mode, "throughput_rps", int(r.Load.Throughput), "failed", r.Load.Failed)
+			cfg.Logger.Info("measured", "mode", m, "throughput_rps", int(r.Load.Throughput), "failed", r.Load.Failed)
 		}
 		if r.Load != nil && r.Load.Interrupted {
 			rep.Interrupted = true
@@ -66,9 +67,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 }
 
 // measure runs one design under the load of cfg.
-func measure(ctx context.Context, cfg *Config, mode string) (r Result) {
-	r = Result{Mode: mode, PreForked: IsPreForked(mode)}
-	srv, err := startServer(cfg.Binary, mode, cfg.DataPath, cfg.Workers)
+func measure(ctx context.Context, cfg *Config, m mode.Mode) (r Result) {
+	r = Result{Mode: m, PreForked: m.IsPreForked()}
+	srv, err := startServer(cfg.Binary, m, cfg.DataPath, cfg.Workers)
 	if err != nil {
 		r.Error = err.Error()
 		return r
@@ -100,14 +101,14 @@ func measure(ctx context.Context, cfg *Config, mode string) (r Result) {
 	wg.Go(func() { mem.run(bg, srv) })
 	var k *killer
 	if cfg.KillEvery > 0 && r.PreForked {
-		k = &killer{srv: srv, every: cfg.KillEvery, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(len(mode))))}
+		k = &killer{srv: srv, every: cfg.KillEvery, rng: rand.New(rand.NewPCG(cfg.Seed, uint64(len(m))))}
 		wg.Go(func() { k.run(bg) })
 	}
 	res, err := loadgen.Run(ctx, cfg.load(srv.addr))
 	stopBG()
 	wg.Wait()
 	if err != nil {
-		r.Error = fmt.Sprintf("load %s: %v", mode, err)
+		r.Error = fmt.Sprintf("load %s: %v", m, err)
 		return r
 	}
 	r.Load = res

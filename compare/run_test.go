@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // TestRunComparesTwoDesigns runs a pre-forked design and a baseline for a
@@ -14,7 +16,7 @@ import (
 // the JSON and the chart, and that no server process outlives the run.
 func TestRunComparesTwoDesigns(t *testing.T) {
 	rep, err := Run(context.Background(), Config{
-		Modes: []string{"fdpass", "epoll"}, Table: defaultTable, Binary: freqdBin,
+		Modes: []mode.Mode{mode.FDPass, mode.Epoll}, Table: defaultTable, Binary: freqdBin,
 		Workers: 2, Conns: 8, Duration: time.Second,
 	})
 	if err != nil {
@@ -98,7 +100,7 @@ func TestRunComparesTwoDesigns(t *testing.T) {
 // replaced, and no answer was wrong.
 func TestRunKillsWorkers(t *testing.T) {
 	rep, err := Run(context.Background(), Config{
-		Modes: []string{"fdpass", "goroutine"}, Table: defaultTable, Binary: freqdBin,
+		Modes: []mode.Mode{mode.FDPass, mode.Goroutine}, Table: defaultTable, Binary: freqdBin,
 		Workers: 2, Conns: 4, Duration: 1500 * time.Millisecond, Reconnect: true, KillEvery: 300 * time.Millisecond,
 	})
 	if err != nil {

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // Bounds on a server's start and stop. The server is asked for a short
@@ -26,7 +28,7 @@ const (
 
 // server is one running `freqd serve`.
 type server struct {
-	mode string
+	mode mode.Mode
 	addr string // first address of the ready line
 	cmd  *exec.Cmd
 	root procStat
@@ -37,17 +39,21 @@ type server struct {
 	tail   []string         // its last log lines, for error messages
 }
 
-// startServer starts bin serve in mode with workers workers (ignored by the
+// startServer starts bin serve in mode m with workers workers (ignored by the
 // baseline designs) on a free loopback port and waits for it to log
 // "ready".
-func startServer(bin, mode, dataPath string, workers int) (*server, error) {
-	args := []string{"serve", "--mode", mode, "--workers", strconv.Itoa(workers),
+func startServer(bin string, m mode.Mode, dataPath string, workers int) (*server, error) {
+	args := []string{"serve", "--mode", string(m),
 		"--listen", "127.0.0.1:0", "--log-json", "--log-level", "info",
 		"--shutdown-timeout", shutdownTimeout.String()}
+	if m.IsPreForked() {
+		// The classic designs are one process each and refuse --workers.
+		args = append(args, "--workers", strconv.Itoa(workers))
+	}
 	if dataPath != "" {
 		args = append(args, "--data", dataPath)
 	}
-	s := &server{mode: mode, cmd: exec.Command(bin, args...), exited: make(chan struct{}), seen: map[int]procStat{}}
+	s := &server{mode: m, cmd: exec.Command(bin, args...), exited: make(chan struct{}), seen: map[int]procStat{}}
 	// A process group of its own keeps a terminal's Ctrl-C for us: we stop
 	// the server ourselves, in order. Pdeathsig kills it if we die first.
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -56,22 +62,22 @@ func startServer(bin, mode, dataPath string, workers int) (*server, error) {
 		return nil, err
 	}
 	if err := s.startLocked(); err != nil {
-		return nil, fmt.Errorf("start %s serve --mode %s: %w", bin, mode, err)
+		return nil, fmt.Errorf("start %s serve --mode %s: %w", bin, m, err)
 	}
 	ready := make(chan string, 1)
 	go s.readLog(stderr, ready)
 	select {
 	case s.addr = <-ready:
 	case <-s.exited:
-		return nil, fmt.Errorf("freqd serve --mode %s exited before it was ready: %s", mode, s.lastLines())
+		return nil, fmt.Errorf("freqd serve --mode %s exited before it was ready: %s", m, s.lastLines())
 	case <-time.After(readyTimeout):
 		s.stop()
-		return nil, fmt.Errorf("freqd serve --mode %s: not ready within %v: %s", mode, readyTimeout, s.lastLines())
+		return nil, fmt.Errorf("freqd serve --mode %s: not ready within %v: %s", m, readyTimeout, s.lastLines())
 	}
 	root, err := readStat(s.cmd.Process.Pid)
 	if err != nil {
 		s.stop()
-		return nil, fmt.Errorf("freqd serve --mode %s: %w", mode, err)
+		return nil, fmt.Errorf("freqd serve --mode %s: %w", m, err)
 	}
 	s.root = root
 	s.observe()
@@ -200,7 +206,7 @@ func (s *server) stop() (killed int, err error) {
 		}
 	}
 	if len(left) > 0 {
-		return killed, errors.New("freqd serve --mode " + s.mode + ": processes " + strings.Join(left, ", ") + " survive SIGKILL")
+		return killed, errors.New("freqd serve --mode " + string(s.mode) + ": processes " + strings.Join(left, ", ") + " survive SIGKILL")
 	}
 	return killed, nil
 }

@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/freqd/freqd/internal/sys"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/handler"
@@ -80,7 +82,7 @@ func (l *Loop) read(c *conn) error {
 		return err
 	}
 	for {
-		n, err := rawRead(c.fd, c.in[c.end:])
+		n, err := sys.RawRead(c.fd, c.in[c.end:])
 		switch {
 		case err == nil && n == 0:
 			c.eof = true
@@ -211,7 +213,7 @@ func (l *Loop) execute(c *conn) (n int, out []byte, closeAfter bool) {
 func (l *Loop) flush(c *conn) error {
 	progressed := false
 	for c.sent < len(c.out) {
-		n, err := rawWrite(c.fd, c.out[c.sent:])
+		n, err := sys.RawWrite(c.fd, c.out[c.sent:])
 		switch {
 		case err == nil:
 			c.sent += n

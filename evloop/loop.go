@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/freqd/freqd/internal/sys"
+
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
@@ -94,7 +96,7 @@ type Loop struct {
 	h    *handler.Handler
 	log  hclog.Logger
 	ls   []*listener
-	wake *Waker
+	wake *sys.Waker
 
 	maxBuffer int           // largest input buffer a request may need
 	tick      time.Duration // how often timeouts are checked; 0: no timeouts
@@ -151,7 +153,7 @@ func New(cfg Config) (*Loop, error) {
 	if cfg.Log == nil {
 		cfg.Log = hclog.NewNullLogger()
 	}
-	w, err := NewWaker()
+	w, err := sys.NewWaker()
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +263,7 @@ func (l *Loop) Serve() error {
 		}
 		// Under load something is nearly always ready: look without
 		// sleeping first, and sleep only when nothing is.
-		n, err := PollNow(l.epfd, events)
+		n, err := sys.PollNow(l.epfd, events)
 		if err == nil && n == 0 {
 			n, err = unix.EpollWait(l.epfd, events, l.waitMillis())
 		}
@@ -330,7 +332,7 @@ func (l *Loop) dispatch(fd int, events uint32) {
 // accept takes up to acceptBatch waiting connections from ln.
 func (l *Loop) accept(ln *listener) {
 	for range acceptBatch {
-		nfd, err := Accept4(ln.FD)
+		nfd, err := sys.Accept4(ln.FD)
 		switch {
 		case err == nil:
 		case errors.Is(err, unix.EAGAIN):
@@ -416,20 +418,12 @@ func (l *Loop) open(fd int, received bool, via string) {
 	}
 }
 
-// NextBackoff is the pause after an error that will not clear at once by
-// itself (EMFILE, ENFILE, ENOBUFS on accept or read), given the previous
-// one: 5 ms doubling to 1 s, as net/http does, so that an exhausted
-// descriptor table is not met with a busy loop (PITFALLS #15).
-func NextBackoff(prev time.Duration) time.Duration {
-	return max(5*time.Millisecond, min(2*prev, time.Second))
-}
-
 // pause takes ln out of the epoll set for a growing delay after an accept
 // error that will not clear by itself at once, such as EMFILE: a level-
 // triggered listener would otherwise report ready, and fail, in a busy loop
 // (PITFALLS #15).
 func (l *Loop) pause(ln *listener, err error) {
-	ln.delay = NextBackoff(ln.delay)
+	ln.delay = sys.NextBackoff(ln.delay)
 	l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
 	if derr := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); derr != nil {
 		l.log.Error("epoll: cannot pause listener", "listen", ln.Name, "error", derr)

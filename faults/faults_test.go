@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -23,7 +24,7 @@ var (
 )
 
 // modes are the pre-forked ways connections reach workers.
-var modes = []string{"fdpass", "accept", "reuseport"}
+var modes = mode.PreForked
 
 // Load shape: clients per network, each with one connection at a time, so
 // a worker can never hold more than keepalive+perRequest of one load's
@@ -82,12 +83,12 @@ func record(t *testing.T, notes string, loads ...*testserver.Load) {
 
 // start runs a freqd master with workers in mode. Under -short it skips
 // the scenario: faults take seconds each, and have `make test-faults`.
-func start(t *testing.T, mode string, workers int, extra ...string) *testserver.Server {
+func start(t *testing.T, m mode.Mode, workers int, extra ...string) *testserver.Server {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("fault scenarios take seconds each; run them with make test-faults")
 	}
-	s := testserver.Start(t, freqdBin, mode, workers, extra...)
+	s := testserver.Start(t, freqdBin, m, workers, extra...)
 	t.Cleanup(func() { // before Start's cleanup kills the server
 		if s.Log.Contains("WARNING: DATA RACE") {
 			t.Errorf("the race detector reported a data race in %s", s)

@@ -17,7 +17,7 @@ import (
 // between the kill and the new master.
 func TestMasterKilled(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, mode, 2)
 			ws := s.Workers()
 			stop := make(chan struct{})

@@ -17,7 +17,7 @@ import (
 func TestMaxClients(t *testing.T) {
 	const maxClients, loaders = 6, 2
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, mode, 2, "--max-clients", fmt.Sprint(maxClients))
 			stop := make(chan struct{})
 			// Keep-alive clients only: each holds one connection throughout.

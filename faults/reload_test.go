@@ -31,7 +31,7 @@ func TestReloadStorm(t *testing.T) {
 		}
 	}
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			const workers = 2
 			data := filepath.Join(t.TempDir(), "words.freq")
 			replace(t, tables[0].path, data)

@@ -17,7 +17,7 @@ import (
 // the stopped worker held may fail: one per client at most.
 func TestWorkerStopped(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := start(t, mode, 2, "--worker-timeout", "1s")
 			stop := make(chan struct{})
 			r := load(s, "tcp", testserver.Subtlex().Check, stop)

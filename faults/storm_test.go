@@ -21,7 +21,7 @@ import (
 // pool is whole again on the very same listening sockets.
 func TestWorkerKillStorm(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			const workers = 3
 			s := start(t, mode, workers)
 			before := testserver.ListenInodes(s.Port())

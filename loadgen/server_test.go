@@ -6,6 +6,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
@@ -44,7 +45,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "default table:", err)
 		return 1
 	}
-	srv, err := testserver.Launch(dir, bin, "fdpass", 2)
+	srv, err := testserver.Launch(dir, bin, mode.FDPass, 2)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -24,7 +24,7 @@ import (
 func TestWorkerKillsLoseNothing(t *testing.T) {
 	for _, mode := range modes {
 		for _, network := range []string{"tcp", "unix"} {
-			t.Run(mode+"/"+network, func(t *testing.T) {
+			t.Run(string(mode)+"/"+network, func(t *testing.T) {
 				const workers = 3
 				s := startServer(t, mode, workers)
 				s.waitWorkers(workers, 5*time.Second)
@@ -118,7 +118,7 @@ func TestQueuedDescriptorsSurviveWorkerDeath(t *testing.T) {
 // than a second or two, and the port is free for a new master at once.
 func TestMasterKilledTakesWorkersAlong(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := startServer(t, mode, 2)
 			ws := s.waitWorkers(2, 5*time.Second)
 			syscall.Kill(s.pid, syscall.SIGKILL)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/loadgen"
 	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
@@ -25,7 +26,7 @@ var datagramNetworks = []string{"udp", "unixgram"}
 
 // startDatagramServer is startServer with a UDP and a unix datagram
 // listener besides the stream ones.
-func startDatagramServer(t *testing.T, mode string, workers int, extra ...string) *server {
+func startDatagramServer(t *testing.T, mode mode.Mode, workers int, extra ...string) *server {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "d.sock")
 	s := startServer(t, mode, workers, append([]string{"--listen", "udp:127.0.0.1:0", "--listen", "unixgram:" + path}, extra...)...)
@@ -134,7 +135,7 @@ func TestDatagramCommandsEveryMode(t *testing.T) {
 	}
 	tag := mb("TAG", "LIMIT", "3", "The ship sailed through the archipelago at dusk")
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := startDatagramServer(t, mode, 2)
 			for _, network := range datagramNetworks {
 				c := dialDatagram(t, s, network)
@@ -155,7 +156,7 @@ func TestDatagramCommandsEveryMode(t *testing.T) {
 					t.Errorf("%s: TAG reply %q, over TCP %q", network, got, want)
 				}
 				info := ask(t, c, mb("INFO"))
-				if !strings.HasPrefix(info, "$") || !strings.Contains(info, "# Workers") || !strings.Contains(info, "mode:"+mode) {
+				if !strings.HasPrefix(info, "$") || !strings.Contains(info, "# Workers") || !strings.Contains(info, "mode:"+string(mode)) {
 					t.Errorf("%s: INFO reply %.200q, want a bulk string with the Workers section", network, info)
 				}
 			}
@@ -229,8 +230,8 @@ func TestDatagramWorkerKillsUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, mode := range []string{"fdpass", "reuseport"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, mode := range []mode.Mode{mode.FDPass, mode.ReusePort} {
+		t.Run(string(mode), func(t *testing.T) {
 			s := startDatagramServer(t, mode, 2)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()

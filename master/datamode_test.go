@@ -15,7 +15,7 @@ import (
 // a good file is back restores service.
 func TestDataFileTruncatedWhileServed(t *testing.T) {
 	for _, mode := range []string{"copy", "map"} {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "words.freq")
 			buildTable(t, data, "alpha", 100, "beta", 5)
 			s := startServer(t, "fdpass", 2, "--data", data, "--data-mode", mode)

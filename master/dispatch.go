@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/freqd/freqd/evloop"
+	"github.com/freqd/freqd/internal/sys"
 )
 
 // passBatch is the most connections one queue message carries. A burst
@@ -31,7 +31,7 @@ const passBatch = 8
 type dispatcher struct {
 	m    *Master
 	epfd int
-	wake *evloop.Waker
+	wake *sys.Waker
 	stop atomic.Bool
 	ls   []dispatchListener
 }
@@ -47,7 +47,7 @@ type dispatchListener struct {
 func (m *Master) startDispatch() error {
 	d := &dispatcher{m: m, epfd: -1}
 	var err error
-	if d.wake, err = evloop.NewWaker(); err != nil {
+	if d.wake, err = sys.NewWaker(); err != nil {
 		return err
 	}
 	if err := d.open(); err != nil {
@@ -111,7 +111,7 @@ func (d *dispatcher) run() {
 	fds := make([]int, 0, passBatch)
 	var delay time.Duration
 	for !d.stop.Load() {
-		n, err := evloop.PollNow(d.epfd, events)
+		n, err := sys.PollNow(d.epfd, events)
 		if err == nil && n == 0 {
 			n, err = unix.EpollWait(d.epfd, events, -1)
 		}
@@ -148,7 +148,7 @@ func (d *dispatcher) run() {
 			// EMFILE, ENFILE, ENOBUFS: back off as net/http does rather
 			// than spin on an error that will not clear by itself at once
 			// (PITFALLS #15). The wait ends early for a stop.
-			delay = evloop.NextBackoff(delay)
+			delay = sys.NextBackoff(delay)
 			d.m.log.Warn("accept failed; backing off", "listen", l.addr, "error", os.NewSyscallError("accept4", aerr), "delay", delay)
 			unix.Poll([]unix.PollFd{{Fd: int32(d.wake.FD()), Events: unix.POLLIN}}, int(delay/time.Millisecond))
 		}
@@ -168,7 +168,7 @@ func (d *dispatcher) listener(fd int) *dispatchListener {
 // reports an error other than "nothing waits".
 func acceptBatch(lfd int, fds []int) ([]int, error) {
 	for len(fds) < passBatch {
-		fd, err := evloop.Accept4(lfd)
+		fd, err := sys.Accept4(lfd)
 		switch {
 		case err == nil:
 			fds = append(fds, fd)

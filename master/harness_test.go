@@ -8,6 +8,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -22,7 +23,7 @@ func TestMain(m *testing.M) { testserver.Main(m, &freqdBin) }
 type server struct {
 	*testserver.Server
 	t       *testing.T
-	mode    string
+	mode    mode.Mode
 	cmd     *exec.Cmd
 	pid     int
 	tcp     string // host:port actually bound
@@ -37,15 +38,15 @@ type server struct {
 // startServer starts a master on a kernel-chosen loopback port and a unix
 // socket in a temporary directory, waits until it is ready, and arranges for
 // it and every worker it started to be killed (by pid) when the test ends.
-func startServer(t *testing.T, mode string, workers int, extra ...string) *server {
+func startServer(t *testing.T, m mode.Mode, workers int, extra ...string) *server {
 	t.Helper()
-	return startServerBin(t, freqdBin, mode, workers, extra...)
+	return startServerBin(t, freqdBin, m, workers, extra...)
 }
 
 // startServerBin is startServer with another freqd binary.
-func startServerBin(t *testing.T, bin, mode string, workers int, extra ...string) *server {
+func startServerBin(t *testing.T, bin string, m mode.Mode, workers int, extra ...string) *server {
 	t.Helper()
-	s := testserver.Start(t, bin, mode, workers, extra...)
+	s := testserver.Start(t, bin, m, workers, extra...)
 	return &server{Server: s, t: t, mode: s.Mode, cmd: s.Cmd, pid: s.Pid, tcp: s.TCP, unix: s.Unix,
 		udp: s.UDP, dgram: s.Unixgram, pidfile: s.Pidfile, log: s.Log, exited: s.Exited()}
 }

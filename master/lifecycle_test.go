@@ -50,7 +50,7 @@ func sameSet(a, b []int) bool {
 // SIGHUPs ends with one healthy generation.
 func TestReloadUnderLoad(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			data := filepath.Join(t.TempDir(), "words.freq")
 			buildTable(t, data, "alpha", 100, "beta", 5)
 			s := startServer(t, mode, 2, "--data", data)
@@ -202,7 +202,7 @@ func copyFile(t *testing.T, src, dst string, mode os.FileMode) {
 // fails. A new binary that cannot start leaves the old master serving.
 func TestUpgradeUnderLoad(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			bin := filepath.Join(t.TempDir(), "freqd")
 			copyFile(t, freqdBin, bin, 0o755)
 			s := startServerBin(t, bin, mode, 2)

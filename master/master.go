@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/fdpass"
@@ -25,7 +27,7 @@ import (
 type Config struct {
 	Listen          []string      // --listen addresses; DefaultAddr when empty
 	Workers         int           // pool size
-	Mode            string        // worker.ModeFDPass, ModeAccept or ModeReusePort
+	Mode            mode.Mode     // one of mode.PreForked
 	UnixMode        os.FileMode   // mode of unix socket files
 	Pidfile         string        // written once the workers are ready; "" for none
 	DataPath        string        // frequency file; "" for the embedded default
@@ -173,10 +175,8 @@ func New(cfg Config) (*Master, error) {
 	if cfg.Workers < 1 || cfg.Workers > scoreboard.MaxEntries/2 {
 		return nil, fmt.Errorf("--workers %d: want 1 to %d", cfg.Workers, scoreboard.MaxEntries/2)
 	}
-	switch cfg.Mode {
-	case worker.ModeFDPass, worker.ModeAccept, worker.ModeReusePort:
-	default:
-		return nil, fmt.Errorf("--mode %q: want fdpass, accept or reuseport", cfg.Mode)
+	if !cfg.Mode.IsPreForked() {
+		return nil, fmt.Errorf("mode %s is not one of the pre-forked designs (%s)", cfg.Mode, mode.Join(mode.PreForked, ", "))
 	}
 	if cfg.UnixMode == 0 {
 		cfg.UnixMode = 0o660
@@ -234,7 +234,7 @@ func New(cfg Config) (*Master, error) {
 	if m.board, m.boardFile, err = scoreboard.New(scoreboard.MaxEntries); err != nil {
 		return nil, err
 	}
-	if cfg.Mode == worker.ModeFDPass {
+	if cfg.Mode == mode.FDPass {
 		if _, err := m.queueFor(0); err != nil {
 			return nil, err
 		}
@@ -285,7 +285,7 @@ func (m *Master) bind() error {
 	if err := m.bindDatagrams(dgrams); err != nil {
 		return err
 	}
-	bound, err := bindAll(addrs, m.cfg.UnixMode, m.cfg.Mode == worker.ModeReusePort, inh)
+	bound, err := bindAll(addrs, m.cfg.UnixMode, m.cfg.Mode == mode.ReusePort, inh)
 	if err != nil {
 		return err
 	}
@@ -317,7 +317,7 @@ func (m *Master) bind() error {
 	for _, b := range bound {
 		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener, owned: !b.Inherited})
 	}
-	if m.cfg.Mode == worker.ModeReusePort {
+	if m.cfg.Mode == mode.ReusePort {
 		for i := 0; i < m.cfg.Workers; i++ {
 			if err := m.addPortSockets(); err != nil {
 				return err
@@ -386,7 +386,7 @@ func (m *Master) Run() error {
 		return err
 	}
 	m.publishTargets()
-	if m.cfg.Mode == worker.ModeFDPass {
+	if m.cfg.Mode == mode.FDPass {
 		if err := m.startDispatch(); err != nil {
 			m.shutdown(false)
 			return err

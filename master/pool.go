@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/shm/scoreboard"
 	"github.com/freqd/freqd/worker"
@@ -70,7 +72,7 @@ func (m *Master) startWorker(s *slotState) error {
 		return nil
 	}
 	switch m.cfg.Mode {
-	case worker.ModeFDPass:
+	case mode.FDPass:
 		q, err := m.queueFor(s.index)
 		if err != nil {
 			m.boardUse[board] = false
@@ -80,14 +82,14 @@ func (m *Master) startWorker(s *slotState) error {
 		spec.QueueFD = 3 + len(files)
 		spec.QueueShared = m.cfg.Dispatch != DispatchLeastLoaded
 		files = append(files, q.recv)
-	case worker.ModeAccept, worker.ModeReusePort:
+	case mode.Accept, mode.ReusePort:
 		// In reuseport mode each slot has its own TCP sockets (slot 0 the
 		// ones bound first); unix sockets are shared as in accept mode.
 		var err error
 		tcp := 0
 		for _, l := range m.listeners {
 			ln := l.ln
-			if m.cfg.Mode == worker.ModeReusePort && l.addr.Network == "tcp" {
+			if m.cfg.Mode == mode.ReusePort && l.addr.Network == "tcp" {
 				if s.index > 0 {
 					ln = m.portSockets[s.index][tcp]
 				}
@@ -340,7 +342,7 @@ func (m *Master) grow() {
 		return
 	}
 	i := len(m.pool)
-	if m.cfg.Mode == worker.ModeReusePort && len(m.portSockets) <= i {
+	if m.cfg.Mode == mode.ReusePort && len(m.portSockets) <= i {
 		if err := m.addPortSockets(); err != nil {
 			m.log.Error("SIGTTIN: cannot add a reuseport socket", "error", err)
 			return
@@ -379,7 +381,7 @@ func (m *Master) shrink() {
 	if s.proc != nil {
 		m.retire(s.proc)
 	}
-	if m.cfg.Mode == worker.ModeReusePort && len(m.portSockets) > len(m.pool) {
+	if m.cfg.Mode == mode.ReusePort && len(m.portSockets) > len(m.pool) {
 		i := len(m.pool)
 		for _, ln := range m.portSockets[i] {
 			ln.Close()
@@ -396,7 +398,7 @@ func (m *Master) shrink() {
 func (m *Master) dispatchHandoffs() {
 	for len(m.handoffs) > 0 {
 		fd := m.handoffs[0]
-		if m.cfg.Mode == worker.ModeFDPass && m.cfg.Dispatch == DispatchShared {
+		if m.cfg.Mode == mode.FDPass && m.cfg.Dispatch == DispatchShared {
 			m.handoffs = m.handoffs[1:]
 			q := m.queues[0]
 			go func() {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"sync/atomic"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/fdpass"
@@ -133,7 +135,7 @@ type target struct {
 // publishTargets copies, for the dispatcher, which queues have a ready
 // worker of the current generation. It runs on the Run goroutine.
 func (m *Master) publishTargets() {
-	if m.cfg.Mode != "fdpass" || m.cfg.Dispatch != DispatchLeastLoaded {
+	if m.cfg.Mode != mode.FDPass || m.cfg.Dispatch != DispatchLeastLoaded {
 		return
 	}
 	var ts []target

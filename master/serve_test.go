@@ -10,10 +10,11 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 )
 
-var modes = []string{"fdpass", "accept", "reuseport"}
+var modes = mode.PreForked
 
 // folded is the embedded SUBTLEX-US list as the default table serves it:
 // case folded, counts of words that differ only in case summed. It is
@@ -25,7 +26,7 @@ func rankOf(w string) int64 { return folded.Rank(w) }
 
 func TestCommandsEveryModeAndListener(t *testing.T) {
 	for _, mode := range modes {
-		t.Run(mode, func(t *testing.T) {
+		t.Run(string(mode), func(t *testing.T) {
 			s := startServer(t, mode, 2)
 			for _, network := range []string{"tcp", "unix"} {
 				t.Run(network, func(t *testing.T) {
@@ -47,7 +48,7 @@ func checkCommands(t *testing.T, s *server, network string, c *redis.Client) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(info, "mode:"+s.mode) {
+	if !strings.Contains(info, "mode:"+string(s.mode)) {
 		t.Errorf("INFO does not name mode %s:\n%s", s.mode, info)
 	}
 	for _, pid := range s.workers() {

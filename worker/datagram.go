@@ -13,8 +13,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/sys"
 )
 
 // Datagram serving. Every worker reads every datagram socket the master
@@ -212,7 +212,7 @@ func (w *Worker) readFailed(s datagramSocket, err error, delay *time.Duration) b
 	if w.dgram.stopping.Load() || errors.Is(err, net.ErrClosed) {
 		return false
 	}
-	*delay = evloop.NextBackoff(*delay)
+	*delay = sys.NextBackoff(*delay)
 	w.log.Warn("datagram read failed; backing off", "listen", s.addr, "error", err, "delay", *delay)
 	time.Sleep(*delay)
 	return true

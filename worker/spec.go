@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // SpecEnv is the environment variable through which the master hands a
@@ -12,19 +14,12 @@ import (
 // ExtraFiles, so the worker learns nothing from global state.
 const SpecEnv = "FREQD_WORKER_SPEC"
 
-// Modes a worker can serve in; see package master for what each means.
-const (
-	ModeFDPass    = "fdpass"
-	ModeAccept    = "accept"
-	ModeReusePort = "reuseport"
-)
-
 // Spec is everything a worker process needs, decided by the master.
 type Spec struct {
-	Slot       int    `json:"slot"`  // place in the pool, as the master's logs and INFO name it
-	Board      int    `json:"board"` // scoreboard entry this worker writes
-	Generation uint64 `json:"generation"`
-	Mode       string `json:"mode"`
+	Slot       int       `json:"slot"`  // place in the pool, as the master's logs and INFO name it
+	Board      int       `json:"board"` // scoreboard entry this worker writes
+	Generation uint64    `json:"generation"`
+	Mode       mode.Mode `json:"mode"`
 
 	LogLevel string `json:"log_level"`
 	LogJSON  bool   `json:"log_json"`

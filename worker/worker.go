@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
+
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
@@ -137,7 +139,7 @@ func (w *Worker) newLoop() error {
 	}
 	for _, l := range s.Listeners {
 		// In accept mode every worker waits on the same socket.
-		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: s.Mode == ModeAccept})
+		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: s.Mode == mode.Accept})
 	}
 	if s.QueueShared {
 		// Workers take from one queue; least-loaded gives each its own.

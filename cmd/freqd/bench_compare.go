@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/compare"
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/loadgen"
 )
 
@@ -36,7 +37,7 @@ func runBenchCompare(args []string) int {
 	fs := flag.NewFlagSet("bench --compare", flag.ContinueOnError)
 	var cfg compare.Config
 	var modes, chaos, out string
-	fs.StringVar(&modes, "compare", "", "designs to compare: all, or a comma list of "+strings.Join(compare.AllModes, ","))
+	fs.StringVar(&modes, "compare", "", "designs to compare: all, or a comma list of "+mode.Join(mode.All, ","))
 	fs.StringVar(&cfg.DataPath, "data", "", "frequency file the servers serve (default: the embedded SUBTLEX-US table)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "worker processes of the pre-forked designs")
 	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, "concurrent client connections")

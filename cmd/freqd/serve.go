@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 
 	"github.com/freqd/freqd/classic"
 	"github.com/freqd/freqd/master"
@@ -36,7 +39,7 @@ func runServe(args []string) int {
 	fs.StringVar(&cfg.DataMode, "data-mode", master.DataCopy, "copy: serve a sealed in-memory copy of --data (safe if the file changes); map: map the file itself (no copy; errors, not crashes, if it is truncated)")
 	fs.StringVar(&cfg.Dispatch, "dispatch", master.DispatchShared, "fdpass mode: shared (one queue every free worker reads) or least-loaded (a queue per worker, the least busy chosen)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "number of worker processes")
-	fs.StringVar(&cfg.Mode, "mode", worker.ModeFDPass, "how connections reach workers: fdpass, accept or reuseport; or a classic design for comparison: iterative, fork, goroutine or epoll")
+	modeName := fs.String("mode", string(mode.Default), "how connections reach workers: "+mode.Join(mode.PreForked, ", ")+"; or a classic design for comparison: "+mode.Join(mode.Classic, ", "))
 	maxChildren := fs.Int("max-children", classic.DefaultMaxChildren, "--mode fork: most connection processes at once; further connections wait in the listen backlog")
 	fs.StringVar(&unixMode, "unix-mode", "0660", "permissions of unix socket files (octal)")
 	fs.StringVar(&cfg.Pidfile, "pidfile", "", "write the master's pid here once the workers are ready")
@@ -65,12 +68,12 @@ func runServe(args []string) int {
 		fmt.Fprintf(os.Stderr, "freqd serve: --log-level %q: want trace, debug, info, warn or error\n", cfg.LogLevel)
 		return 2
 	}
-	mode, err := strconv.ParseUint(unixMode, 8, 32)
-	if err != nil || mode > 0o777 {
+	perm, err := strconv.ParseUint(unixMode, 8, 32)
+	if err != nil || perm > 0o777 {
 		fmt.Fprintf(os.Stderr, "freqd serve: --unix-mode %q: want an octal mode such as 0660\n", unixMode)
 		return 2
 	}
-	cfg.UnixMode = os.FileMode(mode)
+	cfg.UnixMode = os.FileMode(perm)
 	cfg.Listen = listen
 	switch strings.ToLower(*protected) {
 	case "yes", "true", "1":
@@ -86,7 +89,15 @@ func runServe(args []string) int {
 	} else {
 		cfg.RequirePass = pass
 	}
-	if classic.IsMode(cfg.Mode) {
+	if cfg.Mode, err = mode.Parse(*modeName); err != nil {
+		fmt.Fprintln(os.Stderr, "freqd serve: --mode:", err)
+		return 2
+	}
+	if err := refuseUnusedFlags(fs, cfg.Mode); err != nil {
+		fmt.Fprintln(os.Stderr, "freqd serve:", err)
+		return 2
+	}
+	if cfg.Mode.IsClassic() {
 		return runClassic(cfg, *maxChildren)
 	}
 	cfg.Logger = newLogger("freqd.master", cfg.LogLevel, cfg.LogJSON)
@@ -121,7 +132,7 @@ func runWorker(args []string) int {
 // runClassic serves one of the baseline designs of package classic, with
 // the flags that mean the same there.
 func runClassic(cfg master.Config, maxChildren int) int {
-	log := newLogger("freqd."+cfg.Mode, cfg.LogLevel, cfg.LogJSON)
+	log := newLogger("freqd."+string(cfg.Mode), cfg.LogLevel, cfg.LogJSON)
 	if err := master.CheckProtected(cfg.Listen, cfg.RequirePass, cfg.ProtectedMode); err != nil {
 		log.Error("cannot start", "error", err)
 		return 1
@@ -180,4 +191,30 @@ func requirePass(flagValue, file string) (string, error) {
 		return pass, nil
 	}
 	return env, nil
+}
+
+// poolFlags are the flags only a master and its workers act on.
+var poolFlags = []string{"workers", "dispatch", "data-mode", "max-requests", "max-clients", "worker-timeout", "user", "metrics-listen"}
+
+// refuseUnusedFlags rejects flags given explicitly that mode m would
+// silently ignore: the pool's flags in a classic design, which is one
+// process, and --max-children outside the fork design.
+func refuseUnusedFlags(fs *flag.FlagSet, m mode.Mode) error {
+	var unused []string
+	fs.Visit(func(f *flag.Flag) {
+		switch {
+		case m.IsClassic() && slices.Contains(poolFlags, f.Name):
+			unused = append(unused, "--"+f.Name)
+		case f.Name == "max-children" && m != mode.Fork:
+			unused = append(unused, "--"+f.Name)
+		}
+	})
+	switch {
+	case len(unused) == 0:
+		return nil
+	case m.IsClassic():
+		return fmt.Errorf("mode %s is one process and does not use %s; drop them, or choose a pre-forked mode (%s)",
+			m, strings.Join(unused, ", "), mode.Join(mode.PreForked, ", "))
+	}
+	return fmt.Errorf("--max-children applies to --mode fork only; drop it")
 }

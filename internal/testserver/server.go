@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/freqd/freqd/internal/mode"
 )
 
 // readyWait bounds how long Start waits for the "ready" line: a master
@@ -22,7 +24,7 @@ const readyWait = 20 * time.Second
 
 // Server is a running `freqd serve` started by a test.
 type Server struct {
-	Mode     string
+	Mode     mode.Mode
 	Cmd      *exec.Cmd
 	Pid      int    // the master's
 	TCP      string // host:port actually bound (the first TCP listener)
@@ -38,15 +40,15 @@ type Server struct {
 	exited  chan struct{}
 }
 
-// Start runs bin as `freqd serve --mode mode --workers workers` on a
+// Start runs bin as `freqd serve --mode m --workers workers` on a
 // kernel-chosen loopback port and a unix socket in a temporary directory,
 // logging JSON at debug level, with extra flags after those (a later
 // --listen adds a listener). It returns once the master logs "ready", and
 // arranges for the master and every worker to be killed by pid when the
 // test ends.
-func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server {
+func Start(t testing.TB, bin string, m mode.Mode, workers int, extra ...string) *Server {
 	t.Helper()
-	s, err := Launch(t.TempDir(), bin, mode, workers, extra...)
+	s, err := Launch(t.TempDir(), bin, m, workers, extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,12 +64,17 @@ func Start(t testing.TB, bin, mode string, workers int, extra ...string) *Server
 
 // Launch is Start for a TestMain, which has no testing.TB: the socket and
 // pidfile go in dir, and the caller ends the server with Close.
-func Launch(dir, bin, mode string, workers int, extra ...string) (*Server, error) {
-	s := &Server{Mode: mode, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"),
+func Launch(dir, bin string, m mode.Mode, workers int, extra ...string) (*Server, error) {
+	s := &Server{Mode: m, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"),
 		Log: &Log{}, exited: make(chan struct{})}
-	args := append([]string{"serve", "--mode", mode, "--workers", strconv.Itoa(workers),
+	args := []string{"serve", "--mode", string(m),
 		"--listen", "127.0.0.1:0", "--listen", "unix:" + s.Unix, "--pidfile", s.Pidfile,
-		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}, extra...)
+		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}
+	if m.IsPreForked() {
+		// The classic designs are one process each and refuse --workers.
+		args = append(args, "--workers", strconv.Itoa(workers))
+	}
+	args = append(args, extra...)
 	s.Cmd = exec.Command(bin, args...)
 	// A real pipe, not an io.Writer: Wait must return when the master
 	// exits, even while a successor master (SIGUSR2) or an orphaned worker

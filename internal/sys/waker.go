@@ -1,4 +1,4 @@
-package evloop
+package sys
 
 import (
 	"encoding/binary"

@@ -1,6 +1,13 @@
-package evloop
+// Package sys holds the few system calls freqd makes outside the Go
+// runtime's poller, for the event loop and for the master's accept loop:
+// raw non-blocking reads, writes and accepts, a zero-timeout epoll_wait,
+// an eventfd to wake a blocked wait, and the back-off rule for errors that
+// do not clear by themselves. Nothing above this package makes these calls
+// itself, so each is made one way.
+package sys
 
 import (
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -15,10 +22,10 @@ import (
 // retakes it, and then wakes every 20 µs to look again. Only a wait that
 // may sleep goes through the scheduler.
 
-// rawRead and rawWrite pass MSG_DONTWAIT, so they never block whatever
+// RawRead and RawWrite pass MSG_DONTWAIT, so they never block whatever
 // the descriptor's file status flags say: a connection received from
 // another process needs no fcntl to be safe in the loop.
-func rawRead(fd int, p []byte) (int, error) {
+func RawRead(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -29,7 +36,7 @@ func rawRead(fd int, p []byte) (int, error) {
 	return int(n), nil
 }
 
-func rawWrite(fd int, p []byte) (int, error) {
+func RawWrite(fd int, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
@@ -69,4 +76,12 @@ func Accept4(fd int) (int, error) {
 		}
 		return -1, errno
 	}
+}
+
+// NextBackoff is the pause after an error that will not clear at once by
+// itself (EMFILE, ENFILE, ENOBUFS on accept or read), given the previous
+// one: 5 ms doubling to 1 s, as net/http does, so that an exhausted
+// descriptor table is not met with a busy loop.
+func NextBackoff(prev time.Duration) time.Duration {
+	return max(5*time.Millisecond, min(2*prev, time.Second))
 }
