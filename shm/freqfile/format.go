@@ -16,6 +16,7 @@ import (
 //	         a line of tags and offsets, then a line of records
 //	ranks    words × 8 bytes, the record offset of each rank
 //	records  the records that did not fit in their bucket, in rank order
+//	metadata "key=value\n" lines (version 3 files may have none)
 const (
 	// Magic opens every frequency file.
 	Magic = "FREQDTBL"
@@ -73,7 +74,8 @@ const (
 	hRecordsSize = 80
 	hFileSize    = 88
 	hBodyCRC     = 96
-	hReserved    = 100 // through 123, zero
+	hMetaSize    = 100 // bytes of metadata at the end of the file
+	hReserved    = 104 // through 123, zero
 	hHeaderCRC   = 124
 )
 
@@ -110,17 +112,19 @@ type header struct {
 	recordsSize uint64
 	fileSize    uint64
 	bodyCRC     uint32
+	metaSize    uint32
 }
 
 // layout fills in the section offsets of a file holding words records in
-// recordsSize bytes behind an index of indexSlots slots.
+// recordsSize bytes behind an index of indexSlots slots, and h.metaSize
+// bytes of metadata after them.
 func (h *header) layout(indexSlots, recordsSize uint64) {
 	h.indexOff = headerSize
 	h.indexSlots = indexSlots
 	h.ranksOff = h.indexOff + indexSlots*slotBytes
 	h.recordsOff = h.ranksOff + h.words*8
 	h.recordsSize = recordsSize
-	h.fileSize = h.recordsOff + recordsSize
+	h.fileSize = h.recordsOff + recordsSize + uint64(h.metaSize)
 }
 
 // encode returns the header bytes, header checksum included.
@@ -141,6 +145,7 @@ func (h *header) encode() []byte {
 	le.PutUint64(b[hRecordsSize:], h.recordsSize)
 	le.PutUint64(b[hFileSize:], h.fileSize)
 	le.PutUint32(b[hBodyCRC:], h.bodyCRC)
+	le.PutUint32(b[hMetaSize:], h.metaSize)
 	le.PutUint32(b[hHeaderCRC:], crc32.Checksum(b[:hHeaderCRC], castagnoli))
 	return b
 }
@@ -192,6 +197,7 @@ func decodeHeader(b []byte) (header, error) {
 		recordsSize: le.Uint64(b[hRecordsSize:]),
 		fileSize:    le.Uint64(b[hFileSize:]),
 		bodyCRC:     le.Uint32(b[hBodyCRC:]),
+		metaSize:    le.Uint32(b[hMetaSize:]),
 	}
 	if err := h.check(uint64(len(b))); err != nil {
 		return header{}, err
@@ -239,10 +245,11 @@ func (h *header) check(n uint64) error {
 	// recordsSize is compared, never added, since it is not bounded yet.
 	ranksOff := headerSize + slots*slotBytes
 	recordsOff := ranksOff + h.words*8
+	meta := uint64(h.metaSize)
 	if h.indexOff != headerSize || h.ranksOff != ranksOff || h.recordsOff != recordsOff ||
-		recordsOff > n || h.recordsSize != n-recordsOff {
-		return corruptf("section offsets (index %d, ranks %d, records %d+%d) do not tile the %d-byte file",
-			h.indexOff, h.ranksOff, h.recordsOff, h.recordsSize, n)
+		meta > MaxMetaSize || recordsOff+meta > n || h.recordsSize != n-recordsOff-meta {
+		return corruptf("section offsets (index %d, ranks %d, records %d+%d, metadata %d) do not tile the %d-byte file",
+			h.indexOff, h.ranksOff, h.recordsOff, h.recordsSize, meta, n)
 	}
 	if h.words == 0 && h.total != 0 {
 		return corruptf("an empty table with a total count of %d", h.total)

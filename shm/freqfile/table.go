@@ -3,8 +3,8 @@ package freqfile
 import (
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"hash/crc32"
+	"maps"
 	"math/bits"
 )
 
@@ -19,7 +19,7 @@ type Table struct {
 	hdr    header
 	bmask  uint64 // index buckets - 1
 	hseed  uint64 // the header's hash seed through mixSeed
-	name   string // for error messages; empty for Parse
+	meta   Metadata
 	mapped []byte // the mapping to release at Close, if any
 }
 
@@ -33,7 +33,12 @@ func Parse(b []byte) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	meta, err := decodeMeta(b[h.fileSize-uint64(h.metaSize) : h.fileSize])
+	if err != nil {
+		return nil, err
+	}
 	return &Table{
+		meta:  meta,
 		data:  b,
 		index: b[h.indexOff:h.ranksOff:h.ranksOff],
 		ranks: b[h.ranksOff:h.recordsOff:h.recordsOff],
@@ -51,11 +56,7 @@ func (t *Table) Verify() error {
 		return errClosed
 	}
 	if got := crc32.Checksum(t.data[headerSize:], castagnoli); got != t.hdr.bodyCRC {
-		err := corruptf("body checksum mismatch (computed %#08x, header says %#08x)", got, t.hdr.bodyCRC)
-		if t.name != "" {
-			err = fmt.Errorf("verify %s: %w", t.name, err)
-		}
-		return err
+		return corruptf("body checksum mismatch (computed %#08x, header says %#08x)", got, t.hdr.bodyCRC)
 	}
 	return nil
 }
@@ -99,6 +100,15 @@ func (t *Table) Entry(rank uint64) (word []byte, count uint64, ok bool) {
 	}
 	return rec.word, rec.count, true
 }
+
+// Meta returns the metadata entry key, and whether the table has one.
+func (t *Table) Meta(key string) (string, bool) {
+	v, ok := t.meta[key]
+	return v, ok
+}
+
+// Metadata returns a copy of every metadata entry.
+func (t *Table) Metadata() Metadata { return maps.Clone(t.meta) }
 
 // Len returns the number of words.
 func (t *Table) Len() uint64 { return t.hdr.words }

@@ -27,6 +27,8 @@ type BuildOptions struct {
 	// WriteTable rejects a word that is not folded rather than write a table
 	// in which it could never be found.
 	FoldCase bool
+	// Meta is stored in the file as its metadata (see Metadata).
+	Meta Metadata
 }
 
 // hashSeed is the seed WriteTable hashes with. It is stored in the header,
@@ -109,6 +111,7 @@ func WriteFile(path string, entries []Entry, opts BuildOptions) (err error) {
 // tablePlan is a table laid out in memory, ready to be written.
 type tablePlan struct {
 	entries []Entry  // in rank order
+	meta    []byte   // the metadata section
 	hdr     header   // body checksum still zero
 	index   []byte   // the index section, as written
 	ranks   []uint64 // record offset of each rank
@@ -144,7 +147,12 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		return strings.Compare(a.Word, b.Word)
 	})
 
-	p := &tablePlan{entries: entries}
+	meta, err := opts.Meta.encode()
+	if err != nil {
+		return nil, err
+	}
+	p := &tablePlan{entries: entries, meta: meta}
+	p.hdr.metaSize = uint32(len(meta))
 	n := uint64(len(entries))
 	p.hdr.words = n
 	p.hdr.total = total
@@ -300,6 +308,7 @@ func (p *tablePlan) emitBody(fn func([]byte) error) error {
 			return err
 		}
 	}
+	buf = append(buf, p.meta...)
 	return flush(true)
 }
 

@@ -3,6 +3,7 @@ package freqfile
 import (
 	"bytes"
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -174,5 +175,51 @@ func TestWriteTableFindsDisplacedDuplicate(t *testing.T) {
 	err := WriteTable(&bytes.Buffer{}, entries, BuildOptions{})
 	if want := `duplicate word "` + words[8] + `" (counts 92 and 1)`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("error %v, want one containing %q", err, want)
+	}
+}
+
+// TestMetadataRoundTrip writes a table with metadata and reads every entry
+// back; the words and the body checksum cover the metadata too.
+func TestMetadataRoundTrip(t *testing.T) {
+	var buf bytes.Buffer
+	meta := Metadata{"source": "unit test", "normalize.case": "fold", "built": "2026-12-03T00:00:00Z"}
+	err := WriteTable(&buf, []Entry{{"the", 10}, {"cat", 3}}, BuildOptions{FoldCase: true, Meta: meta})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Parse(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tab.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	if got := tab.Metadata(); !maps.Equal(got, meta) {
+		t.Errorf("metadata %v, want %v", got, meta)
+	}
+	if c, ok := tab.Lookup([]byte("cat")); !ok || c != 3 {
+		t.Errorf("Lookup(cat) = %d, %v", c, ok)
+	}
+	if v, ok := tab.Meta("nosuch"); ok || v != "" {
+		t.Errorf("Meta(nosuch) = %q, %v", v, ok)
+	}
+	// A flipped metadata byte fails the body checksum.
+	b := bytes.Clone(buf.Bytes())
+	b[len(b)-2] ^= 1
+	if tab, err := Parse(b); err == nil {
+		if err := tab.Verify(); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("flipped metadata byte: Verify %v, want ErrCorrupt", err)
+		}
+	}
+}
+
+// TestMetadataRefusedWhenItCannotBeStored: keys and values that would not
+// read back as written are refused before anything is written.
+func TestMetadataRefusedWhenItCannotBeStored(t *testing.T) {
+	for _, m := range []Metadata{{"Upper": "x"}, {"a=b": "x"}, {"": "x"}, {"k": "two\nlines"}, {"k": strings.Repeat("x", MaxMetaSize)}} {
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, []Entry{{"a", 1}}, BuildOptions{Meta: m}); err == nil {
+			t.Errorf("metadata %q was accepted", m)
+		}
 	}
 }
