@@ -3,13 +3,11 @@ package classic
 import (
 	"errors"
 	"net"
-	"os"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/internal/sys"
-	"github.com/freqd/freqd/master"
 )
 
 // acceptEach accepts on ln until it is closed and hands every connection to
@@ -30,16 +28,5 @@ func acceptEach(ln net.Listener, log hclog.Logger, take func(net.Conn)) {
 		}
 		delay = 0
 		take(c)
-	}
-}
-
-// closeListeners closes ls and removes their unix socket files, which
-// closing alone leaves in place (see master.Bind).
-func closeListeners(ls []master.Listener) {
-	for _, l := range ls {
-		l.Close()
-		if l.Address.Network == "unix" {
-			os.Remove(l.Address.Addr)
-		}
 	}
 }

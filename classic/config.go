@@ -5,12 +5,12 @@ import (
 	"os"
 	"time"
 
+	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/listen"
+	"github.com/freqd/freqd/table"
 
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/freqd/freqd/master"
-	"github.com/freqd/freqd/worker"
 )
 
 // DefaultMaxChildren bounds the fork design's connection processes when
@@ -21,14 +21,15 @@ const DefaultMaxChildren = 1024
 // Config is what `freqd serve` decides for a classic design. Its fields mean
 // what master.Config's fields of the same names mean.
 type Config struct {
-	Mode            mode.Mode     // one of mode.Classic
-	Listen          []string      // --listen addresses; master.DefaultAddr when empty
-	UnixMode        os.FileMode   // mode of unix socket files; 0660 when zero
-	Pidfile         string        // written once serving; "" for none
-	DataPath        string        // frequency file; "" for the embedded default
-	ShutdownTimeout time.Duration // graceful stop: how long connections may finish
-	Limits          worker.Limits // per-connection timeouts, as the workers apply them
-	RequirePass     string        // clients must AUTH with it; "" for none
+	Mode            mode.Mode        // one of mode.Classic
+	Listen          []string         // --listen addresses; listen.DefaultAddr when empty
+	UnixMode        os.FileMode      // mode of unix socket files; 0660 when zero
+	Pidfile         string           // written once serving; "" for none
+	Data            table.Source     // the table to serve (Data.Mode is ignored: one process maps it)
+	ShutdownTimeout time.Duration    // graceful stop: how long connections may finish
+	Timeouts        handler.Timeouts // per connection, as the workers apply them
+	RequirePass     string           // clients must AUTH with it; "" for none
+	ProtectedMode   bool             // refuse non-loopback listeners without RequirePass
 
 	// MaxChildren bounds the fork design's concurrent connection processes;
 	// DefaultMaxChildren when zero.
@@ -56,7 +57,7 @@ func (c Config) withDefaults() (Config, error) {
 		c.MaxChildren = DefaultMaxChildren
 	}
 	if len(c.Listen) == 0 {
-		c.Listen = []string{master.DefaultAddr}
+		c.Listen = []string{listen.DefaultAddr}
 	}
 	if c.UnixMode == 0 {
 		c.UnixMode = 0o660

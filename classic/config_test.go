@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/table"
 )
 
 // TestNewRefusesWithAnActionableError checks that New reports what is wrong
@@ -31,9 +33,9 @@ func TestNewRefusesWithAnActionableError(t *testing.T) {
 		cfg  Config
 		want []string // substrings of the error
 	}{
-		{"unknown mode", Config{Mode: "threads"}, []string{`--mode "threads"`, "iterative", "epoll"}},
+		{"unknown mode", Config{Mode: "threads"}, []string{"mode threads", "iterative", "epoll"}},
 		{"negative bound", Config{Mode: mode.Fork, MaxChildren: -1}, []string{"--max-children -1"}},
-		{"missing data file", Config{Mode: mode.Epoll, DataPath: filepath.Join(dir, "none.freq"), Listen: []string{"unix:" + sock}},
+		{"missing data file", Config{Mode: mode.Epoll, Data: table.Source{Path: filepath.Join(dir, "none.freq")}, Listen: []string{"unix:" + sock}},
 			[]string{"data file", "none.freq", "no such file"}},
 		{"port in use", Config{Mode: mode.Goroutine, Listen: []string{"unix:" + sock, busy.Addr().String()}},
 			[]string{busy.Addr().String(), "already in use", "choose another --listen"}},
@@ -41,11 +43,12 @@ func TestNewRefusesWithAnActionableError(t *testing.T) {
 			[]string{notSocket, "not a socket"}},
 	}
 	for i, tc := range cases {
+		tc.cfg.Data.Default = ingest.DefaultTable // as `freqd serve` sets it
 		s, err := New(tc.cfg)
 		if err == nil {
 			s.design.shutdown(false)
 			s.design.serve()
-			s.closeTable()
+			s.served.Close()
 			t.Errorf("case %d (%s): New succeeded; want an error", i, tc.name)
 			continue
 		}

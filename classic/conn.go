@@ -17,7 +17,6 @@ import (
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/shm/freqfile"
 	"github.com/freqd/freqd/shm/memfd"
-	"github.com/freqd/freqd/worker"
 )
 
 // ConnSpecEnv is the environment variable through which the fork design
@@ -34,7 +33,7 @@ type ConnSpec struct {
 	TableFD    int `json:"table_fd"`    // sealed memfd holding the frequency table
 	LifelineFD int `json:"lifeline_fd"` // pipe whose end of file means the parent died
 
-	Limits worker.Limits `json:"limits"`
+	Timeouts handler.Timeouts `json:"timeouts"`
 
 	RequirePass string `json:"requirepass,omitempty"` // see worker.Spec.RequirePass
 }
@@ -101,14 +100,10 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	}
 	c := &drainConn{Conn: nc}
 
-	h := handler.New(table)
-	h.ReadTimeout = spec.Limits.ReadTimeout
-	h.IdleTimeout = spec.Limits.IdleTimeout
-	h.WriteTimeout = spec.Limits.WriteTimeout
-	h.RequirePass = spec.RequirePass
-	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
-		return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", mode.Fork, os.Getppid())
-	}}}
+	h := handler.New(table, handler.Options{Timeouts: spec.Timeouts, RequirePass: spec.RequirePass,
+		Info: []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
+			return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", mode.Fork, os.Getppid())
+		}}}})
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)

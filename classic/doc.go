@@ -1,7 +1,7 @@
 // Package classic runs the textbook server designs that freqd's pre-forked
 // master is measured against. Each serves the same handler over the same
-// sealed, validated table (master.LoadTable) on the same sockets
-// (master.Bind), so a benchmark compares only how connections are taken and
+// sealed, validated table (table.Load) on the same sockets
+// (listen.Bind), so a benchmark compares only how connections are taken and
 // served, never what is answered.
 //
 // # Designs

@@ -7,7 +7,7 @@ import (
 
 	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
 )
 
 // epollServer is the epoll design: one thread running an evloop.Loop on the
@@ -24,21 +24,21 @@ type epollServer struct {
 	stop stopState
 }
 
-func newEpollServer(h *handler.Handler, log hclog.Logger, ls []master.Listener) (*epollServer, error) {
-	raw, err := takeRaw(ls)
+func newEpollServer(t handler.Table, opts handler.Options, log hclog.Logger, socks []*listen.Socket) (*epollServer, error) {
+	raw, err := takeRaw(socks)
 	if err != nil {
 		return nil, err
 	}
-	cfg := evloop.Config{Handler: h, Log: log, Queue: -1}
+	var loop *evloop.Loop
+	opts.Info = append(opts.Info, handler.InfoSection{Name: "eventloop", Append: func(b []byte) []byte { return loop.AppendInfo(b) }})
+	cfg := evloop.Config{Handler: handler.New(t, opts), Log: log, Queue: -1}
 	for _, l := range raw {
 		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.fd, Name: l.addr.String()})
 	}
-	loop, err := evloop.New(cfg)
-	if err != nil {
+	if loop, err = evloop.New(cfg); err != nil {
 		closeRaw(raw)
 		return nil, err
 	}
-	h.Info = append(h.Info, handler.InfoSection{Name: "eventloop", Append: loop.AppendInfo})
 	return &epollServer{loop: loop, ls: raw}, nil
 }
 

@@ -9,9 +9,8 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/freqd/freqd/listen"
 	"github.com/hashicorp/go-hclog"
-
-	"github.com/freqd/freqd/master"
 )
 
 // forkServer is the fork design: accept, start a process for the
@@ -23,7 +22,7 @@ import (
 type forkServer struct {
 	cfg       Config
 	log       hclog.Logger
-	ls        []master.Listener
+	ls        []netListener
 	tableFile *os.File
 	env       []string // every child's environment, its ConnSpec included
 
@@ -43,15 +42,22 @@ type forkServer struct {
 	reaped   sync.WaitGroup // children not yet waited for
 }
 
-func newForkServer(cfg Config, ls []master.Listener, tableFile *os.File) (*forkServer, error) {
+func newForkServer(cfg Config, socks []*listen.Socket, tableFile *os.File) (*forkServer, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
+		closeSockets(socks)
 		return nil, fmt.Errorf("lifeline pipe for connection processes: %w", err)
+	}
+	ls, err := takeNet(socks)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
 	}
 	// The descriptors a child inherits are numbered from 3 in ExtraFiles
 	// order; see spawn.
 	spec := ConnSpec{LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON,
-		ConnFD: 3, TableFD: 4, LifelineFD: 5, Limits: cfg.Limits, RequirePass: cfg.RequirePass}
+		ConnFD: 3, TableFD: 4, LifelineFD: 5, Timeouts: cfg.Timeouts, RequirePass: cfg.RequirePass}
 	return &forkServer{
 		cfg: cfg, log: cfg.Logger, ls: ls, tableFile: tableFile,
 		env:   append(os.Environ(), ConnSpecEnv+"="+spec.encode()),
@@ -169,18 +175,4 @@ func stopSignal(st int32) os.Signal {
 		return syscall.SIGKILL
 	}
 	return syscall.SIGTERM
-}
-
-// dupConnFile duplicates c's descriptor for ExtraFiles without clearing
-// O_NONBLOCK on the shared file description, as c's File method would.
-func dupConnFile(c net.Conn) (*os.File, error) {
-	sc, ok := c.(syscall.Conn)
-	if !ok {
-		return nil, fmt.Errorf("connection %T has no descriptor", c)
-	}
-	fd, err := master.DupDescriptor(sc)
-	if err != nil {
-		return nil, err
-	}
-	return os.NewFile(uintptr(fd), "conn"), nil
 }

@@ -8,7 +8,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
 )
 
 // perConn is the goroutine design: one process, an accept loop per
@@ -20,7 +20,7 @@ import (
 type perConn struct {
 	h   *handler.Handler
 	log hclog.Logger
-	ls  []master.Listener
+	ls  []netListener
 
 	mu       sync.Mutex
 	conns    map[*drainConn]struct{}
@@ -29,8 +29,12 @@ type perConn struct {
 	active   sync.WaitGroup // connections being served
 }
 
-func newPerConn(h *handler.Handler, log hclog.Logger, ls []master.Listener) *perConn {
-	return &perConn{h: h, log: log, ls: ls, conns: map[*drainConn]struct{}{}}
+func newPerConn(h *handler.Handler, log hclog.Logger, socks []*listen.Socket) (*perConn, error) {
+	ls, err := takeNet(socks)
+	if err != nil {
+		return nil, err
+	}
+	return &perConn{h: h, log: log, ls: ls, conns: map[*drainConn]struct{}{}}, nil
 }
 
 func (s *perConn) serve() error {

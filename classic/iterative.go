@@ -11,7 +11,7 @@ import (
 
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/sys"
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
 )
 
 // iterative serves one connection at a time: poll(2) on every listener,
@@ -30,8 +30,8 @@ type iterative struct {
 	cur *drainConn // the connection being served, for shutdown
 }
 
-func newIterative(h *handler.Handler, log hclog.Logger, ls []master.Listener) (*iterative, error) {
-	raw, err := takeRaw(ls)
+func newIterative(h *handler.Handler, log hclog.Logger, socks []*listen.Socket) (*iterative, error) {
+	raw, err := takeRaw(socks)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +85,7 @@ func (s *iterative) serve() error {
 }
 
 // serveOne serves the accepted descriptor fd until the client is done.
-func (s *iterative) serveOne(fd int, addr master.Address) {
+func (s *iterative) serveOne(fd int, addr listen.Address) {
 	nc, err := fileConn(fd, addr.String())
 	if err != nil {
 		s.log.Error("accepted descriptor is not a connection", "listen", addr.String(), "error", err)

@@ -1,43 +1,35 @@
 package classic
 
 import (
-	"fmt"
 	"net"
 	"os"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
 )
 
-// rawListener is a listening socket held as a bare non-blocking descriptor,
-// outside Go's netpoller, for the designs that wait on descriptors
-// themselves (iterative, epoll).
+// rawListener is a listening socket as the designs that wait on
+// descriptors themselves (iterative, epoll) hold it: the bare descriptor,
+// and the address whose socket file they remove when they stop.
 type rawListener struct {
 	fd   int
-	addr master.Address
+	addr listen.Address
 }
 
-// takeRaw moves every listener to a bare descriptor and closes Go's copy,
-// which leaves a unix socket's file in place: closeRaw removes it. On error
-// every listener is closed and its file removed.
-func takeRaw(ls []master.Listener) ([]rawListener, error) {
+// takeRaw takes the descriptors of socks over. On error every socket is
+// closed and its file removed.
+func takeRaw(socks []*listen.Socket) ([]rawListener, error) {
 	var out []rawListener
-	for _, l := range ls {
-		fd, err := master.DupDescriptor(l.Listener.(syscall.Conn))
+	for _, s := range socks {
+		fd, err := s.Release()
 		if err != nil {
 			closeRaw(out)
-			closeListeners(ls)
-			return nil, fmt.Errorf("listen %s: %w", l.Address, err)
+			closeSockets(socks)
+			return nil, err
 		}
-		out = append(out, rawListener{fd: fd, addr: l.Address})
-	}
-	for _, l := range ls {
-		if ul, ok := l.Listener.(*net.UnixListener); ok {
-			ul.SetUnlinkOnClose(false) // the file now belongs to the raw listener
-		}
-		l.Close()
+		out = append(out, rawListener{fd: fd, addr: s.Address})
 	}
 	return out, nil
 }
@@ -54,8 +46,52 @@ func closeRaw(ls []rawListener) {
 // their descriptors leaves in place.
 func removeSocketFiles(ls []rawListener) {
 	for _, l := range ls {
-		if l.addr.Network == "unix" {
+		if l.addr.IsPath() {
 			os.Remove(l.addr.Addr)
+		}
+	}
+}
+
+// netListener is a listening socket as the designs that accept through
+// Go's net package (goroutine, fork) hold it.
+type netListener struct {
+	net.Listener
+	addr listen.Address
+}
+
+// takeNet turns socks into net.Listeners, closing the sockets' own
+// descriptors. On error every socket is closed and its file removed.
+func takeNet(socks []*listen.Socket) ([]netListener, error) {
+	var out []netListener
+	for _, s := range socks {
+		ln, err := s.Listener()
+		if err != nil {
+			closeListeners(out)
+			closeSockets(socks)
+			return nil, err
+		}
+		out = append(out, netListener{Listener: ln, addr: s.Address})
+		s.Close()
+	}
+	return out, nil
+}
+
+// closeListeners closes ls and removes their unix socket files, which
+// closing alone leaves in place.
+func closeListeners(ls []netListener) {
+	for _, l := range ls {
+		l.Close()
+		if l.addr.IsPath() {
+			os.Remove(l.addr.Addr)
+		}
+	}
+}
+
+// closeSockets closes sockets not yet taken over and removes their files.
+func closeSockets(socks []*listen.Socket) {
+	for _, s := range socks {
+		if s.Close() == nil {
+			s.RemoveFile()
 		}
 	}
 }
@@ -64,6 +100,20 @@ func removeSocketFiles(ls []rawListener) {
 func fileConn(fd int, name string) (net.Conn, error) {
 	f := os.NewFile(uintptr(fd), name)
 	c, err := net.FileConn(f)
-	f.Close() // FileConn duplicated it (PITFALLS #2)
+	f.Close() // FileConn made its own duplicate
 	return c, err
+}
+
+// dupConnFile duplicates c's descriptor for ExtraFiles without clearing
+// O_NONBLOCK on the shared file description, as c's File method would.
+func dupConnFile(c net.Conn) (*os.File, error) {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, os.ErrInvalid
+	}
+	fd, err := listen.DupDescriptor(sc)
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), "conn"), nil
 }

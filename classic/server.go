@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/pidfile"
+	"github.com/freqd/freqd/listen"
+	"github.com/freqd/freqd/table"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/handler"
-	"github.com/freqd/freqd/master"
-	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // design is what differs between the four: how connections are taken and
@@ -34,12 +35,11 @@ type design interface {
 
 // Server is a classic design, bound to its addresses and ready to run.
 type Server struct {
-	cfg       Config
-	log       hclog.Logger
-	table     *freqfile.Table
-	tableFile *os.File
-	addrs     []string
-	design    design
+	cfg    Config
+	log    hclog.Logger
+	served *table.Served
+	addrs  []string
+	design design
 }
 
 // New validates the configuration, loads the table and binds every
@@ -50,44 +50,43 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
-	if s.table, s.tableFile, err = master.LoadTable(cfg.DataPath); err != nil {
+	if err := listen.CheckProtected(cfg.Listen, cfg.RequirePass != "", cfg.ProtectedMode); err != nil {
 		return nil, err
 	}
-	ls, err := master.Bind(cfg.Listen, cfg.UnixMode)
+	if s.served, err = table.Load(cfg.Data); err != nil {
+		return nil, err
+	}
+	socks, err := listen.Bind(cfg.Listen, listen.Options{UnixMode: cfg.UnixMode})
 	if err != nil {
-		s.closeTable()
+		s.served.Close()
 		return nil, err
 	}
-	for _, l := range ls {
+	for _, l := range socks {
 		s.addrs = append(s.addrs, l.Address.String())
 	}
-	if s.design, err = s.newDesign(ls); err != nil {
-		closeListeners(ls)
-		s.closeTable()
+	// Each design takes the sockets over, and closes them on error.
+	if s.design, err = s.newDesign(socks); err != nil {
+		s.served.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Server) newDesign(ls []master.Listener) (design, error) {
+func (s *Server) newDesign(socks []*listen.Socket) (design, error) {
 	if s.cfg.Mode == mode.Fork {
-		return newForkServer(s.cfg, ls, s.tableFile)
+		return newForkServer(s.cfg, socks, s.served.File)
 	}
-	h := handler.New(s.table)
-	h.ReadTimeout = s.cfg.Limits.ReadTimeout
-	h.IdleTimeout = s.cfg.Limits.IdleTimeout
-	h.WriteTimeout = s.cfg.Limits.WriteTimeout
-	h.RequirePass = s.cfg.RequirePass
-	h.Info = []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
-		return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
-	}}}
+	opts := handler.Options{Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass,
+		Info: []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
+			return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
+		}}}}
 	switch s.cfg.Mode {
 	case mode.Iterative:
-		return newIterative(h, s.log, ls)
+		return newIterative(handler.New(s.served.Table, opts), s.log, socks)
 	case mode.Goroutine:
-		return newPerConn(h, s.log, ls), nil
+		return newPerConn(handler.New(s.served.Table, opts), s.log, socks)
 	default:
-		return newEpollServer(h, s.log, ls)
+		return newEpollServer(s.served.Table, opts, s.log, socks)
 	}
 }
 
@@ -102,20 +101,26 @@ func (s *Server) Run() error {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT)
 	defer signal.Stop(sigs)
-	defer s.closeTable()
+	defer s.served.Close()
 
 	if s.cfg.Pidfile != "" {
-		if err := master.WritePidfile(s.cfg.Pidfile); err != nil {
+		pf, err := pidfile.Lock(s.cfg.Pidfile)
+		if err == nil {
+			if err = pf.Write(); err != nil {
+				pf.Remove()
+			}
+		}
+		if err != nil {
 			s.design.shutdown(false)
 			s.design.serve()
 			return err
 		}
-		defer master.RemovePidfile(s.cfg.Pidfile)
+		defer pf.Remove()
 	}
 	done := make(chan error, 1)
 	go func() { done <- s.design.serve() }()
 	fields := []any{"mode", s.cfg.Mode, "listen", strings.Join(s.addrs, ","),
-		"words", s.table.Len(), "table_bytes", s.table.Size(), "pid", os.Getpid()}
+		"words", s.served.Table.Len(), "table_bytes", s.served.Table.Size(), "pid", os.Getpid()}
 	if s.cfg.Mode == mode.Fork {
 		fields = append(fields, "max_children", s.cfg.MaxChildren)
 	}
@@ -146,15 +151,6 @@ func (s *Server) Run() error {
 			s.log.Warn("connections still open after the shutdown timeout; closing them", "timeout", s.cfg.ShutdownTimeout)
 			s.design.shutdown(false)
 		}
-	}
-}
-
-func (s *Server) closeTable() {
-	if s.table != nil {
-		s.table.Close()
-	}
-	if s.tableFile != nil {
-		s.tableFile.Close()
 	}
 }
 

@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/testserver"
-	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/shm/freqfile"
 )
 
@@ -31,7 +31,7 @@ func runTests(m *testing.M) int {
 	}
 	defer cleanup()
 	freqdBin = bin
-	b, err := master.DefaultTable()
+	b, err := ingest.DefaultTable()
 	if err == nil {
 		defaultTable, err = freqfile.Parse(b)
 	}

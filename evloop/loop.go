@@ -1,9 +1,11 @@
 package evloop
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime"
 	"runtime/debug"
 	"sync"
@@ -98,15 +100,14 @@ type Loop struct {
 	ls   []*listener
 	wake *sys.Waker
 
-	maxBuffer int           // largest input buffer a request may need
-	tick      time.Duration // how often timeouts are checked; 0: no timeouts
+	tick time.Duration // how often timeouts are checked; 0: no timeouts
 
 	// Requests from other goroutines, read by the loop after a wake-up.
 	mu       sync.Mutex
-	inbox    []int // adopted descriptors
+	inbox    []adoption // connections handed to Adopt
 	drainReq bool
 	stopReq  bool
-	handBack func(fd int) error
+	handBack HandBack
 	done     bool // Serve has returned
 
 	// Loop state, touched only by the loop's thread (handler.Info runs
@@ -157,13 +158,13 @@ func New(cfg Config) (*Loop, error) {
 	if err != nil {
 		return nil, err
 	}
-	lim := cfg.Handler.Limits.Effective()
 	l := &Loop{cfg: cfg, h: cfg.Handler, log: cfg.Log, wake: w, epfd: -1, queue: cfg.Queue,
-		conns: map[int]*conn{}, maxBuffer: max(lim.MaxRequestLen, lim.MaxInlineLen+2)}
+		conns: map[int]*conn{}}
 	for _, ln := range cfg.Listeners {
 		l.ls = append(l.ls, &listener{Listener: ln})
 	}
-	if t := minPositive(cfg.Handler.ReadTimeout, cfg.Handler.IdleTimeout, cfg.Handler.WriteTimeout); t > 0 {
+	to := cfg.Handler.Timeouts()
+	if t := minPositive(to.Read, to.Idle, to.Write); t > 0 {
 		// A timeout fires within a tenth of its length, checked at most
 		// every second and at least every 10 ms.
 		l.tick = min(max(t/10, 10*time.Millisecond), time.Second)
@@ -187,25 +188,39 @@ func (l *Loop) AppendInfo(b []byte) []byte {
 		s.Connections, s.ReadPauses, s.WriteStalls)
 }
 
-// Adopt gives the loop a connected socket to serve; the loop owns fd from
-// then on, whatever happens. A loop that has stopped closes it.
-func (l *Loop) Adopt(fd int) {
+// adoption is a connection another process handed over: its descriptor
+// and its session's state (handler.Session.AppendState).
+type adoption struct {
+	fd    int
+	state []byte
+}
+
+// HandBack passes a connection, at a request boundary, to another
+// process: its descriptor and its session's state (which the callee may
+// keep). On success the callee has sent its own copy of the descriptor on;
+// the loop closes its own either way.
+type HandBack func(fd int, state []byte) error
+
+// Adopt gives the loop a connected socket that another process served,
+// with its session's state; the loop owns fd from then on, whatever
+// happens. A loop that has stopped closes it.
+func (l *Loop) Adopt(fd int, state []byte) {
 	l.mu.Lock()
 	if l.done {
 		l.mu.Unlock()
 		unix.Close(fd)
 		return
 	}
-	l.inbox = append(l.inbox, fd)
+	l.inbox = append(l.inbox, adoption{fd, state})
 	l.mu.Unlock()
 	l.wake.Wake()
 }
 
 // Drain stops taking connections and gives up each open one at its next
-// request boundary: to handBack, which then owns the descriptor (and the
-// loop closes its own copy after the call), or, when handBack is nil or
-// fails, by closing it. Serve returns once no connection is left.
-func (l *Loop) Drain(handBack func(fd int) error) {
+// request boundary: to handBack, with its session's state, or, when
+// handBack is nil or fails, by closing it. Serve returns once no
+// connection is left.
+func (l *Loop) Drain(handBack HandBack) {
 	l.mu.Lock()
 	l.drainReq = true
 	l.handBack = handBack
@@ -288,12 +303,12 @@ func (l *Loop) requests() bool {
 	inbox, stop, drain := l.inbox, l.stopReq, l.drainReq
 	l.inbox = nil
 	l.mu.Unlock()
-	for _, fd := range inbox {
+	for _, a := range inbox {
 		if stop {
-			unix.Close(fd)
+			unix.Close(a.fd)
 			continue
 		}
-		l.open(fd, true, "handed over")
+		l.open(a.fd, true, "handed over", a.state)
 	}
 	if stop {
 		return true
@@ -344,7 +359,7 @@ func (l *Loop) accept(ln *listener) {
 			l.pause(ln, err)
 			return
 		}
-		l.open(nfd, false, ln.Name)
+		l.open(nfd, false, ln.Name, nil)
 	}
 }
 
@@ -362,20 +377,29 @@ func (l *Loop) receive() {
 		}
 	}
 	l.deferred = 0
-	var buf [16]byte
-	for range receiveBatch {
-		_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
+	if l.takeQueued(receiveBatch) {
+		// The master and every other reader are gone, and the master's
+		// lifeline tells this process too. Stop watching the queue rather
+		// than spin on it.
+		l.log.Error("descriptor queue closed; no longer reading it")
+		l.closeQueue()
+	}
+}
+
+// takeQueued takes up to max messages from the queue, or until it is
+// empty, and serves the connections they carry. A message carries new
+// connections, or one handed-over connection and its session's state. It
+// reports whether the queue has reached end of file.
+func (l *Loop) takeQueued(max int) (eof bool) {
+	var buf [handler.MaxStateSize]byte
+	for range max {
+		n, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
 		switch {
 		case err == nil:
 		case errors.Is(err, unix.EAGAIN):
-			return
+			return false
 		case errors.Is(err, io.EOF):
-			// The master and every other reader are gone, and the
-			// master's lifeline tells this process too. Stop watching
-			// the queue rather than spin on it.
-			l.log.Error("descriptor queue closed; no longer reading it", "error", err)
-			l.closeQueue()
-			return
+			return true
 		default:
 			// A message that did not fit (at the descriptor limit the
 			// kernel truncates its descriptors, which are then closed):
@@ -383,28 +407,52 @@ func (l *Loop) receive() {
 			l.log.Error("receive from descriptor queue", "error", err)
 			continue
 		}
+		var state []byte
+		if handler.IsState(buf[:n]) && len(fds) == 1 {
+			state = bytes.Clone(buf[:n])
+		}
 		for _, fd := range fds {
-			l.open(fd, true, "queue")
+			l.open(fd, true, "queue", state)
 		}
 	}
+	return false
 }
 
 // open starts serving a connected socket, or refuses it over the client
-// limit. A descriptor received from another process is read at once,
-// before epoll reports it: its request has most likely arrived while it
-// was on its way.
-func (l *Loop) open(fd int, received bool, via string) {
-	if l.cfg.Admit != nil && !l.cfg.Admit() {
+// limit. A connection handed over with its session's state resumes that
+// session, and is not refused: it is a client the server already counts,
+// not a new one. A descriptor received from another process is read at
+// once, before epoll reports it: its request has most likely arrived while
+// it was on its way.
+func (l *Loop) open(fd int, received bool, via string, state []byte) {
+	var sess *handler.Session
+	if state != nil {
+		var err error
+		if sess, err = l.h.ResumeSession(state); err != nil {
+			l.log.Error("cannot resume a handed-over session; closing its connection", "via", via, "error", err)
+			unix.Close(fd)
+			return
+		}
+	} else if l.cfg.Admit != nil && !l.cfg.Admit() {
 		l.cfg.Refuse(fd)
 		return
 	}
 	if err := l.add(fd, unix.EPOLLIN); err != nil {
 		l.log.Error("epoll: cannot watch a new connection; closing it", "via", via, "error", err)
 		unix.Close(fd)
+		if sess != nil {
+			sess.Close()
+		}
 		return
 	}
-	c := &conn{fd: fd, via: via, received: received, sess: l.h.NewSession(),
-		events: unix.EPOLLIN, lastActive: l.now}
+	if sess == nil {
+		sess = l.h.NewSession()
+	}
+	c := &conn{fd: fd, via: via, received: received, events: unix.EPOLLIN}
+	c.st = l.h.NewStream(sess, l.now, c.remote)
+	if l.cfg.Fault != nil {
+		c.st.OnFault(l.cfg.Fault)
+	}
 	l.conns[fd] = c
 	l.stats.conns.Add(1)
 	if l.cfg.Opened != nil {
@@ -507,7 +555,7 @@ func (l *Loop) timers() {
 	}
 	l.nextSweep = l.now.Add(l.tick)
 	for _, c := range l.conns {
-		if expired, err := c.expired(l.h, l.now); expired {
+		if expired, err := c.st.Expired(l.now); expired {
 			l.closeConn(c, err)
 		}
 	}
@@ -525,20 +573,7 @@ func (l *Loop) beginDrain() {
 	// would die with it: take it, without waiting. A loop handing over to
 	// a new generation leaves the queue to it.
 	if l.queue >= 0 && handBack == nil {
-		var buf [16]byte
-		for {
-			_, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
-			if errors.Is(err, unix.EAGAIN) || errors.Is(err, io.EOF) {
-				break // empty
-			}
-			if err != nil {
-				l.log.Error("receive from descriptor queue", "error", err)
-				continue
-			}
-			for _, fd := range fds {
-				l.open(fd, true, "queue")
-			}
-		}
+		l.takeQueued(math.MaxInt)
 	}
 	l.closeQueue()
 	for _, c := range l.conns {
@@ -551,7 +586,7 @@ func (l *Loop) beginDrain() {
 // release gives up a connection at a request boundary during a drain: to
 // the drain's callback, or closed. It reports whether c was released.
 func (l *Loop) release(c *conn) bool {
-	if !c.idle() || inputWaiting(c.fd) {
+	if !c.st.AtBoundary() || inputWaiting(c.fd) {
 		return false
 	}
 	l.mu.Lock()
@@ -565,7 +600,7 @@ func (l *Loop) release(c *conn) bool {
 	// the message: take it out of the epoll set first, which closing
 	// our copy would then not do.
 	unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
-	if err := handBack(c.fd); err != nil {
+	if err := handBack(c.fd, c.st.Session().AppendState(nil)); err != nil {
 		l.log.Warn("cannot hand a connection over; closing it", "error", err)
 	}
 	l.closeConn(c, nil)
@@ -589,8 +624,8 @@ func (l *Loop) closeAll() {
 	inbox := l.inbox
 	l.inbox = nil
 	l.mu.Unlock()
-	for _, fd := range inbox {
-		unix.Close(fd)
+	for _, a := range inbox {
+		unix.Close(a.fd)
 	}
 	l.wake.Close()
 }

@@ -19,8 +19,10 @@ import (
 	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/testserver"
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
+	"github.com/freqd/freqd/table"
 )
 
 var bg = context.Background()
@@ -28,12 +30,12 @@ var bg = context.Background()
 // newHandler serves the embedded default table, as `freqd serve` does.
 func newHandler(t *testing.T) *handler.Handler {
 	t.Helper()
-	tab, f, err := master.LoadTable("")
+	served, err := table.Load(table.Source{Default: ingest.DefaultTable})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { tab.Close(); f.Close() })
-	return handler.New(tab)
+	t.Cleanup(served.Close)
+	return handler.New(served.Table, handler.Options{})
 }
 
 // running is a loop serving on its own goroutine.
@@ -93,7 +95,7 @@ func listenFD(t *testing.T) (fd int, addr string) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	if fd, err = master.DupDescriptor(ln.(*net.TCPListener)); err != nil {
+	if fd, err = listen.DupDescriptor(ln.(*net.TCPListener)); err != nil {
 		t.Fatal(err)
 	}
 	return fd, ln.Addr().String() // the loop closes fd
@@ -201,12 +203,15 @@ func TestDrainHandsBack(t *testing.T) {
 	h := newHandler(t)
 	old := start(t, evloop.Config{Handler: h, Queue: -1})
 	next := start(t, evloop.Config{Handler: h, Queue: -1})
-	c := adoptingClient(t, old.loop.Adopt)
+	c := adoptingClient(t, func(fd int) { old.loop.Adopt(fd, nil) })
 	wantCount(t, c, "the")
+	if err := c.Do(bg, "CLIENT", "SETNAME", "handed-over").Err(); err != nil {
+		t.Fatal(err)
+	}
 
 	var mu sync.Mutex
 	var handed []int
-	old.loop.Drain(func(fd int) error {
+	old.loop.Drain(func(fd int, state []byte) error {
 		nfd, err := unix.Dup(fd) // the loop closes its own copy after this
 		if err != nil {
 			return err
@@ -214,7 +219,7 @@ func TestDrainHandsBack(t *testing.T) {
 		mu.Lock()
 		handed = append(handed, nfd)
 		mu.Unlock()
-		next.loop.Adopt(nfd)
+		next.loop.Adopt(nfd, state)
 		return nil
 	})
 	old.wait(t)
@@ -226,6 +231,9 @@ func TestDrainHandsBack(t *testing.T) {
 	}
 	for _, w := range []string{"you", "monday", "of"} {
 		wantCount(t, c, w) // same connection, now served by next
+	}
+	if name, err := c.Do(bg, "CLIENT", "GETNAME").Text(); err != nil || name != "handed-over" {
+		t.Errorf("client name after the hand-over: %q, %v; the session did not travel", name, err)
 	}
 	if s := c.PoolStats(); s.TotalConns != 1 || s.Misses != 1 {
 		t.Errorf("pool stats %+v: the client reconnected, want its first connection kept", s)
@@ -304,7 +312,7 @@ func TestRefuse(t *testing.T) {
 		},
 	}
 	r := start(t, cfg)
-	kept := adoptingClient(t, r.loop.Adopt)
+	kept := adoptingClient(t, func(fd int) { r.loop.Adopt(fd, nil) })
 	wantCount(t, kept, "the")
 	mu.Lock()
 	admit = false
@@ -315,12 +323,20 @@ func TestRefuse(t *testing.T) {
 	}
 	turned := os.NewFile(uintptr(fds[0]), "turned away")
 	defer turned.Close()
-	r.loop.Adopt(fds[1])
+	r.loop.Adopt(fds[1], nil)
 	turned.SetReadDeadline(time.Now().Add(5 * time.Second))
 	if got, err := io.ReadAll(turned); err != nil || string(got) != "-ERR max number of clients reached\r\n" {
 		t.Errorf("connection over the limit read %q, %v; want the max-clients error, then EOF", got, err)
 	}
 	wantCount(t, kept, "you")
+
+	// A connection handed over with its session is a client the server
+	// already counts: it is served even at the limit.
+	sess := cfg.Handler.NewSession()
+	state := sess.AppendState(nil)
+	sess.Close()
+	handed := adoptingClient(t, func(fd int) { r.loop.Adopt(fd, state) })
+	wantCount(t, handed, "monday")
 	mu.Lock()
 	defer mu.Unlock()
 	if refused != 1 {

@@ -30,7 +30,7 @@ func runAuth(s *Session, args [][]byte, out []byte) []byte {
 	var user, pass []byte
 	switch len(args) {
 	case 2:
-		if s.h.RequirePass == "" {
+		if s.h.opts.RequirePass == "" {
 			return resp.AppendError(out, errNoPassword)
 		}
 		user, pass = []byte(defaultUser), args[1]
@@ -71,10 +71,10 @@ func (s *Session) authenticate(user, pass []byte) bool {
 // neither how much of a guess is right nor the length of either password
 // shows in the time it takes.
 func (h *Handler) passwordMatches(pass []byte) bool {
-	if h.RequirePass == "" {
+	if h.opts.RequirePass == "" {
 		return true
 	}
-	want := sha256.Sum256([]byte(h.RequirePass))
+	want := sha256.Sum256([]byte(h.opts.RequirePass))
 	got := sha256.Sum256(pass)
 	return subtle.ConstantTimeCompare(got[:], want[:]) == 1
 }

@@ -16,8 +16,7 @@ const testPass = `correct horse "battery"`
 
 // protected returns a Handler over the real table that requires testPass.
 func protected(t *testing.T) *Handler {
-	h := New(realTable(t).table)
-	h.RequirePass = testPass
+	h := New(realTable(t).table, Options{RequirePass: testPass})
 	return h
 }
 
@@ -38,7 +37,7 @@ var (
 // NOAUTH; after, each answers exactly as on a server without a password.
 func TestEveryCommandWaitsForAuth(t *testing.T) {
 	st := realTable(t)
-	open := New(st.table)
+	open := New(st.table, Options{})
 	h := protected(t)
 	requests := map[string][]string{
 		"get":     {"GET", "the"},
@@ -119,8 +118,7 @@ func TestAuthChecksUserAndPassword(t *testing.T) {
 	}
 	st := realTable(t)
 	for i, tc := range tests {
-		h := New(st.table)
-		h.RequirePass = tc.pass
+		h := New(st.table, Options{RequirePass: tc.pass})
 		forms := []struct{ form, in string }{{"multibulk", multibulk(tc.args...)}}
 		if inlineable(tc.args) {
 			forms = append(forms, struct{ form, in string }{"inline", inline(tc.args...)})
@@ -217,8 +215,7 @@ func TestHelloAuthenticatesLikeRedis(t *testing.T) {
 		{"no password configured, other user", "", []string{"HELLO", "2", "AUTH", "bob", "anything"}, false, wrongPass, true, 1, nilBulk},
 	}
 	for i, tc := range tests {
-		h := New(realTable(t).table)
-		h.RequirePass = tc.pass
+		h := New(realTable(t).table, Options{RequirePass: tc.pass})
 		s := h.NewSession()
 		want := tc.want
 		if tc.hello {
@@ -275,8 +272,7 @@ func TestUnauthenticatedRequestsAreBounded(t *testing.T) {
 		{"wide request without a password", "", wide, wideReply, false},
 	}
 	for i, tc := range tests {
-		h := New(st.table)
-		h.RequirePass = tc.pass
+		h := New(st.table, Options{RequirePass: tc.pass})
 		got, n, closed := process(h, tc.in)
 		if got != tc.want || closed != tc.closed || n != len(tc.in) {
 			t.Errorf("case %d (%s): got %q (closed %v, consumed %d of %d), want %q (closed %v)",

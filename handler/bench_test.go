@@ -8,7 +8,7 @@ import (
 // benchProcess measures one Session processing in repeatedly, as a server
 // loop does with a reused reply buffer.
 func benchProcess(b *testing.B, in string) {
-	h := New(realTable(b).table)
+	h := New(realTable(b).table, Options{})
 	s := h.NewSession()
 	defer s.Close()
 	req := []byte(in)

@@ -11,7 +11,7 @@ import (
 
 func TestCommandsAnswerLikeRedis(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	absent := "zzxqvjk"
 	if _, ok := st.count[absent]; ok {
 		t.Fatalf("%q is in the corpus; pick another absent word", absent)
@@ -97,7 +97,7 @@ func TestCommandsAnswerLikeRedis(t *testing.T) {
 }
 
 func TestSessionStateCarriesAcrossRequests(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	s := h.NewSession()
 	defer s.Close()
 	in := multibulk("CLIENT", "SETNAME", "tagger") + multibulk("CLIENT", "GETNAME") +
@@ -119,7 +119,7 @@ func TestSessionStateCarriesAcrossRequests(t *testing.T) {
 }
 
 func TestQuitStopsProcessingTheBatch(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	in := inline("PING") + inline("QUIT") + inline("GET", "the")
 	got, n, closeAfter := process(h, in)
 	if want := simple("PONG") + simple("OK"); got != want {
@@ -131,7 +131,7 @@ func TestQuitStopsProcessingTheBatch(t *testing.T) {
 }
 
 func TestProtocolErrorRepliesAndCloses(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	tests := []struct {
 		name, in, want string
 	}{
@@ -160,7 +160,7 @@ func TestProtocolErrorRepliesAndCloses(t *testing.T) {
 }
 
 func TestUnknownCommandQuotesAtMost128Bytes(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	long := strings.Repeat("x", 300)
 	got, _, _ := process(h, multibulk(long, long, "b"))
 	want := errorReply("ERR unknown command '" + long[:128] + "', with args beginning with: '" + long[:128] + "' ")
@@ -176,11 +176,9 @@ func TestUnknownCommandQuotesAtMost128Bytes(t *testing.T) {
 
 func TestInfoReportsSectionsAndHook(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
-	h.Version = "1.2.3"
-	h.Info = []InfoSection{{Name: "workers", Append: func(b []byte) []byte {
+	h := New(st.table, Options{Version: "1.2.3", Info: []InfoSection{{Name: "workers", Append: func(b []byte) []byte {
 		return append(b, "workers:4\r\nworker0:pid=100,restarts=0\r\n"...)
-	}}}
+	}}}})
 	s := h.NewSession()
 	defer s.Close()
 	processChunks(s, []byte(inline("GET", "the")+inline("GET", "a")+inline("FOO")))
@@ -243,7 +241,7 @@ func pipelineBatch() string {
 }
 
 func TestPipelineSplitAtEveryByteMatchesWhole(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	in := []byte(pipelineBatch())
 	s := h.NewSession()
 	want, closed := processChunks(s, in)
@@ -271,7 +269,7 @@ func TestPipelineSplitAtEveryByteMatchesWhole(t *testing.T) {
 }
 
 func TestProcessBoundsRepliesPerCall(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	s := h.NewSession()
 	defer s.Close()
 	one := inline("COMMAND")
@@ -286,7 +284,7 @@ func TestProcessBoundsRepliesPerCall(t *testing.T) {
 }
 
 func TestHostileLengthsAllocateNothing(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	tests := []struct{ name, in string }{
 		{"many args announced", "*65536\r\n$3\r\nGET\r\n"},
 		{"big bulk announced", "*2\r\n$3\r\nGET\r\n$1048576\r\nab"},
@@ -308,7 +306,7 @@ func TestHostileLengthsAllocateNothing(t *testing.T) {
 }
 
 func TestGetAllocatesNothing(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	s := h.NewSession()
 	defer s.Close()
 	in := []byte(multibulk("GET", "the") + inline("GET", "zzxqvjk") + multibulk("FREQ", "the", "a"))
@@ -323,7 +321,7 @@ func TestGetAllocatesNothing(t *testing.T) {
 
 func TestTagScoresBySurprisal(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	text := "The xylophonist played the xylophone; the xylophonist's zither-playing neighbour, John, didn't mind. 1984!"
 	got, _, _ := process(h, multibulk("TAG", "LIMIT", "0", text))
 

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"fmt"
 	"strconv"
 
 	"github.com/freqd/freqd/resp"
@@ -78,8 +79,8 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 			i += 2
 		case bytes.EqualFold(opt, []byte("SETNAME")) && i+1 < len(args):
 			i++
-			if !validName(args[i]) {
-				return resp.AppendError(out, "ERR Client names cannot contain spaces, newlines or special characters.")
+			if e := labelError("Client names", args[i]); e != "" {
+				return resp.AppendError(out, e)
 			}
 			name, setName = args[i], true
 		default:
@@ -121,8 +122,8 @@ func runClient(s *Session, args [][]byte, out []byte) []byte {
 		if len(args) != 3 {
 			return appendArityError(out, "client|setname")
 		}
-		if !validName(args[2]) {
-			return resp.AppendError(out, "ERR Client names cannot contain spaces, newlines or special characters.")
+		if e := labelError("Client names", args[2]); e != "" {
+			return resp.AppendError(out, e)
 		}
 		s.name = append(s.name[:0], args[2]...)
 		return resp.AppendOK(out)
@@ -153,8 +154,8 @@ func runClient(s *Session, args [][]byte, out []byte) []byte {
 		default:
 			return resp.AppendError(out, "ERR Unrecognized option '"+string(clip(attr, 128))+"'")
 		}
-		if !validName(val) {
-			return resp.AppendError(out, "ERR "+string(bytes.ToLower(attr))+" cannot contain spaces, newlines or special characters.")
+		if e := labelError(string(bytes.ToLower(attr)), val); e != "" {
+			return resp.AppendError(out, e)
 		}
 		*dst = append((*dst)[:0], val...)
 		return resp.AppendOK(out)
@@ -162,14 +163,24 @@ func runClient(s *Session, args [][]byte, out []byte) []byte {
 	return appendUnknownSubcommand(out, "CLIENT", sub)
 }
 
-// validName reports whether a client name or library label holds only the
-// printable, non-space ASCII Redis allows, so that it can be listed
-// unquoted.
-func validName(b []byte) bool {
+// maxLabel bounds a client name or library label. Redis sets none, but a
+// session's labels travel with its connection when a worker hands it to
+// another (AppendState), in one control message; no client library sends
+// anything near this long.
+const maxLabel = 512
+
+// labelError checks a client name or library label: Redis allows only
+// printable, non-space ASCII, so that it can be listed unquoted; freqd also
+// bounds its length (maxLabel). It returns the error reply's text, or ""
+// for a good label.
+func labelError(what string, b []byte) string {
+	if len(b) > maxLabel {
+		return fmt.Sprintf("ERR %s cannot be longer than %d bytes.", what, maxLabel)
+	}
 	for _, c := range b {
 		if c < '!' || c > '~' {
-			return false
+			return "ERR " + what + " cannot contain spaces, newlines or special characters."
 		}
 	}
-	return true
+	return ""
 }

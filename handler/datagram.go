@@ -107,10 +107,10 @@ var datagramSessions = sync.Pool{New: func() any { return new(datagramSession) }
 // resetForDatagram readies a recycled Session as a fresh one of h.
 func (s *Session) resetForDatagram(h *Handler) {
 	s.h = h
-	s.id = h.lastID.Add(1)
+	s.id = h.opts.ClientIDBase + h.lastID.Add(1)
 	s.authedID = 0
 	s.parser.Reset()
-	s.parser.Limits = h.Limits
+	s.parser.Limits = h.opts.Limits
 	s.parser.Unauthenticated = false
 	s.name = s.name[:0]
 	s.libName = s.libName[:0]

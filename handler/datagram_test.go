@@ -10,7 +10,7 @@ import (
 
 func TestServeDatagram(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	absent := "zzxqvjk"
 	tooLarge := errorReply(errDatagramReplyTooLarge)
 	incomplete := errorReply(errDatagramIncomplete)
@@ -70,7 +70,7 @@ func clipString(s string) string {
 // datagram, the way a client that does not know the bound would.
 func TestServeDatagramOversizeMGET(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	args := []string{"MGET"}
 	for len(args) < 7000 {
 		args = append(args, "the")
@@ -105,7 +105,7 @@ func repeat(s string, n int) []string {
 // TestServeDatagramRejectsBeforeRunning pins that a malformed datagram runs
 // none of its commands: the counters do not move but for the one error.
 func TestServeDatagramRejectsBeforeRunning(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	before := h.Stats()
 	got := string(h.ServeDatagram([]byte(inline("GET", "the")+inline("PING")+"*3\r\n$3\r\nGET"), nil, MaxUDP4Reply))
 	if got != errorReply(errDatagramIncomplete) {
@@ -127,7 +127,7 @@ func TestServeDatagramRejectsBeforeRunning(t *testing.T) {
 // TestServeDatagramAppendsToOut checks that replies go after what out
 // already holds, and that an error replaces only what this call added.
 func TestServeDatagramAppendsToOut(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	prefix := "kept"
 	got := string(h.ServeDatagram([]byte(inline("PING")), []byte(prefix), MaxUDP4Reply))
 	if got != prefix+simple("PONG") {
@@ -144,7 +144,7 @@ func TestServeDatagramAppendsToOut(t *testing.T) {
 // sessions change hands.
 func TestServeDatagramConcurrent(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	words := []string{"the", "you", "John", "I", "zzxqvjk"}
 	var wg sync.WaitGroup
 	for g := range 8 {
@@ -166,7 +166,7 @@ func TestServeDatagramConcurrent(t *testing.T) {
 }
 
 func FuzzServeDatagram(f *testing.F) {
-	h := New(realTable(f).table)
+	h := New(realTable(f).table, Options{})
 	for _, seed := range []string{
 		multibulk("GET", "the"), inline("MGET", "a", "b"), "GET the", "*2\r\n$3\r\nGET", "*-2\r\n",
 		"$9223372036854775807\r\n", "\"unbalanced", "PING\r\nQUIT\r\nPING", "\x00\xff\r\n\n",
@@ -188,7 +188,7 @@ func FuzzServeDatagram(f *testing.F) {
 }
 
 func BenchmarkServeDatagram(b *testing.B) {
-	h := New(realTable(b).table)
+	h := New(realTable(b).table, Options{})
 	req := []byte(multibulk("GET", "the"))
 	var out []byte
 	b.ReportAllocs()
@@ -199,8 +199,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 
 func TestServeDatagramAuth(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
-	h.RequirePass = "sesame"
+	h := New(st.table, Options{RequirePass: "sesame"})
 	the := bulkUint(st.count["the"])
 	noAuthReply := errorReply(errNoAuth)
 	wrong := errorReply(errWrongPass)

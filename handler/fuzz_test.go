@@ -33,8 +33,7 @@ func FuzzProcess(f *testing.F) {
 			// Separate handlers, so that counters and client ids in the
 			// replies match between the two runs.
 			handler := func() *Handler {
-				h := New(st.table)
-				h.RequirePass = pass
+				h := New(st.table, Options{RequirePass: pass})
 				return h
 			}
 			want, wantClosed := processChecked(t, handler().NewSession(), in)

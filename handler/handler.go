@@ -9,46 +9,10 @@ import (
 
 // Handler answers requests against one Table. It is shared by every
 // connection of a process and is safe for concurrent use. Create one with
-// New, set its exported fields before the first connection, and leave them
-// alone afterwards.
+// New; its configuration does not change afterwards.
 type Handler struct {
-	// Table is the frequency table every command reads.
-	Table Table
-
-	// Limits bounds each request; zero fields take resp's defaults. A client
-	// that breaks them gets a protocol error and is disconnected.
-	Limits resp.Limits
-
-	// ReadTimeout is how long a request may take to arrive once its first
-	// bytes have: it frees the connection and buffer of a client that sends
-	// half a request and stalls (slowloris). Zero means no limit.
-	ReadTimeout time.Duration
-
-	// IdleTimeout is how long a connection may wait between requests before
-	// it is closed, like Redis's "timeout" setting: it reclaims connections
-	// that clients forgot. Zero means never, Redis's default, because
-	// connection pools keep idle connections on purpose.
-	IdleTimeout time.Duration
-
-	// WriteTimeout is how long writing one batch of replies may take: a
-	// client that stops reading would otherwise hold its connection, and a
-	// worker's attention, forever once the socket buffer fills. Zero means
-	// no limit.
-	WriteTimeout time.Duration
-
-	// RequirePass, when not empty, is the password of the default user, as
-	// Redis's requirepass: a connection must give it with AUTH, or HELLO's
-	// AUTH option, before any command other than AUTH, HELLO and QUIT. It is
-	// never logged, and neither INFO nor CONFIG GET shows it.
-	RequirePass string
-
-	// Version is freqd's version, reported by INFO.
-	Version string
-
-	// Info adds sections to INFO, after the handler's own: the master and
-	// workers describe the mode, the workers, their pids and restarts.
-	Info []InfoSection
-
+	table   Table
+	opts    Options
 	started time.Time
 
 	lastID         atomic.Uint64
@@ -61,6 +25,57 @@ type Handler struct {
 	calls          [numCommands]atomic.Uint64
 }
 
+// Options configure a Handler. The zero value serves with resp's default
+// request limits, no timeouts and no password.
+type Options struct {
+	// Limits bounds each request; zero fields take resp's defaults. A client
+	// that breaks them gets a protocol error and is disconnected.
+	Limits resp.Limits
+
+	// Timeouts bound how long a connection may take over its requests and
+	// replies; the serving loops (ServeConn, the event loop) apply them.
+	Timeouts Timeouts
+
+	// RequirePass, when not empty, is the password of the default user, as
+	// Redis's requirepass: a connection must give it with AUTH, or HELLO's
+	// AUTH option, before any command other than AUTH, HELLO and QUIT. It is
+	// never logged, and neither INFO nor CONFIG GET shows it.
+	RequirePass string
+
+	// Version is freqd's version, reported by INFO; "dev" when empty.
+	Version string
+
+	// Info adds sections to INFO, after the handler's own: the master and
+	// workers describe the mode, the workers, their pids and restarts.
+	Info []InfoSection
+
+	// ClientIDBase is added to every client id this Handler gives out, so
+	// that the processes of one server (which each count from 1) give
+	// different ids, and a connection handed from one to another keeps an
+	// id nobody else has. A worker uses its pid shifted left by 32.
+	ClientIDBase uint64
+}
+
+// Timeouts are the per-connection time bounds.
+type Timeouts struct {
+	// Read is how long a request may take to arrive once its first bytes
+	// have: it frees the connection and buffer of a client that sends half
+	// a request and stalls (slowloris). Zero means no limit.
+	Read time.Duration `json:"read"`
+
+	// Idle is how long a connection may wait between requests before it
+	// is closed, like Redis's "timeout" setting: it reclaims connections
+	// that clients forgot. Zero means never, Redis's default, because
+	// connection pools keep idle connections on purpose.
+	Idle time.Duration `json:"idle"`
+
+	// Write is how long writing one batch of replies may wait for the
+	// client: a client that stops reading would otherwise hold its
+	// connection, and its buffers, forever once the socket buffer fills.
+	// Zero means no limit.
+	Write time.Duration `json:"write"`
+}
+
 // InfoSection is one section of the INFO reply supplied from outside the
 // handler.
 type InfoSection struct {
@@ -71,10 +86,19 @@ type InfoSection struct {
 	Append func(b []byte) []byte
 }
 
-// New returns a Handler for t, with default limits and no timeouts.
-func New(t Table) *Handler {
-	return &Handler{Table: t, Version: "dev", started: time.Now()}
+// New returns a Handler answering from t.
+func New(t Table, opts Options) *Handler {
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
+	return &Handler{table: t, opts: opts, started: time.Now()}
 }
+
+// Limits returns the request limits, defaults filled in.
+func (h *Handler) Limits() resp.Limits { return h.opts.Limits.Effective() }
+
+// Timeouts returns the connection time bounds.
+func (h *Handler) Timeouts() Timeouts { return h.opts.Timeouts }
 
 // Stats is a snapshot of a Handler's counters, for a scoreboard or metrics.
 type Stats struct {

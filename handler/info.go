@@ -68,7 +68,7 @@ func runInfo(s *Session, args [][]byte, out []byte) []byte {
 			section(sec.title, func(b []byte) []byte { return sec.appendF(h, b) })
 		}
 	}
-	for _, sec := range h.Info {
+	for _, sec := range h.opts.Info {
 		if all || want(sec.Name) {
 			section(title(sec.Name), sec.Append)
 		}
@@ -101,7 +101,7 @@ func appendUintField(b []byte, key string, v uint64) []byte {
 func (h *Handler) appendServerInfo(b []byte) []byte {
 	up := time.Since(h.started)
 	b = appendField(b, "redis_version", compatVersion)
-	b = appendField(b, "freqd_version", h.Version)
+	b = appendField(b, "freqd_version", h.opts.Version)
 	b = appendField(b, "redis_mode", "standalone")
 	b = appendUintField(b, "process_id", uint64(os.Getpid()))
 	b = appendUintField(b, "uptime_in_seconds", uint64(up/time.Second))
@@ -128,16 +128,16 @@ func (h *Handler) appendStatsInfo(b []byte) []byte {
 // Timeouts are in milliseconds, 0 for none; idle_timeout is what Redis calls
 // timeout.
 func (h *Handler) appendLimitsInfo(b []byte) []byte {
-	lim := h.Limits.Effective()
+	lim := h.Limits()
 	b = appendUintField(b, "proto_max_inline_len", uint64(lim.MaxInlineLen))
 	b = appendUintField(b, "proto_max_bulk_len", uint64(lim.MaxBulkLen))
 	b = appendUintField(b, "proto_max_args", uint64(lim.MaxArgs))
 	b = appendUintField(b, "proto_max_request_len", uint64(lim.MaxRequestLen))
 	b = appendUintField(b, "proto_unauth_max_args", uint64(lim.UnauthMaxArgs))
 	b = appendUintField(b, "proto_unauth_max_bulk_len", uint64(lim.UnauthMaxBulkLen))
-	b = appendUintField(b, "read_timeout_ms", millis(h.ReadTimeout))
-	b = appendUintField(b, "idle_timeout_ms", millis(h.IdleTimeout))
-	return appendUintField(b, "write_timeout_ms", millis(h.WriteTimeout))
+	b = appendUintField(b, "read_timeout_ms", millis(h.opts.Timeouts.Read))
+	b = appendUintField(b, "idle_timeout_ms", millis(h.opts.Timeouts.Idle))
+	return appendUintField(b, "write_timeout_ms", millis(h.opts.Timeouts.Write))
 }
 
 // millis returns d in whole milliseconds, rounded up so that a timeout set
@@ -150,8 +150,8 @@ func millis(d time.Duration) uint64 {
 }
 
 func (h *Handler) appendTableInfo(b []byte) []byte {
-	b = appendUintField(b, "table_entries", h.Table.Len())
-	return appendUintField(b, "table_total_count", h.Table.Total())
+	b = appendUintField(b, "table_entries", h.table.Len())
+	return appendUintField(b, "table_total_count", h.table.Total())
 }
 
 func (h *Handler) appendCommandStats(b []byte) []byte {
@@ -171,6 +171,6 @@ func (h *Handler) appendCommandStats(b []byte) []byte {
 // line monitoring tools parse to count keys.
 func (h *Handler) appendKeyspaceInfo(b []byte) []byte {
 	b = append(b, "db0:keys="...)
-	b = strconv.AppendUint(b, h.Table.Len(), 10)
+	b = strconv.AppendUint(b, h.table.Len(), 10)
 	return append(b, ",expires=0,avg_ttl=0\r\n"...)
 }

@@ -43,8 +43,7 @@ func TestInfoShowsLimitsInEffect(t *testing.T) {
 			[3]int{1000, 0, 0}},
 	}
 	for i, tc := range tests {
-		h := New(realTable(t).table)
-		h.Limits, h.ReadTimeout, h.IdleTimeout, h.WriteTimeout = tc.limits, tc.read, tc.idle, tc.write
+		h := New(realTable(t).table, Options{Limits: tc.limits, Timeouts: Timeouts{Read: tc.read, Idle: tc.idle, Write: tc.write}})
 		e := tc.effective
 		want := fmt.Sprintf("proto_max_inline_len:%d\r\nproto_max_bulk_len:%d\r\nproto_max_args:%d\r\nproto_max_request_len:%d\r\n"+
 			"proto_unauth_max_args:%d\r\nproto_unauth_max_bulk_len:%d\r\n"+
@@ -86,8 +85,7 @@ func TestTagTextIsBoundedByRequestLimits(t *testing.T) {
 			"Protocol error: too big inline request"},
 	}
 	for i, tc := range tests {
-		h := New(realTable(t).table)
-		h.Limits = tc.limits
+		h := New(realTable(t).table, Options{Limits: tc.limits})
 		got, n, closed := process(h, tc.in)
 		if n != len(tc.in) {
 			t.Errorf("case %d (%s): consumed %d of %d bytes", i, tc.name, n, len(tc.in))

@@ -38,7 +38,7 @@ func serveTCP(t *testing.T, h *Handler) (string, <-chan error) {
 
 func TestServeConnWithGoRedis(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	addr, _ := serveTCP(t, h)
 	ctx := context.Background()
 	// Protocol 3 is go-redis's default: it sends HELLO 3, is refused, and
@@ -140,7 +140,7 @@ func waitResult(t *testing.T, done <-chan error) error {
 }
 
 func TestServeConnClosesAfterQuit(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	c, done := dialPipe(t, h)
 	go io.WriteString(c, "PING\r\nQUIT\r\nPING\r\n")
 	got, err := io.ReadAll(c)
@@ -156,7 +156,7 @@ func TestServeConnClosesAfterQuit(t *testing.T) {
 }
 
 func TestServeConnClosesAfterProtocolError(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	c, done := dialPipe(t, h)
 	go io.WriteString(c, "*1\r\n$9223372036854775807\r\n")
 	got, err := io.ReadAll(c)
@@ -169,8 +169,7 @@ func TestServeConnClosesAfterProtocolError(t *testing.T) {
 }
 
 func TestServeConnReadTimeoutDropsStalledRequest(t *testing.T) {
-	h := New(realTable(t).table)
-	h.ReadTimeout = 50 * time.Millisecond
+	h := New(realTable(t).table, Options{Timeouts: Timeouts{Read: 50 * time.Millisecond}})
 	c, done := dialPipe(t, h)
 	// A request announced but never finished: the slowloris pattern.
 	if _, err := io.WriteString(c, "*2\r\n$3\r\nGET\r\n$3\r\nth"); err != nil {
@@ -183,9 +182,7 @@ func TestServeConnReadTimeoutDropsStalledRequest(t *testing.T) {
 }
 
 func TestServeConnIdleTimeoutClosesQuietly(t *testing.T) {
-	h := New(realTable(t).table)
-	h.IdleTimeout = 50 * time.Millisecond
-	h.ReadTimeout = time.Hour // must not apply between requests
+	h := New(realTable(t).table, Options{Timeouts: Timeouts{Idle: 50 * time.Millisecond, Read: time.Hour}}) // Read must not apply between requests
 	c, done := dialPipe(t, h)
 	go io.WriteString(c, "PING\r\n")
 	r := bufio.NewReader(c)
@@ -198,8 +195,7 @@ func TestServeConnIdleTimeoutClosesQuietly(t *testing.T) {
 }
 
 func TestServeConnWriteTimeoutDropsClientThatDoesNotRead(t *testing.T) {
-	h := New(realTable(t).table)
-	h.WriteTimeout = 50 * time.Millisecond
+	h := New(realTable(t).table, Options{Timeouts: Timeouts{Write: 50 * time.Millisecond}})
 	c, done := dialPipe(t, h)
 	// net.Pipe has no buffer: the reply write blocks until the client
 	// reads, which it never does.
@@ -212,7 +208,7 @@ func TestServeConnWriteTimeoutDropsClientThatDoesNotRead(t *testing.T) {
 
 func TestServeConnLargeRequestAcrossReads(t *testing.T) {
 	st := realTable(t)
-	h := New(st.table)
+	h := New(st.table, Options{})
 	addr, results := serveTCP(t, h)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -242,7 +238,7 @@ func TestServeConnLargeRequestAcrossReads(t *testing.T) {
 }
 
 func TestServeConnEOFMidRequestIsReported(t *testing.T) {
-	h := New(realTable(t).table)
+	h := New(realTable(t).table, Options{})
 	c, done := dialPipe(t, h)
 	if _, err := io.WriteString(c, "PING\r\n*2\r\n$3"); err != nil {
 		t.Fatal(err)

@@ -33,11 +33,17 @@ type Session struct {
 // NewSession starts the session of a new connection. Call Close when the
 // connection ends, so that INFO counts connected clients right.
 func (h *Handler) NewSession() *Session {
+	s := h.newSession(h.opts.ClientIDBase + h.lastID.Add(1))
+	s.parser.Unauthenticated = !s.authenticated()
+	return s
+}
+
+// newSession counts a session with the given id in.
+func (h *Handler) newSession(id uint64) *Session {
 	h.connected.Add(1)
 	h.connections.Add(1)
-	s := &Session{h: h, id: h.lastID.Add(1)}
-	s.parser.Limits = h.Limits
-	s.parser.Unauthenticated = !s.authenticated()
+	s := &Session{h: h, id: id}
+	s.parser.Limits = h.opts.Limits
 	return s
 }
 
@@ -55,7 +61,7 @@ func (s *Session) ID() uint64 { return s.id }
 // authenticated reports whether the session may run every command: always
 // when the Handler has no RequirePass, else once AUTH has succeeded.
 func (s *Session) authenticated() bool {
-	return s.h.RequirePass == "" || s.authedID == s.id
+	return s.h.opts.RequirePass == "" || s.authedID == s.id
 }
 
 // Process executes the complete requests at the start of in and appends

@@ -70,9 +70,9 @@ func runTag(s *Session, args [][]byte, out []byte) []byte {
 		text = text[2:]
 	}
 	terms := s.tag.collect(text)
-	total := float64(s.h.Table.Total()) + 1
+	total := float64(s.h.table.Total()) + 1
 	for i := range terms {
-		count := s.tag.count(s.h.Table, terms[i].word)
+		count := s.tag.count(s.h.table, terms[i].word)
 		bits := math.Log2(total / (float64(count) + 1))
 		terms[i].score = float64(terms[i].n) * max(bits, 0)
 	}

@@ -18,7 +18,7 @@ func runMGet(s *Session, args [][]byte, out []byte) []byte {
 }
 
 func appendCountBulk(s *Session, word []byte, out []byte) []byte {
-	if n, ok := s.h.Table.Lookup(word); ok {
+	if n, ok := s.h.table.Lookup(word); ok {
 		return resp.AppendBulkUint(out, n)
 	}
 	return resp.AppendNullBulk(out)
@@ -29,7 +29,7 @@ func appendCountBulk(s *Session, word []byte, out []byte) []byte {
 func runExists(s *Session, args [][]byte, out []byte) []byte {
 	var n int64
 	for _, w := range args[1:] {
-		if _, ok := s.h.Table.Lookup(w); ok {
+		if _, ok := s.h.table.Lookup(w); ok {
 			n++
 		}
 	}
@@ -41,7 +41,7 @@ func runExists(s *Session, args [][]byte, out []byte) []byte {
 func runFreq(s *Session, args [][]byte, out []byte) []byte {
 	out = resp.AppendArrayLen(out, len(args)-1)
 	for _, w := range args[1:] {
-		n, _ := s.h.Table.Lookup(w)
+		n, _ := s.h.table.Lookup(w)
 		out = resp.AppendUint(out, n)
 	}
 	return out
@@ -49,7 +49,7 @@ func runFreq(s *Session, args [][]byte, out []byte) []byte {
 
 // RANK word: the word's position in frequency order, nil when absent.
 func runRank(s *Session, args [][]byte, out []byte) []byte {
-	if r, ok := s.h.Table.Rank(args[1]); ok {
+	if r, ok := s.h.table.Rank(args[1]); ok {
 		return resp.AppendUint(out, r)
 	}
 	return resp.AppendNullBulk(out)
@@ -57,5 +57,5 @@ func runRank(s *Session, args [][]byte, out []byte) []byte {
 
 // DBSIZE: the number of words.
 func runDBSize(s *Session, _ [][]byte, out []byte) []byte {
-	return resp.AppendUint(out, s.h.Table.Len())
+	return resp.AppendUint(out, s.h.table.Len())
 }

@@ -1,53 +1,102 @@
-package master
+package listen
 
 import (
+	"errors"
+	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
-// TestListenerStaysNonblockingAfterWorkerStart pins PITFALLS #1: handing a
-// listener to a child through ExtraFiles must not turn the master's own
-// socket blocking, or closing it would no longer interrupt Accept.
-func TestListenerStaysNonblockingAfterWorkerStart(t *testing.T) {
-	ln, err := bindTCP(Address{Network: "tcp", Addr: "127.0.0.1:0"}, false)
+// TestSocketStaysNonblockingAfterAChildStarts pins the trap of handing a
+// listener to a child: os.StartProcess calls Fd on every ExtraFile, which
+// clears O_NONBLOCK on the open file description every holder shares, so
+// the parent's own accept loop would then block. Socket.File must not let
+// that happen.
+func TestSocketStaysNonblockingAfterAChildStarts(t *testing.T) {
+	socks, err := Bind([]string{"127.0.0.1:0"}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	f, err := dupFile(ln.(syscall.Conn), "test")
+	s := socks[0]
+	defer s.Close()
+	f, err := s.File()
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	cmd := exec.Command("true")
 	cmd.ExtraFiles = append(cmd.ExtraFiles, f)
-	if err := newSpawner().start(cmd); err != nil {
+	if err := cmd.Run(); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Wait()
-
-	rc, _ := ln.(syscall.Conn).SyscallConn()
 	var flags int
-	rc.Control(func(fd uintptr) { flags, err = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+	s.Control(func(fd int) error { flags, err = unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); return err })
 	if err != nil || flags&unix.O_NONBLOCK == 0 {
-		t.Fatalf("listener flags %#x (%v): O_NONBLOCK was cleared", flags, err)
+		t.Fatalf("socket flags %#x (%v): O_NONBLOCK was cleared", flags, err)
 	}
-	// And Close still interrupts a pending Accept.
-	done := make(chan error, 1)
-	go func() { _, err := ln.Accept(); done <- err }()
-	time.Sleep(50 * time.Millisecond)
-	ln.Close()
-	select {
-	case <-done:
-	case <-time.After(2 * time.Second):
-		t.Fatal("Close did not interrupt Accept")
+	// And a raw accept on it still returns at once with nothing waiting.
+	s.Control(func(fd int) error {
+		_, _, err = unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		return nil
+	})
+	if !errors.Is(err, unix.EAGAIN) {
+		t.Fatalf("accept on an idle socket: %v, want EAGAIN", err)
 	}
+}
+
+// TestSocketsAreOffTheRuntimePoller checks that a bound socket is not
+// registered with Go's netpoller: a registered socket wakes a poller
+// thread for every connection or datagram, for nobody. The epoll sets this
+// process holds must not watch the socket's descriptor.
+func TestSocketsAreOffTheRuntimePoller(t *testing.T) {
+	dir := t.TempDir()
+	socks, err := Bind([]string{"127.0.0.1:0", "unix:" + dir + "/s.sock", "udp:127.0.0.1:0", "unixgram:" + dir + "/g.sock"},
+		Options{Datagrams: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range socks {
+		defer s.Close()
+	}
+	watched := epollWatched(t)
+	for _, s := range socks {
+		s.Control(func(fd int) error {
+			if watched[fd] {
+				t.Errorf("%s (descriptor %d) is in an epoll set of this process", s.Address, fd)
+			}
+			return nil
+		})
+	}
+}
+
+// epollWatched lists the descriptors any epoll instance of this process
+// watches, from /proc/self/fdinfo.
+func epollWatched(t *testing.T) map[int]bool {
+	t.Helper()
+	out := map[int]bool{}
+	ents, err := os.ReadDir("/proc/self/fdinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/self/fdinfo/" + e.Name())
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "tfd:"); ok {
+				var fd int
+				fmt.Sscan(rest, &fd)
+				out[fd] = true
+			}
+		}
+	}
+	return out
 }
 
 func TestParseAddress(t *testing.T) {
@@ -87,7 +136,7 @@ func TestUnixSocketInUseIsNotTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer live.Close()
-	if _, err := bindUnix(Address{Network: "unix", Addr: path}, 0o660); err == nil || !strings.Contains(err.Error(), "live server") {
+	if _, err := Bind([]string{"unix:" + path}, Options{}); err == nil || !strings.Contains(err.Error(), "live server") {
 		t.Fatalf("bind over a live socket: %v; want a 'live server' error", err)
 	}
 }
@@ -100,11 +149,11 @@ func TestStaleUnixSocketIsReplaced(t *testing.T) {
 	}
 	old.(*net.UnixListener).SetUnlinkOnClose(false)
 	old.Close() // the file stays, nobody listens: stale
-	ln, err := bindUnix(Address{Network: "unix", Addr: path}, 0o600)
+	socks, err := Bind([]string{"unix:" + path}, Options{UnixMode: 0o600})
 	if err != nil {
 		t.Fatalf("bind over a stale socket: %v", err)
 	}
-	ln.Close()
+	socks[0].Close()
 }
 
 func TestBusyPortIsAClearError(t *testing.T) {
@@ -113,7 +162,7 @@ func TestBusyPortIsAClearError(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	_, err = bindTCP(Address{Network: "tcp", Addr: ln.Addr().String()}, false)
+	_, err = Bind([]string{"127.0.0.1:0", ln.Addr().String()}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("bind a busy port: %v; want 'already in use'", err)
 	}

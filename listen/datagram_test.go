@@ -1,4 +1,4 @@
-package master
+package listen
 
 import (
 	"net"
@@ -26,7 +26,7 @@ func TestParseDatagramAddress(t *testing.T) {
 		switch {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
 			t.Errorf("case %d (%s): error %v, want one containing %q", i, tc.in, err, tc.err)
-		case tc.err == "" && (err != nil || a.String() != tc.want || !a.isDatagram()):
+		case tc.err == "" && (err != nil || a.String() != tc.want || !a.IsDatagram()):
 			t.Errorf("case %d (%s): %v (%q), %v; want datagram address %q", i, tc.in, a, a.Network, err, tc.want)
 		}
 	}
@@ -35,7 +35,7 @@ func TestParseDatagramAddress(t *testing.T) {
 // TestBindRefusesDatagrams pins the error the classic designs, which bind
 // through Bind, give for a datagram address.
 func TestBindRefusesDatagrams(t *testing.T) {
-	_, err := Bind([]string{"127.0.0.1:0", "udp:127.0.0.1:0"}, 0o660)
+	_, err := Bind([]string{"127.0.0.1:0", "udp:127.0.0.1:0"}, Options{})
 	if err == nil || !strings.Contains(err.Error(), "pre-forked modes only") {
 		t.Fatalf("Bind with a udp: address: %v, want the pre-forked-only error", err)
 	}
@@ -46,15 +46,15 @@ func TestBindRefusesDatagrams(t *testing.T) {
 func TestStaleUnixgramSocketIsReplaced(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "g.sock")
-	live, err := bindUnixgram(Address{Network: netUnixgram, Addr: path}, 0o600)
+	live, err := bindUnixgram(Address{Network: Unixgram, Addr: path}, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := bindUnixgram(Address{Network: netUnixgram, Addr: path}, 0o600); err == nil || !strings.Contains(err.Error(), "live server") {
+	if _, err := bindUnixgram(Address{Network: Unixgram, Addr: path}, 0o600); err == nil || !strings.Contains(err.Error(), "live server") {
 		t.Errorf("binding a live unixgram path: %v, want a live-server error", err)
 	}
 	live.Close() // the file stays, as after a crash
-	again, err := bindUnixgram(Address{Network: netUnixgram, Addr: path}, 0o600)
+	again, err := bindUnixgram(Address{Network: Unixgram, Addr: path}, 0o600)
 	if err != nil {
 		t.Fatalf("binding over a stale socket file: %v", err)
 	}
@@ -65,12 +65,12 @@ func TestStaleUnixgramSocketIsReplaced(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stream.Close()
-	if _, err := bindUnixgram(Address{Network: netUnixgram, Addr: filepath.Join(dir, "s.sock")}, 0o600); err == nil || !strings.Contains(err.Error(), "socket of another type") {
+	if _, err := bindUnixgram(Address{Network: Unixgram, Addr: filepath.Join(dir, "s.sock")}, 0o600); err == nil || !strings.Contains(err.Error(), "socket of another type") {
 		t.Errorf("binding over a live stream socket: %v, want a socket-of-another-type error", err)
 	}
 	plain := filepath.Join(dir, "plain")
 	os.WriteFile(plain, []byte("x"), 0o600)
-	if _, err := bindUnixgram(Address{Network: netUnixgram, Addr: plain}, 0o600); err == nil || !strings.Contains(err.Error(), "not a socket") {
+	if _, err := bindUnixgram(Address{Network: Unixgram, Addr: plain}, 0o600); err == nil || !strings.Contains(err.Error(), "not a socket") {
 		t.Errorf("binding over a regular file: %v, want a not-a-socket error", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 // from 1), whether to reply and after how long; maxReply bounds replies.
 func datagramServer(t *testing.T, conn net.PacketConn, maxReply int, answer func(n uint64) (reply bool, delay time.Duration)) {
 	t.Helper()
-	h := handler.New(defaultTable)
+	h := handler.New(defaultTable, handler.Options{})
 	var count atomic.Uint64
 	go func() {
 		buf := make([]byte, 64<<10)

@@ -6,9 +6,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
-	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
 	"github.com/freqd/freqd/shm/freqfile"
 )
@@ -37,7 +37,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	b, err := master.DefaultTable()
+	b, err := ingest.DefaultTable()
 	if err == nil {
 		defaultTable, err = freqfile.Parse(b)
 	}

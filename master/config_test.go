@@ -54,7 +54,7 @@ func TestStartupRefusals(t *testing.T) {
 		{"corrupt data", []string{"--listen", "127.0.0.1:0", "--data", corrupt}, corrupt},
 		{"missing data", []string{"--listen", "127.0.0.1:0", "--data", dir + "/nope.freq"}, "no such file"},
 		{"socket path too long", []string{"--listen", long}, "the limit is 107"},
-		{"bad mode", []string{"--mode", "threads"}, "want fdpass, accept or reuseport"},
+		{"bad mode", []string{"--mode", "threads"}, "unknown mode threads; the pre-forked modes are fdpass, accept, reuseport, the classic ones iterative, fork, goroutine, epoll"},
 		{"unknown user", []string{"--listen", "127.0.0.1:0", "--user", "no-such-user-freqd"}, "no-such-user-freqd"},
 	}
 	for i, tc := range tests {

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/loadgen"
-	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/resp"
 	"github.com/freqd/freqd/shm/freqfile"
 )
@@ -275,7 +275,7 @@ func TestDatagramWorkerKillsUnderLoad(t *testing.T) {
 }
 
 func defaultTableForLoad() (*freqfile.Table, error) {
-	b, err := master.DefaultTable()
+	b, err := ingest.DefaultTable()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -38,10 +37,13 @@ type dispatcher struct {
 
 // dispatchListener is a listener as the dispatcher holds it.
 type dispatchListener struct {
-	fd      int    // a duplicate, closed when the dispatcher ends
-	payload []byte // the listener's index, for the worker's logs
-	addr    string
+	fd   int // a duplicate, closed when the dispatcher ends
+	addr string
 }
+
+// newConnections is the payload of a queue message of new connections;
+// one byte, since an empty message would read as the queue's end.
+var newConnections = []byte{'N'}
 
 // startDispatch starts the dispatcher on the master's stream listeners.
 func (m *Master) startDispatch() error {
@@ -69,14 +71,14 @@ func (d *dispatcher) open() error {
 	if err := d.watch(d.wake.FD()); err != nil {
 		return err
 	}
-	for i, l := range d.m.listeners {
-		fd, err := DupDescriptor(l.ln.(syscall.Conn))
+	for _, l := range d.m.listeners {
+		fd, err := l.Dup()
 		if err != nil {
-			return fmt.Errorf("listen %s: %w", l.addr, err)
+			return err
 		}
-		d.ls = append(d.ls, dispatchListener{fd: fd, payload: []byte{byte(i)}, addr: l.addr.String()})
+		d.ls = append(d.ls, dispatchListener{fd: fd, addr: l.Address.String()})
 		if err := d.watch(fd); err != nil {
-			return fmt.Errorf("listen %s: %w", l.addr, err)
+			return fmt.Errorf("listen %s: %w", l.Address, err)
 		}
 	}
 	return nil
@@ -134,7 +136,7 @@ func (d *dispatcher) run() {
 			var aerr error
 			fds, aerr = acceptBatch(l.fd, fds[:0])
 			if len(fds) > 0 {
-				if err := d.m.pickQueue().put(l.payload, fds...); err != nil {
+				if err := d.m.pickQueue().put(newConnections, fds...); err != nil {
 					d.m.log.Error("cannot pass connections to a worker; closing them", "listen", l.addr, "connections", len(fds), "error", err)
 				}
 				for _, fd := range fds {

@@ -6,42 +6,44 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"strconv"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/pidfile"
+	"github.com/freqd/freqd/listen"
+	"github.com/freqd/freqd/table"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/freqd/freqd/fdpass"
-	"github.com/freqd/freqd/shm/freqfile"
 	"github.com/freqd/freqd/shm/scoreboard"
 	"github.com/freqd/freqd/worker"
 )
 
 // Config is what `freqd serve` decides.
 type Config struct {
-	Listen          []string      // --listen addresses; DefaultAddr when empty
-	Workers         int           // pool size
-	Mode            mode.Mode     // one of mode.PreForked
-	UnixMode        os.FileMode   // mode of unix socket files
-	Pidfile         string        // written once the workers are ready; "" for none
-	DataPath        string        // frequency file; "" for the embedded default
-	ShutdownTimeout time.Duration // graceful stop: how long workers may drain
-	WorkerTimeout   time.Duration // a worker whose heartbeat is older is hung
-	MaxRequests     int           // recycle a worker after about this many commands; 0 = never
-	MaxClients      int           // connections over this many, across all workers, are refused
-	RequirePass     string        // clients must AUTH with it; "" for none
-	ProtectedMode   bool          // refuse non-loopback listeners without RequirePass
-	User            string        // workers run as this user; "" for the master's
-	MetricsListen   string        // serve Prometheus metrics here; "" for none
-	DataMode        string        // DataCopy (default) or DataMap
-	Dispatch        string        // fdpass: DispatchShared (default) or DispatchLeastLoaded
-	Limits          worker.Limits
+	Listen          []string         // --listen addresses; listen.DefaultAddr when empty
+	Workers         int              // pool size
+	Mode            mode.Mode        // one of mode.PreForked
+	UnixMode        os.FileMode      // mode of unix socket files
+	Pidfile         string           // written once the workers are ready; "" for none
+	Data            table.Source     // the table to serve, and how workers get it
+	ShutdownTimeout time.Duration    // graceful stop: how long workers may drain
+	WorkerTimeout   time.Duration    // a worker whose heartbeat is older is hung
+	MaxRequests     int              // recycle a worker after about this many commands; 0 = never
+	MaxClients      int              // connections over this many, across all workers, are refused
+	RequirePass     string           // clients must AUTH with it; "" for none
+	ProtectedMode   bool             // refuse non-loopback listeners without RequirePass
+	User            string           // workers run as this user; "" for the master's
+	MetricsListen   string           // serve Prometheus metrics here; "" for none
+	Dispatch        string           // fdpass: DispatchShared (default) or DispatchLeastLoaded
+	Timeouts        handler.Timeouts // per connection, as every worker applies them
 
 	LogLevel string
 	LogJSON  bool
@@ -68,24 +70,20 @@ type Master struct {
 	upgradeExe string
 	cred       *syscall.Credential // --user: what workers run as; nil for the master's own
 
-	table     *freqfile.Table
-	tableFile *os.File
+	served    *table.Served
 	board     *scoreboard.Board
 	boardFile *os.File
 
-	listeners []*listener
-	datagrams []*datagramSocket // udp: and unixgram: sockets, read by every worker
-	inh       *inherited        // sockets from a previous master or systemd, while binding
-	pidfile   *Pidfile
+	listeners []*listen.Socket  // stream sockets, in --listen order
+	datagrams []*listen.Socket  // udp: and unixgram: sockets, read by every worker
+	inh       *listen.Inherited // sockets from a previous master or systemd, while binding
+	pidfile   *pidfile.File
 	metricsLn net.Listener   // --metrics-listen, bound in New
 	metrics   *metricsServer // running once the pool is ready
-	// queueSockets are the TCP listening sockets whose accept queues the
-	// metrics report: the listeners, and in reuseport mode every slot's.
-	queueSockets []queueSocket
-	// Descriptors handed to workers, duplicated once at start-up.
-	portSockets [][]net.Listener // reuseport: [slot][tcp address], empty for slot 0
-	queues      []*descQueue     // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
-	queue0      *descQueue       // queues[0], set once in New: all the dispatcher reads of queues
+	// Descriptors handed to workers.
+	portSockets [][]*listen.Socket // reuseport: [slot][tcp address], empty for slot 0
+	queues      []*descQueue       // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
+	queue0      *descQueue         // queues[0], set once in New: all the dispatcher reads of queues
 	targets     atomic.Pointer[[]target]
 
 	events     chan event
@@ -94,7 +92,7 @@ type Master struct {
 	boardUse   []bool       // scoreboard entries in use
 	gen        uint64
 	reload     *reloadState  // a SIGHUP being carried out
-	handoffs   []int         // handed-back connections waiting for a worker
+	handoffs   []handoff     // handed-back connections waiting for a worker
 	upgrade    *upgradeState // a SIGUSR2 being carried out
 	dispatch   sync.WaitGroup
 	dispatcher *dispatcher // fdpass mode's accept loop, once started
@@ -139,7 +137,7 @@ type event struct {
 	slot  *slotState
 	state *os.ProcessState
 	gen   uint64
-	fd    int
+	conn  handoff // evHandoff
 	// upgrade names the SIGUSR2 attempt an upgrade event belongs to, so a
 	// late event of a failed attempt cannot act on the next one.
 	upgrade *upgradeState
@@ -184,12 +182,8 @@ func New(cfg Config) (*Master, error) {
 	if cfg.ShutdownTimeout <= 0 {
 		cfg.ShutdownTimeout = 10 * time.Second
 	}
-	switch cfg.DataMode {
-	case "":
-		cfg.DataMode = DataCopy
-	case DataCopy, DataMap:
-	default:
-		return nil, fmt.Errorf("--data-mode %q: want copy or map", cfg.DataMode)
+	if err := cfg.Data.Check(); err != nil {
+		return nil, err
 	}
 	switch cfg.Dispatch {
 	case "":
@@ -218,14 +212,14 @@ func New(cfg Config) (*Master, error) {
 		}
 	}()
 	if cfg.Pidfile != "" {
-		if m.pidfile, err = LockPidfile(cfg.Pidfile); err != nil {
+		if m.pidfile, err = pidfile.Lock(cfg.Pidfile); err != nil {
 			return nil, err
 		}
 	}
 	if m.cred, err = workerCredential(cfg.User); err != nil {
 		return nil, err
 	}
-	if m.table, m.tableFile, err = m.loadTable(); err != nil {
+	if m.served, err = table.Load(cfg.Data); err != nil {
 		return nil, err
 	}
 	if err := m.bind(); err != nil {
@@ -243,79 +237,50 @@ func New(cfg Config) (*Master, error) {
 	return m, nil
 }
 
-// loadTable loads the table as DataMode says.
-func (m *Master) loadTable() (*freqfile.Table, *os.File, error) {
-	if m.cfg.DataMode == DataMap {
-		return MapTable(m.cfg.DataPath)
-	}
-	return LoadTable(m.cfg.DataPath)
-}
-
 // bind binds the listeners, or adopts those inherited from a previous
 // master (SIGUSR2) or from systemd. An upgraded master keeps exactly its
 // predecessor's addresses (with the ports the kernel chose for :0); under
 // systemd the sockets units define are used when no --listen is given.
 func (m *Master) bind() error {
-	inh, err := inheritListeners()
+	inh, err := listen.Inherit()
 	if err != nil {
 		return err
 	}
 	m.inh = inh
-	m.takesOver = len(inh.upgrade) > 0
+	m.takesOver = len(inh.Upgrade) > 0
 	defer func() {
-		for _, k := range inh.rest() {
+		for _, k := range inh.Rest() {
 			m.log.Warn("closing an inherited socket no --listen address asks for", "socket", k)
 		}
-		inh.close()
+		inh.Close()
 		m.inh = nil
 	}()
 	addrs := m.cfg.Listen
 	switch {
-	case len(inh.upgrade) > 0:
-		addrs = inh.upgrade
-	case len(addrs) == 0 && len(inh.systemd) > 0:
-		addrs = inh.systemd
+	case len(inh.Upgrade) > 0:
+		addrs = inh.Upgrade
+	case len(addrs) == 0 && len(inh.Systemd) > 0:
+		addrs = inh.Systemd
 	case len(addrs) == 0:
-		addrs = []string{DefaultAddr}
+		addrs = []string{listen.DefaultAddr}
 	}
-	if err := CheckProtected(addrs, m.cfg.RequirePass, m.cfg.ProtectedMode); err != nil {
+	if err := listen.CheckProtected(addrs, m.cfg.RequirePass != "", m.cfg.ProtectedMode); err != nil {
 		return err
 	}
-	addrs, dgrams := splitDatagram(addrs)
-	if err := m.bindDatagrams(dgrams); err != nil {
-		return err
-	}
-	bound, err := bindAll(addrs, m.cfg.UnixMode, m.cfg.Mode == mode.ReusePort, inh)
+	socks, err := listen.Bind(addrs, listen.Options{UnixMode: m.cfg.UnixMode, ReusePort: m.cfg.Mode == mode.ReusePort,
+		Datagrams: true, From: inh})
 	if err != nil {
 		return err
 	}
-	// No mode accepts through the runtime's poller: fdpass's dispatcher
-	// has its own epoll set, and the workers accept in the other modes.
-	// A listener left registered there would wake a poller thread for
-	// every connection.
-	for i, b := range bound {
-		ln, err := detach(b.Listener)
-		if err != nil {
-			for _, b := range bound {
-				b.Listener.Close()
-			}
-			return fmt.Errorf("listen %s: %w", b.Address, err)
-		}
-		bound[i].Listener = ln
-	}
-	for _, b := range bound {
-		if b.Address.Network == "tcp" {
-			m.queueSockets = append(m.queueSockets, queueSocket{listen: b.Address.String(), name: "0", sock: b.Listener.(syscall.Conn)})
+	for _, s := range socks {
+		if s.Address.IsDatagram() {
+			m.datagrams = append(m.datagrams, s)
+		} else {
+			m.listeners = append(m.listeners, s)
 		}
 	}
 	if m.metricsLn, err = m.bindMetrics(); err != nil {
-		for _, b := range bound {
-			b.Listener.Close()
-		}
 		return err
-	}
-	for _, b := range bound {
-		m.listeners = append(m.listeners, &listener{addr: b.Address, ln: b.Listener, owned: !b.Inherited})
 	}
 	if m.cfg.Mode == mode.ReusePort {
 		for i := 0; i < m.cfg.Workers; i++ {
@@ -331,36 +296,46 @@ func (m *Master) bind() error {
 // slot reuses the sockets bound in bind.
 func (m *Master) addPortSockets() error {
 	slot := len(m.portSockets)
-	var socks []net.Listener
+	var socks []*listen.Socket
 	for _, l := range m.listeners {
-		if slot == 0 || l.addr.Network != "tcp" {
+		if slot == 0 || l.Address.Network != listen.TCP {
 			continue // slot 0 serves the sockets bound first
 		}
-		ln := m.inh.take(fmt.Sprintf("%s#%d", addressKey(l.addr), slot))
-		if ln == nil {
-			var err error
-			if ln, err = bindTCP(l.addr, true); err != nil {
-				return err
-			}
-		}
-		ln, err := detach(ln)
+		s, err := listen.BindSlot(l, slot, m.inh)
 		if err != nil {
-			return fmt.Errorf("listen %s: %w", l.addr, err)
+			for _, s := range socks {
+				s.Close()
+			}
+			return err
 		}
-		socks = append(socks, ln)
-		m.queueSockets = append(m.queueSockets, queueSocket{listen: l.addr.String(), name: strconv.Itoa(slot), sock: ln.(syscall.Conn)})
+		socks = append(socks, s)
 	}
 	m.portSockets = append(m.portSockets, socks)
 	return nil
 }
 
+// tcpSockets lists the TCP listening sockets whose accept queues the
+// metrics report: the listeners, and in reuseport mode every slot's.
+func (m *Master) tcpSockets() []*listen.Socket {
+	var out []*listen.Socket
+	for _, l := range m.listeners {
+		if l.Address.Network == listen.TCP {
+			out = append(out, l)
+		}
+	}
+	for _, socks := range m.portSockets {
+		out = append(out, socks...)
+	}
+	return out
+}
+
 // Addrs reports the bound addresses (with the ports chosen for :0).
 func (m *Master) Addrs() []string {
-	out := make([]string, len(m.listeners))
-	for i, l := range m.listeners {
-		out[i] = l.addr.String()
+	var out []string
+	for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
+		out = append(out, l.Address.String())
 	}
-	return append(out, m.datagramAddrs()...)
+	return out
 }
 
 // Run starts the workers and supervises them until SIGTERM, SIGINT or
@@ -405,17 +380,14 @@ func (m *Master) Run() error {
 		// This master replaced another (SIGUSR2) and now serves: the socket
 		// files are its own to remove on a clean exit. A successor that
 		// failed before this point leaves them to the master still serving.
-		for _, l := range m.listeners {
-			l.owned = true
-		}
-		for _, d := range m.datagrams {
-			d.owned = true
+		for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
+			l.Inherited = false
 		}
 	}
 	m.adoptPredecessor()
 	m.notify("READY=1", fmt.Sprintf("MAINPID=%d", os.Getpid()))
 	ready := []any{"mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
-		"workers", len(m.pool), "words", m.table.Len(), "table_bytes", m.table.Size(), "pid", os.Getpid()}
+		"workers", len(m.pool), "words", m.served.Table.Len(), "table_bytes", m.served.Table.Size(), "pid", os.Getpid()}
 	if m.metricsLn != nil {
 		ready = append(ready, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
 	}
@@ -501,7 +473,7 @@ func (m *Master) shutdown(graceful bool) {
 		m.upgradeFailed("the old master is stopping")
 	}
 	for _, l := range m.listeners {
-		l.ln.Close()
+		l.Close()
 	}
 	m.stopDispatch()
 	procs := m.procs()
@@ -514,9 +486,9 @@ func (m *Master) shutdown(graceful bool) {
 	}
 	// A retiring worker may still hand connections back: nobody is left
 	// to serve them.
-	m.awaitExit(procs, func(fd int) { syscall.Close(fd) })
-	for _, fd := range m.handoffs {
-		syscall.Close(fd)
+	m.awaitExit(procs, func(h handoff) { h.close() })
+	for _, h := range m.handoffs {
+		h.close()
 	}
 	if m.pidfile != nil {
 		m.pidfile.Remove()
@@ -529,7 +501,7 @@ func (m *Master) shutdown(graceful bool) {
 // awaitExit waits until every one of procs, told to go, has exited; those
 // still running after ShutdownTimeout are killed. Connections retiring
 // workers hand back meanwhile go to handoff.
-func (m *Master) awaitExit(procs []*proc, handoff func(fd int)) {
+func (m *Master) awaitExit(procs []*proc, take func(handoff)) {
 	live := map[*proc]bool{}
 	for _, p := range procs {
 		live[p] = true
@@ -543,7 +515,7 @@ func (m *Master) awaitExit(procs []*proc, handoff func(fd int)) {
 				m.reap(ev.proc, ev.state)
 				delete(live, ev.proc)
 			case evHandoff:
-				handoff(ev.fd)
+				take(ev.conn)
 			}
 		case <-deadline:
 			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
@@ -576,22 +548,21 @@ func (m *Master) closeAll() {
 	} else if m.metricsLn != nil {
 		m.metricsLn.Close()
 	}
-	m.closeDatagrams()
 	if m.pidfile != nil {
-		m.pidfile.release()
+		m.pidfile.Release()
 		m.pidfile = nil
 	}
-	for _, l := range m.listeners {
-		l.ln.Close()
+	for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
+		l.Close()
 		// A socket file is removed on a clean exit, and kept when a new
-		// master has taken it over.
-		if l.addr.Network == "unix" && l.owned && !m.upgraded {
-			os.Remove(l.addr.Addr)
+		// master has taken it over or systemd's socket unit owns it.
+		if !l.Inherited && !m.upgraded {
+			l.RemoveFile()
 		}
 	}
 	for _, socks := range m.portSockets {
-		for _, ln := range socks {
-			ln.Close()
+		for _, s := range socks {
+			s.Close()
 		}
 	}
 	for _, q := range m.queues {
@@ -601,10 +572,7 @@ func (m *Master) closeAll() {
 		m.board.Close()
 		m.boardFile.Close()
 	}
-	if m.table != nil {
-		m.table.Close()
-	}
-	if m.tableFile != nil {
-		m.tableFile.Close()
+	if m.served != nil {
+		m.served.Close()
 	}
 }

@@ -5,17 +5,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/listen"
 )
 
 // Metrics are served by the master (--metrics-listen), through the
@@ -36,7 +35,7 @@ type masterStats struct {
 	words         uint64
 	tableBytes    int64
 	handoffs      int
-	queues        []queueSocket // a copy: the Run goroutine changes the pool's
+	queues        []*listen.Socket // a copy: the Run goroutine changes the pool's
 }
 
 // publish copies the supervisor state for the metrics collector.
@@ -46,8 +45,8 @@ func (m *Master) publish() {
 	}
 	st := &masterStats{generation: m.gen, workers: len(m.pool), restarts: map[string]uint64{},
 		reloads: m.stats.reloads, failedReloads: m.stats.failedReloads,
-		words: m.table.Len(), tableBytes: m.table.Size(), handoffs: len(m.handoffs),
-		queues: slices.Clone(m.queueSockets)}
+		words: m.served.Table.Len(), tableBytes: m.served.Table.Size(), handoffs: len(m.handoffs),
+		queues: m.tcpSockets()}
 	for k, v := range m.stats.restarts {
 		st.restarts[k] = v
 	}
@@ -143,39 +142,18 @@ func (ms *metricsServer) Collect(ch chan<- prometheus.Metric) {
 	}
 	if st := ms.stats.Load(); st != nil {
 		for _, q := range st.queues {
-			length, limit, err := acceptQueue(q.sock)
+			length, limit, err := q.AcceptQueue()
 			if err != nil {
 				continue // closed since the copy was made (SIGTTOU)
 			}
-			ch <- prometheus.MustNewConstMetric(descAcceptQueue, prometheus.GaugeValue, float64(length), q.listen, q.name)
-			ch <- prometheus.MustNewConstMetric(descAcceptQueueMax, prometheus.GaugeValue, float64(limit), q.listen, q.name)
+			listen, socket := q.Address.String(), "0"
+			if _, slot, ok := strings.Cut(q.Key(), "#"); ok {
+				socket = slot
+			}
+			ch <- prometheus.MustNewConstMetric(descAcceptQueue, prometheus.GaugeValue, float64(length), listen, socket)
+			ch <- prometheus.MustNewConstMetric(descAcceptQueueMax, prometheus.GaugeValue, float64(limit), listen, socket)
 		}
 	}
-}
-
-// queueSocket is a TCP listening socket whose accept queue is reported.
-type queueSocket struct {
-	listen, name string
-	sock         syscall.Conn
-}
-
-// acceptQueue reads a listening socket's accept queue from TCP_INFO: for a
-// listener Linux reports the queue's length in tcpi_unacked and its limit
-// in tcpi_sacked.
-func acceptQueue(c syscall.Conn) (length, limit uint32, err error) {
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return 0, 0, err
-	}
-	var info *unix.TCPInfo
-	var gerr error
-	if err := rc.Control(func(fd uintptr) { info, gerr = unix.GetsockoptTCPInfo(int(fd), unix.IPPROTO_TCP, unix.TCP_INFO) }); err != nil {
-		return 0, 0, err
-	}
-	if gerr != nil {
-		return 0, 0, gerr
-	}
-	return info.Unacked, info.Sacked, nil
 }
 
 // bindMetrics binds --metrics-listen, or adopts the socket a previous
@@ -184,8 +162,9 @@ func (m *Master) bindMetrics() (net.Listener, error) {
 	if m.cfg.MetricsListen == "" {
 		return nil, nil
 	}
-	if ln := m.inh.take(metricsKey); ln != nil {
-		return ln, nil
+	if s := m.inh.Take(metricsKey); s != nil {
+		defer s.Close()
+		return s.Listener()
 	}
 	ln, err := net.Listen("tcp", m.cfg.MetricsListen)
 	if err != nil {

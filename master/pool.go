@@ -1,16 +1,16 @@
 package master
 
 import (
+	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
-	"slices"
-	"strconv"
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/listen"
 
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/shm/scoreboard"
@@ -41,13 +41,13 @@ func (m *Master) startWorker(s *slotState) error {
 	}
 	defer ctlWorker.Close()
 
-	files := []*os.File{ctlWorker, m.tableFile, m.boardFile}
+	files := []*os.File{ctlWorker, m.served.File, m.boardFile}
 	spec := worker.Spec{
 		Slot: s.index, Board: board, Generation: m.gen, Mode: m.cfg.Mode,
 		LogLevel: m.cfg.LogLevel, LogJSON: m.cfg.LogJSON,
 		ControlFD: 3, TableFD: 4, ScoreboardFD: 5, QueueFD: -1,
-		ShutdownTimeout: m.cfg.ShutdownTimeout, Limits: m.cfg.Limits,
-		TableMapped: m.cfg.DataMode == DataMap && m.cfg.DataPath != "",
+		ShutdownTimeout: m.cfg.ShutdownTimeout, Timeouts: m.cfg.Timeouts,
+		TableMapped: !m.served.Sealed,
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 	}
 	// The listeners go to the worker as copies made for this start and
@@ -61,13 +61,13 @@ func (m *Master) startWorker(s *slotState) error {
 			f.Close()
 		}
 	}()
-	addListener := func(ln net.Listener, addr Address) error {
-		f, err := dupFile(ln.(syscall.Conn), addr.String())
+	addListener := func(l *listen.Socket) error {
+		f, err := l.File()
 		if err != nil {
-			return fmt.Errorf("worker %d: listen %s: %w", s.index, addr, err)
+			return fmt.Errorf("worker %d: %w", s.index, err)
 		}
 		passed = append(passed, f)
-		spec.Listeners = append(spec.Listeners, worker.Listener{FD: 3 + len(files), Addr: f.Name()})
+		spec.Listeners = append(spec.Listeners, worker.Inherited{FD: 3 + len(files), Addr: l.Address.String()})
 		files = append(files, f)
 		return nil
 	}
@@ -88,14 +88,13 @@ func (m *Master) startWorker(s *slotState) error {
 		var err error
 		tcp := 0
 		for _, l := range m.listeners {
-			ln := l.ln
-			if m.cfg.Mode == mode.ReusePort && l.addr.Network == "tcp" {
+			if m.cfg.Mode == mode.ReusePort && l.Address.Network == listen.TCP {
 				if s.index > 0 {
-					ln = m.portSockets[s.index][tcp]
+					l = m.portSockets[s.index][tcp]
 				}
 				tcp++
 			}
-			if err = addListener(ln, l.addr); err != nil {
+			if err = addListener(l); err != nil {
 				break
 			}
 		}
@@ -105,7 +104,14 @@ func (m *Master) startWorker(s *slotState) error {
 			return err
 		}
 	}
-	files, spec.Datagrams = m.addDatagrams(files)
+	n := len(files)
+	files, spec.Datagrams, err = m.addDatagrams(files)
+	passed = append(passed, files[n:]...)
+	if err != nil {
+		ctlMaster.Close()
+		m.boardUse[board] = false
+		return fmt.Errorf("worker %d: %w", s.index, err)
+	}
 
 	cmd := exec.Command(m.exe, "worker")
 	cmd.Env = append(os.Environ(), worker.SpecEnv+"="+spec.Encode())
@@ -146,7 +152,7 @@ func (m *Master) startWorker(s *slotState) error {
 // connections the worker handed back just before it exited.
 func (m *Master) readControl(p *proc) {
 	defer p.ctl.Close()
-	buf := make([]byte, 16)
+	buf := make([]byte, 1+handler.MaxStateSize)
 	for {
 		n, fds, err := fdpass.Recv(p.ctl, buf, 1)
 		if err != nil {
@@ -156,7 +162,7 @@ func (m *Master) readControl(p *proc) {
 		case n > 0 && buf[0] == worker.MsgReady:
 			m.events <- event{kind: evReady, proc: p}
 		case n > 0 && buf[0] == worker.MsgConn && len(fds) == 1:
-			m.events <- event{kind: evHandoff, proc: p, fd: fds[0]}
+			m.events <- event{kind: evHandoff, proc: p, conn: handoff{fd: fds[0], state: bytes.Clone(buf[1:n])}}
 		case n > 0 && buf[0] == worker.MsgRecycle:
 			m.events <- event{kind: evRecycle, proc: p}
 		default:
@@ -201,7 +207,7 @@ func (m *Master) handle(ev event) {
 	case evExit:
 		m.reap(ev.proc, ev.state)
 	case evHandoff:
-		m.handoffs = append(m.handoffs, ev.fd)
+		m.handoffs = append(m.handoffs, ev.conn)
 		m.dispatchHandoffs()
 	case evRecycle:
 		m.recycle(ev.proc)
@@ -230,7 +236,7 @@ func (m *Master) reap(p *proc, st *os.ProcessState) {
 		// Retired, or of a generation being replaced. A slot removed by
 		// SIGTTOU leaves a queue nobody reads: serve what waits in it.
 		for i := len(m.pool); m.cfg.Dispatch == DispatchLeastLoaded && i < len(m.queues); i++ {
-			m.queues[i].drain(func(fd int) { m.handoffs = append(m.handoffs, fd) })
+			m.queues[i].drain(func(h handoff) { m.handoffs = append(m.handoffs, h) })
 		}
 		m.dispatchHandoffs()
 		return
@@ -383,29 +389,33 @@ func (m *Master) shrink() {
 	}
 	if m.cfg.Mode == mode.ReusePort && len(m.portSockets) > len(m.pool) {
 		i := len(m.pool)
-		for _, ln := range m.portSockets[i] {
-			ln.Close()
+		for _, s := range m.portSockets[i] {
+			s.Close()
 		}
 		m.portSockets = m.portSockets[:i]
-		m.queueSockets = slices.DeleteFunc(m.queueSockets, func(q queueSocket) bool { return q.name == strconv.Itoa(i) })
 	}
 }
 
-// dispatchHandoffs passes the connections retiring workers handed back to
-// workers of the current generation: through the queue in fdpass mode, else
-// to the ready pool worker with the fewest open connections. They wait in
-// the master while no such worker is ready (as during a restart).
+// dispatchHandoffs passes the connections retiring workers handed back,
+// each with its session's state, to workers of the current generation:
+// through the queue in fdpass mode, else to the ready pool worker with the
+// fewest open connections. They wait in the master while no such worker is
+// ready (as during a restart).
 func (m *Master) dispatchHandoffs() {
 	for len(m.handoffs) > 0 {
-		fd := m.handoffs[0]
+		h := m.handoffs[0]
 		if m.cfg.Mode == mode.FDPass && m.cfg.Dispatch == DispatchShared {
 			m.handoffs = m.handoffs[1:]
 			q := m.queues[0]
+			payload := h.state
+			if payload == nil {
+				payload = newConnections // from a queue no worker reads: never served
+			}
 			go func() {
-				if err := q.put([]byte{0}, fd); err != nil {
+				if err := q.put(payload, h.fd); err != nil {
 					m.log.Warn("cannot queue a handed-back connection; closing it", "error", err)
 				}
-				syscall.Close(fd)
+				h.close()
 			}()
 			continue
 		}
@@ -423,10 +433,10 @@ func (m *Master) dispatchHandoffs() {
 			return
 		}
 		m.handoffs = m.handoffs[1:]
-		if err := fdpass.Send(best.ctl, []byte{worker.MsgConn}, fd); err != nil {
+		if err := fdpass.Send(best.ctl, append([]byte{worker.MsgConn}, h.state...), h.fd); err != nil {
 			m.log.Warn("cannot hand a connection to a worker; closing it", "pid", best.pid(), "error", err)
 		}
-		syscall.Close(fd)
+		h.close()
 	}
 }
 

@@ -1,11 +1,13 @@
 package master
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"sync/atomic"
 
+	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
 
 	"golang.org/x/sys/unix"
@@ -90,22 +92,38 @@ func (q *descQueue) put(payload []byte, fds ...int) error {
 	}
 }
 
-// drain takes, without waiting, every descriptor still queued: for a queue
-// no worker will read any more.
-func (q *descQueue) drain(take func(fd int)) {
+// drain takes, without waiting, every connection still queued, with its
+// session's state if it was handed over: for a queue no worker will read
+// any more.
+func (q *descQueue) drain(take func(handoff)) {
 	fd := int(q.recv.Fd())
 	unix.SetNonblock(fd, true)
-	buf := make([]byte, 16)
+	buf := make([]byte, handler.MaxStateSize)
 	for {
-		_, fds, err := fdpass.RecvFd(fd, buf, passBatch)
+		n, fds, err := fdpass.RecvFd(fd, buf, passBatch)
 		if err != nil {
 			return // EAGAIN: empty
 		}
+		var state []byte
+		if handler.IsState(buf[:n]) {
+			state = bytes.Clone(buf[:n])
+		}
 		for _, c := range fds {
-			take(c)
+			take(handoff{fd: c, state: state})
 		}
 	}
 }
+
+// handoff is a connection in the master's hands: handed back by a retiring
+// worker, or taken from a queue no worker reads any more, with its
+// session's state (nil for a connection no worker has served yet).
+type handoff struct {
+	fd    int
+	state []byte
+}
+
+// close closes the master's copy of the connection.
+func (h handoff) close() { unix.Close(h.fd) }
 
 // queueFor returns the queue slot i's worker reads, creating it on first
 // use in least-loaded mode.

@@ -1,10 +1,9 @@
 package master
 
 import (
-	"os"
 	"time"
 
-	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/table"
 )
 
 // A reload (SIGHUP) replaces the whole pool with a new generation on a
@@ -16,8 +15,7 @@ import (
 type reloadState struct {
 	old      []*proc // the previous generation, serving until the new one is ready
 	oldGen   uint64
-	oldTable *freqfile.Table
-	oldFile  *os.File
+	oldTable *table.Served
 	timer    *time.Timer
 	again    bool // another SIGHUP arrived meanwhile
 }
@@ -35,14 +33,14 @@ func (m *Master) startReload() {
 		m.log.Info("SIGHUP during a reload; will reload again when it is done")
 		return
 	}
-	t, f, err := m.loadTable()
+	t, err := table.Load(m.cfg.Data)
 	if err != nil {
 		m.stats.failedReloads++
 		m.log.Error("reload failed; still serving the old table", "error", err)
 		return
 	}
-	r := &reloadState{oldTable: m.table, oldFile: m.tableFile, oldGen: m.gen}
-	m.table, m.tableFile = t, f
+	r := &reloadState{oldTable: m.served, oldGen: m.gen}
+	m.served = t
 	m.gen++
 	for _, s := range m.pool {
 		if s.proc != nil {
@@ -57,7 +55,7 @@ func (m *Master) startReload() {
 	m.notify("RELOADING=1", monotonicUsec())
 	gen := m.gen
 	r.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evReloadTimeout, gen: gen} })
-	m.log.Info("reloading", "generation", m.gen, "words", t.Len(), "table_bytes", t.Size())
+	m.log.Info("reloading", "generation", m.gen, "words", t.Table.Len(), "table_bytes", t.Table.Size())
 	for _, s := range m.pool {
 		if err := m.startWorker(s); err != nil {
 			m.log.Error("cannot start worker; will retry", "slot", s.index, "error", err)
@@ -79,7 +77,6 @@ func (m *Master) checkReload() {
 		m.retire(p)
 	}
 	r.oldTable.Close()
-	r.oldFile.Close()
 	m.reload = nil
 	m.stats.reloads++
 	m.notify("READY=1")
@@ -106,9 +103,8 @@ func (m *Master) reloadTimedOut(gen uint64) {
 		}
 		s.pending = false
 	}
-	m.table.Close()
-	m.tableFile.Close()
-	m.table, m.tableFile = r.oldTable, r.oldFile
+	m.served.Close()
+	m.served = r.oldTable
 	for _, p := range r.old {
 		if h := p.home; h != nil && m.inPool(h) && h.proc == nil {
 			p.slot, h.proc = h, p

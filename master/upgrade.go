@@ -1,6 +1,7 @@
 package master
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -13,18 +14,32 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/pidfile"
+	"github.com/freqd/freqd/listen"
 	"github.com/freqd/freqd/worker"
 )
 
 // A binary upgrade (SIGUSR2) follows nginx and unicorn: the master executes
 // the binary at its path again, a new master, handing it every listening
-// socket (ListenFDsEnv names them). The new master validates its data,
+// socket (listen.ListenFDsEnv names them). The new master validates its data,
 // starts its workers, writes the pidfile, and says so on a pipe
 // (UpgradeFDEnv). Only then does the old master stop accepting and retire
 // its workers; the keep-alive connections they hand back, and descriptors
 // still in its fdpass queue, go to the new master over a socket
 // (HandoffFDEnv), so the switch loses no request. A new master that exits or
 // is not ready in time changes nothing: the old one goes on serving.
+// Environment variables of the upgrade protocol, besides the sockets
+// (listen.ListenFDsEnv) and the pidfile (pidfile.FDEnv).
+const (
+	// UpgradeFDEnv names the pipe on which a new master reports that it
+	// serves.
+	UpgradeFDEnv = "FREQD_UPGRADE_FD"
+	// HandoffFDEnv names the socket on which the old master passes the new
+	// one the connections its workers hand back.
+	HandoffFDEnv = "FREQD_HANDOFF_FD"
+)
+
 type upgradeState struct {
 	cmd     *exec.Cmd
 	handoff *net.UnixConn // the old master's end of the handoff socket
@@ -57,8 +72,7 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 			f.Close()
 		}
 	}()
-	pass := func(sock any, key string) error {
-		f, err := dupFile(sock.(syscall.Conn), key)
+	pass := func(f *os.File, err error, key string) error {
 		if err != nil {
 			return err
 		}
@@ -66,31 +80,22 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 		files = append(files, f)
 		return nil
 	}
-	for _, l := range m.listeners {
-		if err := pass(l.ln, listenerKey(l.ln)); err != nil {
-			return nil, err
-		}
+	var socks []*listen.Socket
+	socks = append(socks, m.listeners...)
+	socks = append(socks, m.datagrams...)
+	for _, slot := range m.portSockets {
+		socks = append(socks, slot...)
 	}
-	for _, d := range m.datagrams {
-		if err := pass(d.conn, d.addr.String()); err != nil {
+	for _, s := range socks {
+		f, err := s.File()
+		if err := pass(f, err, s.Key()); err != nil {
 			return nil, err
 		}
 	}
 	if m.metricsLn != nil {
-		if err := pass(m.metricsLn, metricsKey); err != nil {
+		fd, err := listen.DupDescriptor(m.metricsLn.(syscall.Conn))
+		if err := pass(os.NewFile(uintptr(fd), metricsKey), err, metricsKey); err != nil {
 			return nil, err
-		}
-	}
-	for slot := 1; slot < len(m.portSockets); slot++ {
-		i := 0
-		for _, l := range m.listeners {
-			if l.addr.Network != "tcp" {
-				continue
-			}
-			if err := pass(m.portSockets[slot][i], fmt.Sprintf("%s#%d", addressKey(l.addr), slot)); err != nil {
-				return nil, err
-			}
-			i++
 		}
 	}
 	readyR, readyW, err := os.Pipe()
@@ -106,14 +111,14 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 	files = append(files, readyW, theirs)
 	handoffFD := upgradeFD + 1
 	env := []string{
-		ListenFDsEnv + "=" + strings.Join(entries, ","),
+		listen.ListenFDsEnv + "=" + strings.Join(entries, ","),
 		UpgradeFDEnv + "=" + strconv.Itoa(upgradeFD),
 		HandoffFDEnv + "=" + strconv.Itoa(handoffFD),
 	}
 	extra := files // closed here once the child has them: all but the pidfile
 	if m.pidfile != nil {
-		env = append(env, PidfileFDEnv+"="+strconv.Itoa(3+len(files)))
-		extra = append(extra[:len(extra):len(extra)], m.pidfile.f)
+		env = append(env, pidfile.FDEnv+"="+strconv.Itoa(3+len(files)))
+		extra = append(extra[:len(extra):len(extra)], m.pidfile.Handoff())
 	}
 
 	cmd := exec.Command(m.upgradeExe, os.Args[1:]...)
@@ -177,43 +182,43 @@ func (m *Master) handOver() {
 	m.stopping = true
 	m.log.Info("new master serves; handing over", "new_pid", u.cmd.Process.Pid)
 	for _, l := range m.listeners {
-		l.ln.Close() // our descriptor only: the new master holds the sockets
+		l.Close() // our descriptor only: the new master holds the sockets
 	}
 	m.stopDispatch()
 	procs := m.procs()
 	for _, p := range procs {
 		fdpass.Send(p.ctl, []byte{worker.MsgRetire})
 	}
-	m.awaitExit(procs, func(fd int) { m.forward(u, fd) })
+	m.awaitExit(procs, func(h handoff) { m.forward(u, h) })
 	// Handbacks sent just before a worker exited are read by its control
 	// reader after the exit is reported; collect what is still coming.
 	for drained := false; !drained; {
 		select {
 		case ev := <-m.events:
 			if ev.kind == evHandoff {
-				m.forward(u, ev.fd)
+				m.forward(u, ev.conn)
 			}
 		case <-time.After(100 * time.Millisecond):
 			drained = true
 		}
 	}
-	for _, fd := range m.handoffs {
-		m.forward(u, fd)
+	for _, h := range m.handoffs {
+		m.forward(u, h)
 	}
 	m.handoffs = nil
 	for _, q := range m.queues {
-		q.drain(func(fd int) { m.forward(u, fd) })
+		q.drain(func(h handoff) { m.forward(u, h) })
 	}
 	u.handoff.Close()
 	m.closeAll()
 	m.log.Info("stopped after handing over", "new_pid", u.cmd.Process.Pid)
 }
 
-func (m *Master) forward(u *upgradeState, fd int) {
-	if err := fdpass.Send(u.handoff, []byte{worker.MsgConn}, fd); err != nil {
+func (m *Master) forward(u *upgradeState, h handoff) {
+	if err := fdpass.Send(u.handoff, append([]byte{worker.MsgConn}, h.state...), h.fd); err != nil {
 		m.log.Warn("cannot pass a connection to the new master; closing it", "error", err)
 	}
-	unix.Close(fd)
+	h.close()
 }
 
 // adoptPredecessor is the new master's side: it reports readiness to the old
@@ -226,14 +231,18 @@ func (m *Master) adoptPredecessor() {
 			if c, err := fdpass.FileConn(os.NewFile(uintptr(fd), "handoff")); err == nil {
 				go func() {
 					defer c.Close()
-					buf := make([]byte, 16)
+					buf := make([]byte, 1+handler.MaxStateSize)
 					for {
-						_, fds, err := fdpass.Recv(c, buf, 1)
+						n, fds, err := fdpass.Recv(c, buf, 1)
 						if err != nil {
 							return // the old master is gone
 						}
+						var state []byte
+						if n > 1 {
+							state = bytes.Clone(buf[1:n])
+						}
 						for _, fd := range fds {
-							m.events <- event{kind: evHandoff, fd: fd}
+							m.events <- event{kind: evHandoff, conn: handoff{fd: fd, state: state}}
 						}
 					}
 				}()

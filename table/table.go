@@ -1,102 +1,132 @@
-package master
+// Package table gives a server the frequency table it serves: the file
+// named by --data, validated once in full, either copied into a sealed
+// memfd or mapped where it lies, or the built-in default table. Workers
+// inherit the resulting descriptor and map it; the pages exist once in
+// memory however many processes serve them.
+//
+// It knows nothing of how tables are built: the default table comes from
+// the caller (Source.Default), so serving does not depend on the build
+// pipeline.
+package table
 
 import (
-	"bytes"
-	"context"
+	"errors"
 	"fmt"
 	"os"
 
-	"github.com/freqd/freqd/data"
-	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/shm/freqfile"
 	"github.com/freqd/freqd/shm/memfd"
 )
 
-// LoadTable validates the frequency table once, in full (checksum included),
-// and puts it in a sealed memfd for the workers. Serving a sealed copy rather
-// than mapping the operator's file means the file can be truncated or
-// rewritten in place while served: a mapped file that shrinks raises SIGBUS
-// in every worker (PITFALLS #17); a sealed memfd cannot change at all.
-// The master keeps the memfd mapped for its own use (INFO, metrics); the
-// single-process designs of package classic serve from that mapping.
-func LoadTable(path string) (*freqfile.Table, *os.File, error) {
-	var f *os.File
-	var err error
-	name := path
-	if path == "" {
-		name = "embedded SUBTLEX-US"
-		var b []byte
-		if b, err = DefaultTable(); err != nil {
-			return nil, nil, err
-		}
-		f, err = memfd.Sealed("freqd-table", b)
-	} else {
-		var src *os.File
-		if src, err = os.Open(path); err != nil {
-			return nil, nil, fmt.Errorf("data file: %w", err)
-		}
-		f, err = memfd.SealedCopy("freqd-table", src)
-		src.Close()
-	}
-	if err != nil {
-		return nil, nil, fmt.Errorf("data file %s: copy into memfd: %w", name, err)
-	}
-	// Validate the copy, not the file: it is what the workers will serve.
-	return openVerified(f, name)
+// How the table reaches the workers (--data-mode).
+const (
+	// Copy serves a sealed memfd copy of the file: the file on disk may be
+	// replaced, truncated or rewritten in place while served, and the
+	// workers see none of it.
+	Copy = "copy"
+	// Map maps the file itself: no copy, for tables larger than memory
+	// would comfortably hold twice. A file truncated while served makes
+	// lookups fault; workers turn those faults into error replies (they do
+	// not crash) until a reload loads a good file. A file rewritten in
+	// place (rather than replaced by rename, as `freqd build` does) can
+	// give wrong answers: this mode trusts the operator on that.
+	Map = "map"
+)
+
+// Source says which table to serve and how.
+type Source struct {
+	// Path is the frequency file; "" serves the default table.
+	Path string
+	// Mode is Copy (the default when empty) or Map.
+	Mode string
+	// Default returns the bytes of the table served without a Path.
+	Default func() ([]byte, error)
 }
 
-// openVerified maps f and checks it in full (header and body checksum);
-// on any failure f is closed.
-func openVerified(f *os.File, name string) (*freqfile.Table, *os.File, error) {
-	t, err := freqfile.OpenFile(f)
-	if err == nil {
-		if err = t.Verify(); err != nil {
-			t.Close()
+// Check reports a Source that cannot work, before anything is loaded.
+func (s Source) Check() error {
+	switch s.Mode {
+	case "", Copy, Map:
+	default:
+		return fmt.Errorf("--data-mode %s: want %s or %s", s.Mode, Copy, Map)
+	}
+	if s.Path == "" && s.Default == nil {
+		return errors.New("no --data file given and no default table built in")
+	}
+	return nil
+}
+
+// Served is a validated table, open and mapped.
+type Served struct {
+	// Table is the mapped table, for the process's own use.
+	Table *freqfile.Table
+	// File is the descriptor workers inherit: a sealed memfd (Copy, the
+	// default table) or the data file itself (Map).
+	File *os.File
+	// Name is what the operator knows the table as: the path, or
+	// "the built-in table".
+	Name string
+	// Sealed tells that File is a sealed memfd, which a worker checks
+	// before trusting it.
+	Sealed bool
+}
+
+// DefaultName is how errors and logs name the table served without --data.
+const DefaultName = "the built-in table"
+
+// Load loads and validates the table src names, in full (header and body
+// checksum), so that the workers only ever map a table known to be good.
+func Load(src Source) (*Served, error) {
+	if err := src.Check(); err != nil {
+		return nil, err
+	}
+	if src.Path == "" {
+		b, err := src.Default()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", DefaultName, err)
 		}
+		f, err := memfd.Sealed("freqd-table", b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", DefaultName, err)
+		}
+		return verify(f, DefaultName, true)
+	}
+	f, err := os.Open(src.Path)
+	if err != nil {
+		return nil, fmt.Errorf("data file: %w", err)
+	}
+	if src.Mode == Map {
+		return verify(f, src.Path, false)
+	}
+	// A copy the kernel makes (copy_file_range), validated as copied: it
+	// is what the workers will serve, whatever happens to the file now.
+	m, err := memfd.SealedCopy("freqd-table", f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("data file %s: copy into memory: %w", src.Path, err)
+	}
+	return verify(m, src.Path, true)
+}
+
+// verify maps f and checks it in full; on any failure f is closed.
+func verify(f *os.File, name string, sealed bool) (*Served, error) {
+	t, err := freqfile.OpenFile(f)
+	if err != nil {
+		// OpenFile names f, which may be a copy the operator never saw:
+		// the error is reported under the name the operator gave.
+		err = errors.Unwrap(err)
+	} else if err = t.Verify(); err != nil {
+		t.Close()
 	}
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("data file %s: %w", name, err)
+		return nil, fmt.Errorf("data file %s: %w", name, err)
 	}
-	return t, f, nil
+	return &Served{Table: t, File: f, Name: name, Sealed: sealed}, nil
 }
 
-// Data modes: how workers get the table.
-const (
-	// DataCopy serves a sealed memfd copy: immune to the file changing.
-	DataCopy = "copy"
-	// DataMap maps the file itself: no copy, for tables larger than memory
-	// would comfortably hold twice. A file truncated while served makes
-	// lookups fault; workers turn those faults into error replies (they do
-	// not crash) until SIGHUP loads a good file. A file rewritten in place
-	// (rather than replaced by rename, as freqd build does) can give wrong
-	// answers: this mode trusts the operator on that.
-	DataMap = "map"
-)
-
-// MapTable validates the data file once, in full, and returns it open and
-// mapped, for DataMap.
-func MapTable(path string) (*freqfile.Table, *os.File, error) {
-	if path == "" {
-		return LoadTable("") // the embedded table has no file to map
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, nil, fmt.Errorf("data file: %w", err)
-	}
-	return openVerified(f, path)
-}
-
-// DefaultTable builds the embedded SUBTLEX-US word list into a frequency
-// table, case folded, as `freqd serve` without --data serves it.
-func DefaultTable() ([]byte, error) {
-	c := ingest.New(ingest.Options{})
-	if err := c.AddReader(context.Background(), "embedded SUBTLEX-US", bytes.NewReader(data.SubtlexUS)); err != nil {
-		return nil, fmt.Errorf("embedded table: %w", err)
-	}
-	var buf bytes.Buffer
-	if err := freqfile.WriteTable(&buf, c.Entries(), freqfile.BuildOptions{FoldCase: true}); err != nil {
-		return nil, fmt.Errorf("embedded table: %w", err)
-	}
-	return buf.Bytes(), nil
+// Close releases the mapping and the descriptor.
+func (s *Served) Close() {
+	s.Table.Close()
+	s.File.Close()
 }

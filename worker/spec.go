@@ -6,6 +6,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
 )
 
@@ -25,17 +26,17 @@ type Spec struct {
 	LogJSON  bool   `json:"log_json"`
 
 	// Descriptor numbers in the worker process.
-	ControlFD    int        `json:"control_fd"`    // SOCK_SEQPACKET to the master: lifeline and commands
-	TableFD      int        `json:"table_fd"`      // sealed memfd (or file) holding the frequency table
-	TableMapped  bool       `json:"table_mapped"`  // TableFD is the data file itself (--data-mode map), not a sealed copy
-	ScoreboardFD int        `json:"scoreboard_fd"` // the shared scoreboard
-	QueueFD      int        `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
-	QueueShared  bool       `json:"queue_shared"`  // fdpass: every worker reads the queue (not least-loaded)
-	Listeners    []Listener `json:"listeners"`     // accept and reuseport: sockets to accept on
-	Datagrams    []Listener `json:"datagrams"`     // udp: and unixgram: sockets, every mode: read requests from them
+	ControlFD    int         `json:"control_fd"`    // SOCK_SEQPACKET to the master: lifeline and commands
+	TableFD      int         `json:"table_fd"`      // sealed memfd (or file) holding the frequency table
+	TableMapped  bool        `json:"table_mapped"`  // TableFD is the data file itself (--data-mode map), not a sealed copy
+	ScoreboardFD int         `json:"scoreboard_fd"` // the shared scoreboard
+	QueueFD      int         `json:"queue_fd"`      // fdpass: the descriptor queue; -1 otherwise
+	QueueShared  bool        `json:"queue_shared"`  // fdpass: every worker reads the queue (not least-loaded)
+	Listeners    []Inherited `json:"listeners"`     // accept and reuseport: sockets to accept on
+	Datagrams    []Inherited `json:"datagrams"`     // udp: and unixgram: sockets, every mode: read requests from them
 
-	ShutdownTimeout time.Duration `json:"shutdown_timeout"`
-	Limits          Limits        `json:"limits"`
+	ShutdownTimeout time.Duration    `json:"shutdown_timeout"`
+	Timeouts        handler.Timeouts `json:"timeouts"`
 
 	// MaxRequests recycles the worker after about this many commands (the
 	// worker adds up to 10% jitter so a pool started together does not
@@ -50,17 +51,11 @@ type Spec struct {
 	RequirePass string `json:"requirepass,omitempty"`
 }
 
-// Listener is an inherited listening socket.
-type Listener struct {
+// Inherited is a socket a worker inherits: a listener to accept on, or a
+// datagram socket to read.
+type Inherited struct {
 	FD   int    `json:"fd"`
 	Addr string `json:"addr"` // as the operator wrote it, for logs and INFO
-}
-
-// Limits are the per-connection bounds the master configures.
-type Limits struct {
-	ReadTimeout  time.Duration `json:"read_timeout"`
-	IdleTimeout  time.Duration `json:"idle_timeout"`
-	WriteTimeout time.Duration `json:"write_timeout"`
 }
 
 // Encode renders the spec for SpecEnv.
@@ -92,6 +87,6 @@ const (
 	MsgReady   byte = 'R' // worker → master: serving
 	MsgDrain   byte = 'D' // master → worker: shutting down; close connections between requests, exit
 	MsgRetire  byte = 'T' // master → worker: replaced; hand connections back between requests, exit
-	MsgConn    byte = 'C' // either way, with a descriptor: a connection to serve
+	MsgConn    byte = 'C' // either way, with a descriptor and its session's state (handler.Session.AppendState) after this byte: a connection to serve
 	MsgRecycle byte = 'X' // worker → master: served MaxRequests; replace me
 )

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -58,7 +59,7 @@ func Run(spec *Spec, log hclog.Logger) error {
 	w.slot.Heartbeat()
 	go w.heartbeat()
 	w.start()
-	if err := w.send(MsgReady, -1); err != nil {
+	if err := w.send(MsgReady, -1, nil); err != nil {
 		return fmt.Errorf("tell the master we are ready: %w", err)
 	}
 	w.log.Debug("serving", "mode", spec.Mode, "words", w.table.Len())
@@ -115,12 +116,15 @@ func (w *Worker) setup() error {
 		return err
 	}
 
-	w.h = handler.New(w.table)
-	w.h.ReadTimeout = s.Limits.ReadTimeout
-	w.h.IdleTimeout = s.Limits.IdleTimeout
-	w.h.WriteTimeout = s.Limits.WriteTimeout
-	w.h.RequirePass = s.RequirePass
-	w.h.Info = []handler.InfoSection{{Name: "workers", Append: w.appendInfo}}
+	w.h = handler.New(w.table, handler.Options{
+		Timeouts:    s.Timeouts,
+		RequirePass: s.RequirePass,
+		Info: []handler.InfoSection{
+			{Name: "workers", Append: w.appendInfo},
+			{Name: "eventloop", Append: func(b []byte) []byte { return w.loop.AppendInfo(b) }},
+		},
+		ClientIDBase: uint64(os.Getpid()) << 32,
+	})
 	return w.newLoop()
 }
 
@@ -155,7 +159,6 @@ func (w *Worker) newLoop() error {
 	if w.loop, err = evloop.New(cfg); err != nil {
 		return err
 	}
-	w.h.Info = append(w.h.Info, handler.InfoSection{Name: "eventloop", Append: w.loop.AppendInfo})
 	return nil
 }
 
@@ -182,14 +185,16 @@ func (w *Worker) noteFault(r any) {
 	}
 }
 
-// send writes one control message, with a descriptor when fd >= 0.
-func (w *Worker) send(msg byte, fd int) error {
+// send writes one control message, with a descriptor when fd >= 0 and
+// the bytes of extra after the message byte.
+func (w *Worker) send(msg byte, fd int, extra []byte) error {
 	w.ctlMu.Lock()
 	defer w.ctlMu.Unlock()
+	payload := append([]byte{msg}, extra...)
 	if fd < 0 {
-		return fdpass.Send(w.ctl, []byte{msg})
+		return fdpass.Send(w.ctl, payload)
 	}
-	return fdpass.Send(w.ctl, []byte{msg}, fd)
+	return fdpass.Send(w.ctl, payload, fd)
 }
 
 // control reads the master's messages until it asks for a drain or goes
@@ -197,7 +202,7 @@ func (w *Worker) send(msg byte, fd int) error {
 // connections to or to restart it: exit now, within the second the design
 // promises.
 func (w *Worker) control() error {
-	buf := make([]byte, 16)
+	buf := make([]byte, 1+handler.MaxStateSize)
 	for {
 		n, fds, err := fdpass.Recv(w.ctl, buf, 1)
 		if err != nil {
@@ -209,9 +214,14 @@ func (w *Worker) control() error {
 		}
 		switch buf[0] {
 		case MsgConn:
-			// A connection another worker handed back, between requests.
+			// A connection another worker handed back, between requests,
+			// with its session's state.
+			var state []byte
+			if n > 1 {
+				state = bytes.Clone(buf[1:n])
+			}
 			for _, fd := range fds {
-				w.loop.Adopt(fd)
+				w.loop.Adopt(fd, state)
 			}
 			continue
 		case MsgDrain:
@@ -234,9 +244,9 @@ func (w *Worker) drain(handBack bool) error {
 	w.draining.Store(true)
 	w.slot.SetState(scoreboard.StateDraining)
 	w.stopDatagrams()
-	var give func(fd int) error
+	var give evloop.HandBack
 	if handBack {
-		give = func(fd int) error { return w.send(MsgConn, fd) }
+		give = func(fd int, state []byte) error { return w.send(MsgConn, fd, state) }
 	}
 	w.log.Debug("draining", "hand_back", handBack)
 	w.loop.Drain(give)
@@ -269,7 +279,7 @@ func (w *Worker) heartbeat() {
 		if limit > 0 && !asked && st.Commands >= limit && !w.draining.Load() {
 			asked = true
 			w.log.Info("served max requests; asking to be recycled", "requests", st.Commands, "limit", limit)
-			if err := w.send(MsgRecycle, -1); err != nil {
+			if err := w.send(MsgRecycle, -1, nil); err != nil {
 				w.log.Warn("cannot ask the master for recycling", "error", err)
 			}
 		}

@@ -10,8 +10,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/freqd/freqd/ingest"
+	"github.com/freqd/freqd/listen"
 	"github.com/freqd/freqd/loadgen"
-	"github.com/freqd/freqd/master"
 	"github.com/freqd/freqd/shm/freqfile"
 )
 
@@ -27,7 +28,7 @@ func runBench(args []string) int {
 	var cfg loadgen.Config
 	var keys, dataPath string
 	var asJSON bool
-	fs.StringVar(&cfg.Addr, "addr", master.DefaultAddr, "server address: host:port, unix:/path, udp:host:port or unixgram:/path")
+	fs.StringVar(&cfg.Addr, "addr", listen.DefaultAddr, "server address: host:port, unix:/path, udp:host:port or unixgram:/path")
 	udp := fs.Bool("udp", false, fmt.Sprintf("send datagrams: --addr host:port is a UDP address (--pipeline GETs per datagram; --timeout defaults to %v, after which a request counts as lost)", loadgen.DefaultDatagramTimeout))
 	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, fmt.Sprintf("concurrent connections (at most %d)", loadgen.MaxConns))
 	fs.DurationVar(&cfg.Duration, "duration", 0, fmt.Sprintf("how long to run (default %v, or until --requests are sent)", loadgen.DefaultDuration))
@@ -46,7 +47,7 @@ func runBench(args []string) int {
 		return 2
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "freqd bench: unexpected argument %q; flags only, e.g. freqd bench --addr %s\n", fs.Arg(0), master.DefaultAddr)
+		fmt.Fprintf(os.Stderr, "freqd bench: unexpected argument %q; flags only, e.g. freqd bench --addr %s\n", fs.Arg(0), listen.DefaultAddr)
 		return 2
 	}
 	cfg.Keys = loadgen.KeyDist(keys)
@@ -113,7 +114,7 @@ func benchTable(path string) (*freqfile.Table, error) {
 	if path != "" {
 		return freqfile.Open(path)
 	}
-	b, err := master.DefaultTable()
+	b, err := ingest.DefaultTable()
 	if err != nil {
 		return nil, err
 	}

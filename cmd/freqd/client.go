@@ -10,9 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/freqd/freqd/listen"
 	"github.com/redis/go-redis/v9"
-
-	"github.com/freqd/freqd/master"
 )
 
 func init() {
@@ -40,7 +39,7 @@ func passwordFlag(fs *flag.FlagSet) *string {
 
 func runGet(args []string) int {
 	fs := flag.NewFlagSet("get", flag.ContinueOnError)
-	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	addr := fs.String("addr", listen.DefaultAddr, "server address: host:port or unix:/path")
 	pass := passwordFlag(fs)
 	var dq datagramQuery
 	fs.StringVar(&dq.addr, "udp", "", "ask over datagrams instead: host:port (UDP) or unixgram:/path")
@@ -80,7 +79,7 @@ func runGet(args []string) int {
 
 func runTag(args []string) int {
 	fs := flag.NewFlagSet("tag", flag.ContinueOnError)
-	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	addr := fs.String("addr", listen.DefaultAddr, "server address: host:port or unix:/path")
 	pass := passwordFlag(fs)
 	limit := fs.Int("limit", 10, "at most this many words")
 	if err := fs.Parse(args); err != nil {

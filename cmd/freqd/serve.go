@@ -10,7 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/listen"
+	"github.com/freqd/freqd/table"
 
 	"github.com/freqd/freqd/classic"
 	"github.com/freqd/freqd/master"
@@ -32,11 +35,11 @@ func (l *listFlag) Set(s string) error { *l = append(*l, s); return nil }
 func runServe(args []string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var cfg master.Config
-	var listen listFlag
+	var addrs listFlag
 	var unixMode string
-	fs.Var(&listen, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path; datagrams: udp:host:port or unixgram:/path (repeatable; default "+master.DefaultAddr+")")
-	fs.StringVar(&cfg.DataPath, "data", "", "frequency file built by `freqd build` (default: the embedded SUBTLEX-US table)")
-	fs.StringVar(&cfg.DataMode, "data-mode", master.DataCopy, "copy: serve a sealed in-memory copy of --data (safe if the file changes); map: map the file itself (no copy; errors, not crashes, if it is truncated)")
+	fs.Var(&addrs, "listen", "address to listen on: host:port, :port, [::1]:port or unix:/path; datagrams: udp:host:port or unixgram:/path (repeatable; default "+listen.DefaultAddr+")")
+	fs.StringVar(&cfg.Data.Path, "data", "", "frequency file built by `freqd build` (default: the embedded SUBTLEX-US table)")
+	fs.StringVar(&cfg.Data.Mode, "data-mode", table.Copy, "copy: serve a sealed in-memory copy of --data (safe if the file changes); map: map the file itself (no copy; errors, not crashes, if it is truncated)")
 	fs.StringVar(&cfg.Dispatch, "dispatch", master.DispatchShared, "fdpass mode: shared (one queue every free worker reads) or least-loaded (a queue per worker, the least busy chosen)")
 	fs.IntVar(&cfg.Workers, "workers", runtime.NumCPU(), "number of worker processes")
 	modeName := fs.String("mode", string(mode.Default), "how connections reach workers: "+mode.Join(mode.PreForked, ", ")+"; or a classic design for comparison: "+mode.Join(mode.Classic, ", "))
@@ -45,9 +48,9 @@ func runServe(args []string) int {
 	fs.StringVar(&cfg.Pidfile, "pidfile", "", "write the master's pid here once the workers are ready")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long workers may finish open requests")
 	fs.DurationVar(&cfg.WorkerTimeout, "worker-timeout", 30*time.Second, "a worker silent this long is hung: SIGABRT (goroutine dump), SIGKILL, replaced")
-	fs.DurationVar(&cfg.Limits.ReadTimeout, "read-timeout", 30*time.Second, "a request must arrive whole within this (0 = no limit)")
-	fs.DurationVar(&cfg.Limits.IdleTimeout, "idle-timeout", 0, "close connections idle this long (0 = never)")
-	fs.DurationVar(&cfg.Limits.WriteTimeout, "write-timeout", 30*time.Second, "close connections whose client stops reading for this long (0 = no limit)")
+	fs.DurationVar(&cfg.Timeouts.Read, "read-timeout", 30*time.Second, "a request must arrive whole within this (0 = no limit)")
+	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", 0, "close connections idle this long (0 = never)")
+	fs.DurationVar(&cfg.Timeouts.Write, "write-timeout", 30*time.Second, "close connections whose client stops reading for this long (0 = no limit)")
 	fs.IntVar(&cfg.MaxRequests, "max-requests", 0, "recycle a worker after about this many commands, plus up to 10% jitter (0 = never)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "connections open at once across all workers; more get -ERR max number of clients reached (0 = no limit)")
 	fs.StringVar(&cfg.RequirePass, "requirepass", "", "clients must AUTH with this password (visible in ps: prefer --requirepass-file or FREQD_REQUIREPASS)")
@@ -74,7 +77,8 @@ func runServe(args []string) int {
 		return 2
 	}
 	cfg.UnixMode = os.FileMode(perm)
-	cfg.Listen = listen
+	cfg.Listen = addrs
+	cfg.Data.Default = ingest.DefaultTable
 	switch strings.ToLower(*protected) {
 	case "yes", "true", "1":
 		cfg.ProtectedMode = true
@@ -133,14 +137,11 @@ func runWorker(args []string) int {
 // the flags that mean the same there.
 func runClassic(cfg master.Config, maxChildren int) int {
 	log := newLogger("freqd."+string(cfg.Mode), cfg.LogLevel, cfg.LogJSON)
-	if err := master.CheckProtected(cfg.Listen, cfg.RequirePass, cfg.ProtectedMode); err != nil {
-		log.Error("cannot start", "error", err)
-		return 1
-	}
 	s, err := classic.New(classic.Config{
 		Mode: cfg.Mode, Listen: cfg.Listen, UnixMode: cfg.UnixMode, Pidfile: cfg.Pidfile,
-		DataPath: cfg.DataPath, ShutdownTimeout: cfg.ShutdownTimeout, Limits: cfg.Limits, RequirePass: cfg.RequirePass,
-		MaxChildren: maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
+		Data: cfg.Data, ShutdownTimeout: cfg.ShutdownTimeout, Timeouts: cfg.Timeouts, RequirePass: cfg.RequirePass,
+		ProtectedMode: cfg.ProtectedMode,
+		MaxChildren:   maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
 	})
 	if err != nil {
 		log.Error("cannot start", "error", err)

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/freqd/freqd/master"
+	"github.com/freqd/freqd/listen"
 )
 
 func init() {
@@ -23,7 +23,7 @@ func init() {
 // shared scoreboard.
 func runStatus(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	addr := fs.String("addr", master.DefaultAddr, "server address: host:port or unix:/path")
+	addr := fs.String("addr", listen.DefaultAddr, "server address: host:port or unix:/path")
 	pass := passwordFlag(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -23,14 +23,13 @@ func Open(path string) (*Table, error) {
 }
 
 // OpenFile is Open on a file that is already open, such as a memfd received
-// from the master. It does not take ownership of f: the caller may close f
+// from the master. Its errors name the file as f.Name() gives it. It does not take ownership of f: the caller may close f
 // at once, and the mapping stays valid until Close.
 func OpenFile(f *os.File) (*Table, error) {
 	t, err := openFile(f)
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", f.Name(), err)
 	}
-	t.name = f.Name()
 	return t, nil
 }
 

@@ -1,0 +1,102 @@
+package handler
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// A session's state travels with its connection when a worker hands the
+// connection to another process between requests (a reload, a recycle, a
+// resize, a binary upgrade): the client has authenticated, named itself,
+// chosen a protocol, and must notice nothing. AppendState renders what the
+// next process needs; ResumeSession rebuilds the session there.
+//
+// The encoding is the byte 'S' and a version byte, the client id and a
+// flags byte as uvarints, then each label as a uvarint length and its
+// bytes. The leading 'S' lets a message that carries a connection say
+// whether a state comes with it (IsState). A version this code does not
+// know is refused rather than guessed at: the receiving worker then closes
+// the connection, which the client sees as a server restart.
+const (
+	stateMark    = 'S'
+	stateVersion = 1
+)
+
+// Flags of the state.
+const (
+	stateAuthenticated = 1 << 0
+)
+
+// MaxStateSize bounds an encoded state: three labels of maxLabel bytes and
+// a few varints.
+const MaxStateSize = 3*maxLabel + 64
+
+// IsState reports whether b begins like a session state: a message that
+// carries a connection and a state is a handed-over connection, one
+// without is new.
+func IsState(b []byte) bool { return len(b) > 0 && b[0] == stateMark }
+
+// errState reports a state that cannot be resumed.
+var errState = errors.New("handler: malformed session state")
+
+// AppendState appends the session's state to b.
+func (s *Session) AppendState(b []byte) []byte {
+	var flags uint64
+	if s.h.opts.RequirePass != "" && s.authedID == s.id {
+		flags |= stateAuthenticated
+	}
+	b = append(b, stateMark, stateVersion)
+	b = binary.AppendUvarint(b, s.id)
+	b = binary.AppendUvarint(b, flags)
+	for _, label := range [][]byte{s.name, s.libName, s.libVer} {
+		b = binary.AppendUvarint(b, uint64(len(label)))
+		b = append(b, label...)
+	}
+	return b
+}
+
+// ResumeSession starts the session of a connection handed over from
+// another process, from the state that process's Session appended. A
+// client that had authenticated there stays authenticated only if this
+// Handler requires a password too; the operator may have changed it.
+func (h *Handler) ResumeSession(state []byte) (*Session, error) {
+	if len(state) < 2 || state[0] != stateMark || state[1] != stateVersion {
+		return nil, fmt.Errorf("%w: not a version %d state", errState, stateVersion)
+	}
+	b := state[2:]
+	next := func() (uint64, bool) {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			return 0, false
+		}
+		b = b[n:]
+		return v, true
+	}
+	id, ok1 := next()
+	flags, ok2 := next()
+	if !ok1 || !ok2 {
+		return nil, errState
+	}
+	var labels [3][]byte
+	for i := range labels {
+		n, ok := next()
+		if !ok || n > maxLabel || n > uint64(len(b)) {
+			return nil, errState
+		}
+		labels[i] = append([]byte(nil), b[:n]...)
+		b = b[n:]
+	}
+	if len(b) != 0 {
+		return nil, errState
+	}
+	s := h.newSession(id)
+	s.name, s.libName, s.libVer = labels[0], labels[1], labels[2]
+	if flags&stateAuthenticated != 0 {
+		// The old process checked the password; a resumed session is as
+		// authenticated as it was, under the same id.
+		s.authedID = s.id
+	}
+	s.parser.Unauthenticated = !s.authenticated()
+	return s, nil
+}

@@ -1,0 +1,290 @@
+package handler
+
+import (
+	"fmt"
+	"time"
+)
+
+// Buffer sizes of a Stream. A connection's input buffer starts small,
+// doubles only while a request does not fit (up to the resp limits), and
+// drops back once it is empty again; its reply buffer likewise is dropped
+// once a batch has made it large. A single large TAG text thus does not pin
+// megabytes for the rest of a long-lived connection.
+const (
+	initialInput = 4 << 10
+	keepBuffer   = 64 << 10
+
+	// maxPendingOutput is how many reply bytes may wait for a client to
+	// read them before its requests stop being executed (and, in the event
+	// loop, its socket stops being read). Its output then stays below this
+	// plus one Process batch (64 KiB and one reply), whatever it
+	// pipelines.
+	maxPendingOutput = 128 << 10
+)
+
+// Stream is the part of serving a connection that does not depend on how
+// its socket is read and written: the input buffer and the replies not yet
+// written, the session that turns one into the other, and the clocks the
+// read, idle and write timeouts run on, with their error texts. The
+// blocking loop (ServeConn) and the event loop (package evloop) both serve
+// a connection through one, so they buffer, bound and time out alike.
+//
+// A Stream is used by one goroutine at a time.
+type Stream struct {
+	sess     *Session
+	timeouts Timeouts
+	peer     func() string // names the client in errors; called only for them
+	fault    func(r any) []byte
+
+	maxBuffer int
+
+	in         []byte // unconsumed input is in[start:end]
+	start, end int
+	incomplete bool // in[start:end] holds no complete request: read more first
+	eof        bool // the client has finished sending
+	closeAfter bool // close once the replies are written: QUIT or a protocol error
+
+	out  []byte // replies; out[sent:] are not yet written
+	sent int
+
+	lastActive   time.Time // last read, or last reply fully written (idle timeout)
+	requestBegan time.Time // when the pending partial request began (read timeout)
+	writeWait    time.Time // since when the pending replies have waited without progress (write timeout)
+}
+
+// NewStream serves a connection through sess, from now on. peer names the
+// client in the errors the Stream returns; it is called only to make one.
+func (h *Handler) NewStream(sess *Session, now time.Time, peer func() string) *Stream {
+	lim := h.Limits()
+	return &Stream{sess: sess, timeouts: h.opts.Timeouts, peer: peer,
+		maxBuffer: max(lim.MaxRequestLen, lim.MaxInlineLen+2), lastActive: now}
+}
+
+// OnFault makes a fault while executing a request (a SIGBUS from a data
+// file truncated under its mapping, turned into a panic by
+// debug.SetPanicOnFault on the calling thread) end this connection with
+// the reply fault returns, instead of crashing the process.
+func (s *Stream) OnFault(fault func(r any) []byte) { s.fault = fault }
+
+// Session is the connection's session.
+func (s *Stream) Session() *Session { return s.sess }
+
+// Close ends the session.
+func (s *Stream) Close() { s.sess.Close() }
+
+// ReadBuffer compacts, allocates or grows the input buffer and returns the
+// room a read may fill.
+func (s *Stream) ReadBuffer() ([]byte, error) {
+	switch {
+	case s.in == nil:
+		s.in = make([]byte, initialInput)
+	case s.start == s.end:
+		s.start, s.end = 0, 0
+	case s.start > 0:
+		s.end = copy(s.in, s.in[s.start:s.end])
+		s.start = 0
+	}
+	if s.end == len(s.in) {
+		if len(s.in) >= s.maxBuffer {
+			// The parser rejects any request this large before the buffer
+			// fills; reaching here is a bug, not a client.
+			return nil, fmt.Errorf("freqd: request from %s filled the %d-byte read buffer without being rejected by the parser", s.peer(), len(s.in))
+		}
+		grown := make([]byte, min(2*len(s.in), s.maxBuffer))
+		copy(grown, s.in[:s.end])
+		s.in = grown
+	}
+	return s.in[s.end:], nil
+}
+
+// Received records n bytes read into the buffer ReadBuffer returned.
+func (s *Stream) Received(n int, now time.Time) {
+	if n > 0 {
+		s.end += n
+		s.incomplete = false
+		s.lastActive = now
+	}
+}
+
+// ReceivedEOF records that the client has finished sending.
+func (s *Stream) ReceivedEOF() { s.eof = true }
+
+// Runnable reports whether complete requests wait in the input buffer.
+func (s *Stream) Runnable() bool { return s.start < s.end && !s.incomplete && !s.closeAfter }
+
+// Process executes the complete requests in the input buffer while fewer
+// than maxPendingOutput reply bytes wait to be written.
+func (s *Stream) Process(now time.Time) {
+	if !s.Runnable() || len(s.out)-s.sent > maxPendingOutput {
+		return
+	}
+	if s.sent > 0 {
+		s.out = s.out[:copy(s.out, s.out[s.sent:])]
+		s.sent = 0
+	}
+	for s.Runnable() && len(s.out) <= maxPendingOutput {
+		n, out, closeAfter := s.execute()
+		s.out = out
+		s.start += n
+		if n > 0 {
+			s.requestBegan = time.Time{}
+		}
+		switch {
+		case closeAfter:
+			s.closeAfter = true
+		case n == 0:
+			s.incomplete = true
+		}
+	}
+	switch {
+	case s.start == s.end:
+		s.start, s.end = 0, 0
+		if len(s.in) > keepBuffer {
+			s.in = nil
+		}
+	case s.incomplete && s.requestBegan.IsZero():
+		s.requestBegan = now
+	}
+}
+
+// execute runs the complete requests at the start of the input, turning a
+// fault into the fault reply when OnFault asked for it.
+func (s *Stream) execute() (n int, out []byte, closeAfter bool) {
+	if s.fault != nil {
+		defer func() {
+			if r := recover(); r != nil {
+				n, out, closeAfter = 0, append(s.out, s.fault(r)...), true
+			}
+		}()
+	}
+	return s.sess.Process(s.in[s.start:s.end], s.out)
+}
+
+// Pending returns the replies not yet written.
+func (s *Stream) Pending() []byte { return s.out[s.sent:] }
+
+// Wrote records that n bytes of Pending were written. Once every reply is,
+// an outsized reply buffer is dropped.
+func (s *Stream) Wrote(n int, now time.Time) {
+	if n > 0 {
+		s.sent += n
+		s.writeWait = now
+	}
+	if s.sent == len(s.out) {
+		if len(s.out) > 0 {
+			s.lastActive = now
+		}
+		s.out, s.sent, s.writeWait = s.out[:0], 0, time.Time{}
+		if cap(s.out) > keepBuffer {
+			s.out = nil
+		}
+	}
+}
+
+// WriteBlocked records that the socket took no more: the write timeout
+// runs from the first time this happens without progress since.
+func (s *Stream) WriteBlocked(now time.Time) {
+	if s.writeWait.IsZero() {
+		s.writeWait = now
+	}
+}
+
+// WantsInput reports whether the connection should be read: the client
+// may still send and not too many of its replies wait to be written.
+func (s *Stream) WantsInput() bool {
+	return !s.eof && !s.closeAfter && len(s.out)-s.sent <= maxPendingOutput
+}
+
+// OutputBacklogged reports whether the client has so many unread replies
+// that reading from it is paused.
+func (s *Stream) OutputBacklogged() bool { return len(s.out)-s.sent > maxPendingOutput }
+
+// Finished reports whether the connection should be closed now: every
+// reply written, and either the session is closing (QUIT, a protocol
+// error) or the client has finished sending and nothing runnable is left.
+// err says why, when the operator may want to know: a client gone in the
+// middle of a request.
+func (s *Stream) Finished() (bool, error) {
+	if len(s.out) > s.sent || !(s.closeAfter || (s.eof && !s.Runnable())) {
+		return false, nil
+	}
+	if s.eof && !s.closeAfter && s.start < s.end {
+		return true, fmt.Errorf("freqd: client %s disconnected in the middle of a request", s.peer())
+	}
+	return true, nil
+}
+
+// AtBoundary reports whether the connection is between requests: nothing
+// buffered, nothing to write, not closing. Only there may it be handed to
+// another process.
+func (s *Stream) AtBoundary() bool {
+	return s.start == s.end && len(s.out) == s.sent && !s.closeAfter
+}
+
+// Expired reports whether the connection is past one of its timeouts at
+// now, with the error to log (nil for an idle connection: it simply had
+// nothing to ask).
+func (s *Stream) Expired(now time.Time) (bool, error) {
+	t := s.timeouts
+	switch {
+	case len(s.out) > s.sent:
+		if t.Write > 0 && !s.writeWait.IsZero() && now.Sub(s.writeWait) >= t.Write {
+			return true, s.writeTimeoutError()
+		}
+	case s.start < s.end:
+		if t.Read > 0 && !s.requestBegan.IsZero() && now.Sub(s.requestBegan) >= t.Read {
+			return true, s.readTimeoutError()
+		}
+	default:
+		if t.Idle > 0 && now.Sub(s.lastActive) >= t.Idle {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ReadDeadline is when a blocking read must give up: the read timeout from
+// the moment a request began to arrive, the idle timeout between requests;
+// zero for none.
+func (s *Stream) ReadDeadline(now time.Time) time.Time {
+	t := s.timeouts
+	switch {
+	case s.start < s.end && t.Read > 0:
+		if s.requestBegan.IsZero() {
+			s.requestBegan = now
+		}
+		return s.requestBegan.Add(t.Read)
+	case s.start == s.end && t.Idle > 0:
+		return s.lastActive.Add(t.Idle)
+	}
+	return time.Time{}
+}
+
+// ReadTimedOut is the result of a read that reached ReadDeadline: an error
+// for a request that did not arrive in time, nil for an idle connection.
+func (s *Stream) ReadTimedOut() error {
+	if s.start < s.end {
+		return s.readTimeoutError()
+	}
+	return nil
+}
+
+// WriteDeadline is when a blocking write must give up; zero for never.
+func (s *Stream) WriteDeadline(now time.Time) time.Time {
+	if s.timeouts.Write <= 0 {
+		return time.Time{}
+	}
+	s.WriteBlocked(now)
+	return s.writeWait.Add(s.timeouts.Write)
+}
+
+// WriteTimedOut is the error of a write that reached WriteDeadline.
+func (s *Stream) WriteTimedOut() error { return s.writeTimeoutError() }
+
+func (s *Stream) readTimeoutError() error {
+	return fmt.Errorf("freqd: client %s did not complete a request within the read timeout (%v); raise --read-timeout if its requests are legitimately slow", s.peer(), s.timeouts.Read)
+}
+
+func (s *Stream) writeTimeoutError() error {
+	return fmt.Errorf("freqd: client %s did not read its replies within the write timeout (%v)", s.peer(), s.timeouts.Write)
+}

@@ -1,0 +1,123 @@
+package master_test
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// rawClient is one connection spoken to by hand, so that a test knows it
+// is the same connection throughout: a client library would reconnect and
+// log in again, and hide a session that did not travel.
+type rawClient struct {
+	t *testing.T
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialRaw(t *testing.T, network, addr string) *rawClient {
+	t.Helper()
+	c, err := net.DialTimeout(network, addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawClient{t: t, c: c, r: bufio.NewReader(c)}
+}
+
+// do sends one inline command and returns its one-line reply (a bulk
+// string's line included).
+func (rc *rawClient) do(args ...string) string {
+	rc.t.Helper()
+	rc.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(rc.c, "%s\r\n", strings.Join(args, " ")); err != nil {
+		rc.t.Fatalf("%v: %v", args, err)
+	}
+	line, err := rc.r.ReadString('\n')
+	if err != nil {
+		rc.t.Fatalf("%v: %v (the connection did not survive)", args, err)
+	}
+	if strings.HasPrefix(line, "$") && line != "$-1\r\n" {
+		rest, err := rc.r.ReadString('\n')
+		if err != nil {
+			rc.t.Fatalf("%v: %v", args, err)
+		}
+		line += rest
+	}
+	return line
+}
+
+// TestHandedBackSessionKeepsItsState: a keep-alive client that has
+// authenticated and named itself keeps both across every event that
+// hands its connection to another worker (reload, recycle, resize) or
+// another master (upgrade), in every mode, on the very same connection.
+// The handed-back connections are existing clients: at --max-clients they
+// are not refused.
+func TestHandedBackSessionKeepsItsState(t *testing.T) {
+	for _, mode := range modes {
+		t.Run(string(mode), func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "freqd")
+			copyFile(t, freqdBin, bin, 0o755)
+			data := filepath.Join(t.TempDir(), "words.freq")
+			buildTable(t, data, "alpha", 100)
+			// Two clients and a limit of two: a handed-back client that
+			// was counted as new would be refused.
+			s := startServerBin(t, bin, mode, 2, "--data", data, "--requirepass", "sesame", "--max-clients", "2")
+			s.waitWorkers(2, 5*time.Second)
+			clients := []*rawClient{dialRaw(t, "tcp", s.tcp), dialRaw(t, "unix", s.unix)}
+			for i, c := range clients {
+				if got := c.do("AUTH", "sesame"); got != "+OK\r\n" {
+					t.Fatalf("AUTH: %q", got)
+				}
+				if got := c.do("CLIENT", "SETNAME", fmt.Sprintf("client-%d", i)); got != "+OK\r\n" {
+					t.Fatalf("SETNAME: %q", got)
+				}
+			}
+			check := func(event string) {
+				t.Helper()
+				for i, c := range clients {
+					if got := c.do("GET", "alpha"); got != bulk(100) {
+						t.Errorf("after %s, client %d: GET alpha = %q; want %q", event, i, got, bulk(100))
+					}
+					if got, want := c.do("CLIENT", "GETNAME"), fmt.Sprintf("$8\r\nclient-%d\r\n", i); got != want {
+						t.Errorf("after %s, client %d: CLIENT GETNAME = %q; want %q", event, i, got, want)
+					}
+				}
+			}
+			check("start")
+
+			syscall.Kill(s.pid, syscall.SIGHUP)
+			eventually(t, "the reload to finish", func() bool {
+				return s.log.Contains(`"@message":"reloaded"`) && len(s.workers()) == 2
+			})
+			check("a reload")
+
+			syscall.Kill(s.pid, syscall.SIGTTOU)
+			eventually(t, "one worker", func() bool { return len(s.workers()) == 1 })
+			check("SIGTTOU")
+			syscall.Kill(s.pid, syscall.SIGTTIN)
+			eventually(t, "two workers", func() bool { return len(s.workers()) == 2 })
+
+			syscall.Kill(s.pid, syscall.SIGUSR2)
+			select {
+			case <-s.exited:
+			case <-time.After(15 * time.Second):
+				t.Fatal("old master still running 15s after SIGUSR2")
+			}
+			newPid := 0
+			eventually(t, "the pidfile to name the new master", func() bool {
+				b, _ := os.ReadFile(s.pidfile)
+				fmt.Sscan(string(b), &newPid)
+				return newPid != 0 && newPid != s.pid && alive(newPid)
+			})
+			t.Cleanup(func() { killTree(newPid) })
+			check("an upgrade")
+		})
+	}
+}
