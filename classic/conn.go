@@ -1,7 +1,6 @@
 package classic
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -9,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/internal/mode"
 
 	"github.com/hashicorp/go-hclog"
@@ -35,27 +35,15 @@ type ConnSpec struct {
 
 	Timeouts handler.Timeouts `json:"timeouts"`
 
-	RequirePass string `json:"requirepass,omitempty"` // see worker.Spec.RequirePass
-}
-
-func (s *ConnSpec) encode() string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err) // a ConnSpec has no field json can refuse
-	}
-	return string(b)
+	RequirePass string `json:"requirepass,omitempty"` // see control.Spec.RequirePass
 }
 
 // ConnSpecFromEnv reads the spec the accepting process set, with a clear
 // error when this process was not started by one.
 func ConnSpecFromEnv() (*ConnSpec, error) {
-	v := os.Getenv(ConnSpecEnv)
-	if v == "" {
-		return nil, fmt.Errorf("%s is not set: a connection process is started by `freqd serve --mode fork`, not by hand", ConnSpecEnv)
-	}
 	var s ConnSpec
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return nil, fmt.Errorf("%s: %w (parent and child binaries differ?)", ConnSpecEnv, err)
+	if err := childproc.ReadSpec(ConnSpecEnv, "`freqd serve --mode fork`", &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
@@ -66,7 +54,7 @@ func ConnSpecFromEnv() (*ConnSpec, error) {
 // parent dies, the child exits at once: nobody would stop it otherwise.
 func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	// Exec cleared close-on-exec on what we inherited; set it again so
-	// nothing leaks into a process this one might start (PITFALLS #3).
+	// nothing leaks into a process this one might start.
 	for _, fd := range []int{spec.ConnFD, spec.TableFD, spec.LifelineFD} {
 		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 			return fmt.Errorf("inherited descriptor %d: %w (started by hand, not by `freqd serve --mode fork`?)", fd, err)
@@ -94,7 +82,7 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 
 	cf := os.NewFile(uintptr(spec.ConnFD), "conn")
 	nc, err := net.FileConn(cf)
-	cf.Close() // FileConn duplicated it (PITFALLS #2)
+	cf.Close() // FileConn made its own duplicate
 	if err != nil {
 		return fmt.Errorf("inherited connection: %w", err)
 	}

@@ -20,7 +20,7 @@ import (
 // delivery), which do none of it.
 type epollServer struct {
 	loop *evloop.Loop
-	ls   []rawListener // for their unix socket files, removed after the loop
+	ls   []rawSocket // for their unix socket files, removed after the loop
 	stop stopState
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/listen"
 	"github.com/hashicorp/go-hclog"
 )
@@ -24,7 +25,6 @@ type forkServer struct {
 	log       hclog.Logger
 	ls        []netListener
 	tableFile *os.File
-	env       []string // every child's environment, its ConnSpec included
 
 	// lifeline's write end is held by this process only and never written:
 	// when this process dies, however it dies, every child reading the
@@ -54,13 +54,8 @@ func newForkServer(cfg Config, socks []*listen.Socket, tableFile *os.File) (*for
 		w.Close()
 		return nil, err
 	}
-	// The descriptors a child inherits are numbered from 3 in ExtraFiles
-	// order; see spawn.
-	spec := ConnSpec{LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON,
-		ConnFD: 3, TableFD: 4, LifelineFD: 5, Timeouts: cfg.Timeouts, RequirePass: cfg.RequirePass}
 	return &forkServer{
 		cfg: cfg, log: cfg.Logger, ls: ls, tableFile: tableFile,
-		env:   append(os.Environ(), ConnSpecEnv+"="+spec.encode()),
 		lifeR: r, lifeW: w,
 		slots:    make(chan struct{}, cfg.MaxChildren),
 		quit:     make(chan struct{}),
@@ -109,22 +104,28 @@ func (s *forkServer) spawn(c net.Conn) {
 
 // start execs the child for c and closes this process's copies of c.
 func (s *forkServer) start(c net.Conn) error {
-	f, err := dupConnFile(c)
+	b := childproc.New(s.cfg.Executable, s.cfg.Executable, "conn")
+	connFD, err := b.AddNew(dupConnFile(c))
 	c.Close()
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	cmd := exec.Command(s.cfg.Executable, "conn")
-	cmd.Env = s.env
+	spec := ConnSpec{LogLevel: s.cfg.LogLevel, LogJSON: s.cfg.LogJSON, ConnFD: connFD,
+		TableFD: b.Add(s.tableFile, false), LifelineFD: b.Add(s.lifeR, false),
+		Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass}
+	b.Cmd.Env = os.Environ()
+	if err := b.SetSpec(ConnSpecEnv, &spec); err != nil {
+		b.Abort()
+		return err
+	}
+	cmd := b.Cmd
 	// Children write straight to this process's stdout and stderr: no pipe
-	// in between that could fill and block them (PITFALLS #22).
+	// in between that could fill and block them.
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.ExtraFiles = []*os.File{f, s.tableFile, s.lifeR}
 	// Their own process group: a terminal's Ctrl-C reaches only this
-	// process, which then stops the children in order (PITFALLS #6).
+	// process, which then stops the children in order.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
+	if err := b.Start((*exec.Cmd).Start); err != nil {
 		return fmt.Errorf("start %s conn: %w", s.cfg.Executable, err)
 	}
 

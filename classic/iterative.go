@@ -22,7 +22,7 @@ import (
 type iterative struct {
 	h    *handler.Handler
 	log  hclog.Logger
-	ls   []rawListener
+	ls   []rawSocket
 	wake *sys.Waker
 	stop stopState
 

@@ -10,18 +10,18 @@ import (
 	"github.com/freqd/freqd/listen"
 )
 
-// rawListener is a listening socket as the designs that wait on
+// rawSocket is a listening socket as the designs that wait on
 // descriptors themselves (iterative, epoll) hold it: the bare descriptor,
 // and the address whose socket file they remove when they stop.
-type rawListener struct {
+type rawSocket struct {
 	fd   int
 	addr listen.Address
 }
 
 // takeRaw takes the descriptors of socks over. On error every socket is
 // closed and its file removed.
-func takeRaw(socks []*listen.Socket) ([]rawListener, error) {
-	var out []rawListener
+func takeRaw(socks []*listen.Socket) ([]rawSocket, error) {
+	var out []rawSocket
 	for _, s := range socks {
 		fd, err := s.Release()
 		if err != nil {
@@ -29,13 +29,13 @@ func takeRaw(socks []*listen.Socket) ([]rawListener, error) {
 			closeSockets(socks)
 			return nil, err
 		}
-		out = append(out, rawListener{fd: fd, addr: s.Address})
+		out = append(out, rawSocket{fd: fd, addr: s.Address})
 	}
 	return out, nil
 }
 
 // closeRaw closes the listeners and removes their unix socket files.
-func closeRaw(ls []rawListener) {
+func closeRaw(ls []rawSocket) {
 	for _, l := range ls {
 		unix.Close(l.fd)
 	}
@@ -44,7 +44,7 @@ func closeRaw(ls []rawListener) {
 
 // removeSocketFiles removes the files of unix listeners, which closing
 // their descriptors leaves in place.
-func removeSocketFiles(ls []rawListener) {
+func removeSocketFiles(ls []rawSocket) {
 	for _, l := range ls {
 		if l.addr.IsPath() {
 			os.Remove(l.addr.Addr)

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/freqd/freqd/internal/procstat"
 )
 
 // Chaos is what the worker kills of a run did.
@@ -55,8 +57,8 @@ func (k *killer) killOne() {
 		return
 	}
 	w := wi.workers[k.rng.IntN(len(wi.workers))]
-	st, err := readStat(w.pid)
-	if err != nil || st.ppid != k.srv.pid() {
+	st, err := procstat.Read(w.pid)
+	if err != nil || st.PPID != k.srv.pid() {
 		return
 	}
 	open := w.open

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/freqd/freqd/resp"
 )
 
 // maxInfo bounds the INFO reply read from a server.
@@ -51,23 +53,18 @@ func readWorkers(addr string, timeout time.Duration) (workersInfo, error) {
 
 // readBulk reads one RESP bulk string.
 func readBulk(r *bufio.Reader) (string, error) {
-	line, err := r.ReadString('\n')
+	b, err := resp.ReadReply(r)
 	if err != nil {
 		return "", err
 	}
-	line = strings.TrimRight(line, "\r\n")
-	if !strings.HasPrefix(line, "$") {
-		return "", fmt.Errorf("reply %q is not a bulk string", line)
+	head, body, _ := strings.Cut(string(b), "\r\n")
+	if !strings.HasPrefix(head, "$") || head == "$-1" {
+		return "", fmt.Errorf("reply %q is not a bulk string", head)
 	}
-	n, err := strconv.Atoi(line[1:])
-	if err != nil || n < 0 || n > maxInfo {
-		return "", fmt.Errorf("bulk length %q out of range 0..%d", line[1:], maxInfo)
+	if len(body) > maxInfo+2 {
+		return "", fmt.Errorf("INFO reply of %d bytes, more than the %d expected", len(body), maxInfo)
 	}
-	b := make([]byte, n+2)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", err
-	}
-	return string(b[:n]), nil
+	return strings.TrimSuffix(body, "\r\n"), nil
 }
 
 // parseWorkers parses the "# Workers" section of an INFO reply: lines

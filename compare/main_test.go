@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/freqd/freqd/ingest"
+	"github.com/freqd/freqd/internal/procstat"
 	"github.com/freqd/freqd/internal/testserver"
 	"github.com/freqd/freqd/shm/freqfile"
 )
@@ -49,7 +50,7 @@ func processesOf(path string) []int {
 	for _, e := range exes {
 		if target, err := os.Readlink(e); err == nil && target == path {
 			if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(e))); err == nil {
-				if s, err := readStat(pid); err == nil && s.state != 'Z' {
+				if s, err := procstat.Read(pid); err == nil && s.Alive() {
 					pids = append(pids, pid)
 				}
 			}

@@ -2,96 +2,28 @@ package compare
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/freqd/freqd/internal/procstat"
 )
-
-// clockTick is the unit of the CPU times in /proc/PID/stat. USER_HZ is 100
-// on every architecture Linux supports, whatever the kernel's own HZ.
-const clockTick = 0.01 // seconds
-
-// procStat is what compare reads from one /proc/PID/stat line.
-type procStat struct {
-	pid, ppid int
-	state     byte // R, S, D, Z...: proc(5)
-	// start is the process's start time in clock ticks after boot: with
-	// the pid, it names one process even after the pid is reused.
-	start uint64
-	// cpu is utime+stime+cutime+cstime: the process's own CPU and that of
-	// the children it has reaped, in clock ticks.
-	cpu uint64
-}
-
-// readStat reads /proc/PID/stat.
-func readStat(pid int) (procStat, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return procStat{}, err
-	}
-	return parseStat(b)
-}
-
-// parseStat parses a /proc/PID/stat line: "pid (comm) state ppid ...", where
-// comm may itself hold spaces and parentheses, so the fields after it are
-// found from the last ')'.
-func parseStat(b []byte) (procStat, error) {
-	open := bytes.IndexByte(b, '(')
-	end := bytes.LastIndexByte(b, ')')
-	if open < 1 || end < open {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %q", clip(b))
-	}
-	pid, err := strconv.Atoi(string(bytes.TrimSpace(b[:open])))
-	if err != nil {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %q: pid: %v", clip(b), err)
-	}
-	// f[0] is field 3 of proc(5) (state): field n is f[n-3].
-	f := strings.Fields(string(b[end+1:]))
-	if len(f) < 20 {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %q: %d fields after comm", clip(b), len(f))
-	}
-	var v [5]uint64
-	for i, n := range []int{14, 15, 16, 17, 22} { // utime stime cutime cstime starttime
-		x, err := strconv.ParseInt(f[n-3], 10, 64)
-		if err != nil || x < 0 {
-			return procStat{}, fmt.Errorf("malformed /proc stat line %q: field %d is %q", clip(b), n, f[n-3])
-		}
-		v[i] = uint64(x)
-	}
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
-		return procStat{}, fmt.Errorf("malformed /proc stat line %q: ppid %q", clip(b), f[1])
-	}
-	return procStat{pid: pid, ppid: ppid, state: f[0][0], cpu: v[0] + v[1] + v[2] + v[3], start: v[4]}, nil
-}
 
 // processTree returns root and all its live descendants. A process that
 // exits while the tree is read is left out.
-func processTree(root int) ([]procStat, error) {
-	top, err := readStat(root)
+func processTree(root int) ([]procstat.Stat, error) {
+	top, err := procstat.Read(root)
 	if err != nil {
 		return nil, fmt.Errorf("server process %d: %w", root, err)
 	}
-	paths, err := filepath.Glob("/proc/[0-9]*/stat")
-	if err != nil {
-		return nil, err
+	children := map[int][]procstat.Stat{}
+	for _, s := range procstat.All() {
+		children[s.PPID] = append(children[s.PPID], s)
 	}
-	children := map[int][]procStat{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue // exited since the glob
-		}
-		if s, err := parseStat(b); err == nil {
-			children[s.ppid] = append(children[s.ppid], s)
-		}
-	}
-	tree := []procStat{top}
+	tree := []procstat.Stat{top}
 	for i := 0; i < len(tree); i++ {
-		tree = append(tree, children[tree[i].pid]...)
+		tree = append(tree, children[tree[i].PID]...)
 	}
 	return tree, nil
 }
@@ -105,16 +37,16 @@ func treeCPU(root int) (uint64, error) {
 	}
 	var sum uint64
 	for _, s := range tree {
-		sum += s.cpu
+		sum += s.CPU
 	}
 	return sum, nil
 }
 
 // treePSS is the proportional set size of the processes of tree, in
 // bytes, and how many of them were still there to be read.
-func treePSS(tree []procStat) (bytes uint64, procs int) {
+func treePSS(tree []procstat.Stat) (bytes uint64, procs int) {
 	for _, s := range tree {
-		kb, err := readPSS(s.pid)
+		kb, err := readPSS(s.PID)
 		if err != nil {
 			continue // exited since the tree was read
 		}
@@ -145,15 +77,7 @@ func readPSS(pid int) (uint64, error) {
 
 // alive reports whether process p (the pid that started at p.start) still
 // exists and is not a zombie waiting to be reaped.
-func alive(p procStat) bool {
-	s, err := readStat(p.pid)
-	return err == nil && s.start == p.start && s.state != 'Z'
-}
-
-// clip shortens b for an error message.
-func clip(b []byte) []byte {
-	if len(b) > 80 {
-		return b[:80]
-	}
-	return b
+func alive(p procstat.Stat) bool {
+	s, err := procstat.Read(p.PID)
+	return err == nil && s.Start == p.Start && s.Alive()
 }

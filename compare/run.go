@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/procstat"
 	"github.com/freqd/freqd/loadgen"
 )
 
@@ -117,7 +118,7 @@ func measure(ctx context.Context, cfg *Config, m mode.Mode) (r Result) {
 		r.Error = err.Error()
 		return r
 	}
-	r.ServerCPU = float64(cpu1-cpu0) * clockTick
+	r.ServerCPU = float64(cpu1-cpu0) * procstat.ClockTick
 	if res.OK > 0 {
 		r.CPUPerRequest = r.ServerCPU / float64(res.OK) * 1e6
 	}

@@ -1,20 +1,18 @@
 package compare
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/internal/launch"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/procstat"
 )
 
 // Bounds on a server's start and stop. The server is asked for a short
@@ -31,12 +29,12 @@ type server struct {
 	mode mode.Mode
 	addr string // first address of the ready line
 	cmd  *exec.Cmd
-	root procStat
+	proc *launch.Process
+	root procstat.Stat
 
-	exited chan struct{} // closed when cmd.Wait returns
-	mu     sync.Mutex
-	seen   map[int]procStat // every process of the server observed, by pid
-	tail   []string         // its last log lines, for error messages
+	mu   sync.Mutex
+	seen map[int]procstat.Stat // every process of the server observed, by pid
+	tail *tail                 // its last log lines, for error messages
 }
 
 // startServer starts bin serve in mode m with workers workers (ignored by the
@@ -53,28 +51,16 @@ func startServer(bin string, m mode.Mode, dataPath string, workers int) (*server
 	if dataPath != "" {
 		args = append(args, "--data", dataPath)
 	}
-	s := &server{mode: m, cmd: exec.Command(bin, args...), exited: make(chan struct{}), seen: map[int]procStat{}}
-	// A process group of its own keeps a terminal's Ctrl-C for us: we stop
-	// the server ourselves, in order. Pdeathsig kills it if we die first.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	stderr, err := s.cmd.StderrPipe()
+	s := &server{mode: m, seen: map[int]procstat.Stat{}, tail: &tail{}}
+	p, err := launch.Start(bin, launch.Options{Args: args, Log: s.tail, Wait: readyTimeout, Pdeathsig: true})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("freqd serve --mode %s: %w: %s", m, err, s.tail)
 	}
-	if err := s.startLocked(); err != nil {
-		return nil, fmt.Errorf("start %s serve --mode %s: %w", bin, m, err)
+	s.proc, s.cmd = p, p.Cmd
+	if ls := p.Listen(); len(ls) > 0 {
+		s.addr = ls[0]
 	}
-	ready := make(chan string, 1)
-	go s.readLog(stderr, ready)
-	select {
-	case s.addr = <-ready:
-	case <-s.exited:
-		return nil, fmt.Errorf("freqd serve --mode %s exited before it was ready: %s", m, s.lastLines())
-	case <-time.After(readyTimeout):
-		s.stop()
-		return nil, fmt.Errorf("freqd serve --mode %s: not ready within %v: %s", m, readyTimeout, s.lastLines())
-	}
-	root, err := readStat(s.cmd.Process.Pid)
+	root, err := procstat.Read(s.cmd.Process.Pid)
 	if err != nil {
 		s.stop()
 		return nil, fmt.Errorf("freqd serve --mode %s: %w", m, err)
@@ -84,77 +70,44 @@ func startServer(bin string, m mode.Mode, dataPath string, workers int) (*server
 	return s, nil
 }
 
-// startLocked starts the process from a goroutine locked to its thread
-// until the process has exited: Pdeathsig fires when the thread that
-// started the child exits, and Go retires idle threads (golang/go#27505).
-func (s *server) startLocked() error {
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		if err := s.cmd.Start(); err != nil {
-			started <- err
-			return
-		}
-		started <- nil
-		s.cmd.Wait()
-		close(s.exited)
-	}()
-	return <-started
+// tail keeps a server's last few log lines.
+type tail struct {
+	mu    sync.Mutex
+	lines []string
 }
 
-// readLog reads the server's JSON log lines, sends the first listen
-// address of the "ready" line, keeps the last few lines for error messages,
-// and drains the pipe until it closes: a full pipe would block the server.
-func (s *server) readLog(r io.Reader, ready chan<- string) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	sent := false
-	for sc.Scan() {
-		line := sc.Text()
-		s.mu.Lock()
-		if s.tail = append(s.tail, line); len(s.tail) > 5 {
-			s.tail = s.tail[1:]
-		}
-		s.mu.Unlock()
-		if sent {
-			continue
-		}
-		var l struct {
-			Message string `json:"@message"`
-			Listen  string `json:"listen"`
-		}
-		if json.Unmarshal([]byte(line), &l) == nil && l.Message == "ready" && l.Listen != "" {
-			addr, _, _ := strings.Cut(l.Listen, ",")
-			ready <- addr
-			sent = true
-		}
+func (t *tail) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lines = append(t.lines, strings.TrimRight(string(b), "\n")); len(t.lines) > 5 {
+		t.lines = t.lines[1:]
 	}
-	io.Copy(io.Discard, r)
+	return len(b), nil
 }
 
-func (s *server) lastLines() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if len(s.tail) == 0 {
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
 		return "no log output"
 	}
-	return strings.Join(s.tail, " | ")
+	return strings.Join(t.lines, " | ")
 }
 
 // pid is the server's master (or only) process.
-func (s *server) pid() int { return s.root.pid }
+func (s *server) pid() int { return s.root.PID }
 
 // observe records the server's current processes, so that stop can kill
 // them by pid even after the master is gone and they are re-parented.
-func (s *server) observe() []procStat {
-	tree, err := processTree(s.root.pid)
+func (s *server) observe() []procstat.Stat {
+	tree, err := processTree(s.root.PID)
 	if err != nil {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, p := range tree {
-		s.seen[p.pid] = p
+		s.seen[p.PID] = p
 	}
 	return tree
 }
@@ -170,16 +123,17 @@ func (s *server) stop() (killed int, err error) {
 	s.observe()
 	s.cmd.Process.Signal(syscall.SIGTERM)
 	select {
-	case <-s.exited:
+	case <-s.proc.Exited():
 	case <-time.After(stopGrace):
 		s.cmd.Process.Kill()
 		killed++
-		<-s.exited
+		<-s.proc.Exited()
 	}
+	s.proc.CloseLog()
 	s.mu.Lock()
-	procs := make([]procStat, 0, len(s.seen))
+	procs := make([]procstat.Stat, 0, len(s.seen))
 	for _, p := range s.seen {
-		if p.pid != s.root.pid {
+		if p.PID != s.root.PID {
 			procs = append(procs, p)
 		}
 	}
@@ -192,7 +146,7 @@ func (s *server) stop() (killed int, err error) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if alive(p) {
-			syscall.Kill(p.pid, syscall.SIGKILL)
+			syscall.Kill(p.PID, syscall.SIGKILL)
 			killed++
 		}
 	}
@@ -202,7 +156,7 @@ func (s *server) stop() (killed int, err error) {
 			time.Sleep(10 * time.Millisecond)
 		}
 		if alive(p) {
-			left = append(left, strconv.Itoa(p.pid))
+			left = append(left, strconv.Itoa(p.PID))
 		}
 	}
 	if len(left) > 0 {

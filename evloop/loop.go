@@ -97,7 +97,7 @@ type Loop struct {
 	cfg  Config
 	h    *handler.Handler
 	log  hclog.Logger
-	ls   []*listener
+	ls   []*acceptor
 	wake *sys.Waker
 
 	tick time.Duration // how often timeouts are checked; 0: no timeouts
@@ -136,9 +136,9 @@ type Stats struct {
 	WriteStalls uint64 // replies waited for the client to read (EPOLLOUT)
 }
 
-// listener is a Listener in the loop; accept errors such as EMFILE take it
+// acceptor is a Listener as the loop holds it; accept errors such as EMFILE take it
 // out of the epoll set until resumeAt.
-type listener struct {
+type acceptor struct {
 	Listener
 	paused   bool
 	resumeAt time.Time
@@ -161,7 +161,7 @@ func New(cfg Config) (*Loop, error) {
 	l := &Loop{cfg: cfg, h: cfg.Handler, log: cfg.Log, wake: w, epfd: -1, queue: cfg.Queue,
 		conns: map[int]*conn{}}
 	for _, ln := range cfg.Listeners {
-		l.ls = append(l.ls, &listener{Listener: ln})
+		l.ls = append(l.ls, &acceptor{Listener: ln})
 	}
 	to := cfg.Handler.Timeouts()
 	if t := minPositive(to.Read, to.Idle, to.Write); t > 0 {
@@ -285,12 +285,12 @@ func (l *Loop) Serve() error {
 		l.now = time.Now()
 		if err != nil {
 			if errors.Is(err, unix.EINTR) {
-				continue // Go's preemption signals interrupt the wait (PITFALLS #16)
+				continue // Go's preemption signals interrupt the wait
 			}
 			return fmt.Errorf("epoll_wait: %w", err)
 		}
 		for _, ev := range events[:n] {
-			l.dispatch(int(ev.Fd), ev.Events)
+			l.onEvent(int(ev.Fd), ev.Events)
 		}
 		l.timers()
 	}
@@ -319,12 +319,12 @@ func (l *Loop) requests() bool {
 	return false
 }
 
-// dispatch routes one readiness report. A connection closed earlier in the
+// onEvent routes one readiness report. A connection closed earlier in the
 // same batch is gone from conns and its report is dropped; if its number
 // was already reused by a connection opened in this batch, the report
 // reaches the new connection, which level-triggered handling tolerates (a
 // read finds nothing: EAGAIN).
-func (l *Loop) dispatch(fd int, events uint32) {
+func (l *Loop) onEvent(fd int, events uint32) {
 	switch {
 	case fd == l.wake.FD():
 		l.wake.Clear()
@@ -345,7 +345,7 @@ func (l *Loop) dispatch(fd int, events uint32) {
 }
 
 // accept takes up to acceptBatch waiting connections from ln.
-func (l *Loop) accept(ln *listener) {
+func (l *Loop) accept(ln *acceptor) {
 	for range acceptBatch {
 		nfd, err := sys.Accept4(ln.FD)
 		switch {
@@ -469,8 +469,8 @@ func (l *Loop) open(fd int, received bool, via string, state []byte) {
 // pause takes ln out of the epoll set for a growing delay after an accept
 // error that will not clear by itself at once, such as EMFILE: a level-
 // triggered listener would otherwise report ready, and fail, in a busy loop
-// (PITFALLS #15).
-func (l *Loop) pause(ln *listener, err error) {
+// and the log would fill with the same error.
+func (l *Loop) pause(ln *acceptor, err error) {
 	ln.delay = sys.NextBackoff(ln.delay)
 	l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
 	if derr := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); derr != nil {
@@ -495,7 +495,7 @@ func (l *Loop) pause(ln *listener, err error) {
 const queueEvents = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
 
 // watchListener adds ln to the epoll set.
-func (l *Loop) watchListener(ln *listener) error {
+func (l *Loop) watchListener(ln *acceptor) error {
 	if err := unix.SetNonblock(ln.FD, true); err != nil {
 		return err
 	}

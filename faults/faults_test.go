@@ -3,7 +3,6 @@ package faults
 import (
 	"bufio"
 	"fmt"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
+	"github.com/freqd/freqd/resp"
 )
 
 // freqdBin is the freqd binary every scenario runs, built once with
@@ -130,18 +130,15 @@ func command(s *testserver.Server, cmd string) (string, error) {
 	if _, err := fmt.Fprintf(c, "%s\r\n", cmd); err != nil {
 		return "", err
 	}
-	br := bufio.NewReader(c)
-	line, err := br.ReadString('\n')
-	if err != nil || !strings.HasPrefix(line, "$") || line == "$-1\r\n" {
-		return line, err
-	}
-	n, err := strconv.Atoi(strings.TrimSpace(line[1:]))
+	reply, err := resp.ReadReply(bufio.NewReader(c))
 	if err != nil {
-		return line, fmt.Errorf("bad bulk length in %q", line)
+		return string(reply), err
 	}
-	body := make([]byte, n+2)
-	_, err = io.ReadFull(br, body)
-	return string(body[:n]), err
+	line, body, _ := strings.Cut(string(reply), "\r\n")
+	if !strings.HasPrefix(line, "$") || line == "$-1" {
+		return line + "\r\n", nil
+	}
+	return strings.TrimSuffix(body, "\r\n"), nil
 }
 
 // workerInfo is what INFO's Workers section says of one worker.

@@ -3,8 +3,11 @@ package loadgen
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/freqd/freqd/resp"
 )
 
 // Bounds of the reply reader. A right answer to GET is at most 20 digits;
@@ -14,8 +17,6 @@ import (
 const (
 	readBufferSize = 32 << 10 // also the longest reply line
 	maxBulkLen     = 1 << 20  // longest bulk string skipped over
-	maxArrayLen    = 1 << 10  // most elements of an array skipped over
-	maxDepth       = 4        // deepest nesting of arrays skipped over
 	maxQuoted      = 40       // bytes of a wrong reply quoted in a message
 )
 
@@ -34,9 +35,9 @@ const (
 // only when the stream cannot be read on: I/O failed, or the reply broke
 // RESP or a bound (a *protocolError).
 func readGET(r *bufio.Reader, e expect) (verdict, string, error) {
-	line, err := readLine(r)
+	line, err := resp.ReadLine(r)
 	if err != nil {
-		return 0, "", err
+		return 0, "", asProtocolError(err)
 	}
 	switch line[0] {
 	case '$':
@@ -56,8 +57,8 @@ func readGET(r *bufio.Reader, e expect) (verdict, string, error) {
 	case '+', ':':
 		return replyWrong, string(clip(line)), nil
 	case '*':
-		if err := skipArray(r, line, 1); err != nil {
-			return 0, "", err
+		if err := resp.SkipReply(r, line); err != nil {
+			return 0, "", asProtocolError(err)
 		}
 		return replyWrong, string(clip(line)) + " (an array)", nil
 	}
@@ -94,61 +95,13 @@ func readBulk(r *bufio.Reader, n int, e expect) (verdict, string, error) {
 	return v, got, err
 }
 
-// skipArray reads past the elements of an array whose header line has been
-// read, so that the replies after it stay in step.
-func skipArray(r *bufio.Reader, header []byte, depth int) error {
-	n, ok := parseLen(header[1:])
-	if !ok || n < -1 || n > maxArrayLen {
-		return &protocolError{fmt.Sprintf("array length %q", clip(header[1:]))}
+// asProtocolError turns a malformed reply reported by package resp into
+// the generator's protocolError; I/O errors pass through.
+func asProtocolError(err error) error {
+	if errors.Is(err, resp.ErrReply) {
+		return &protocolError{err.Error()}
 	}
-	if depth > maxDepth {
-		return &protocolError{fmt.Sprintf("arrays nested deeper than %d", maxDepth)}
-	}
-	for range n {
-		line, err := readLine(r)
-		if err != nil {
-			return err
-		}
-		switch line[0] {
-		case '+', '-', ':':
-		case '$':
-			m, ok := parseLen(line[1:])
-			if !ok || m < -1 || m > maxBulkLen {
-				return &protocolError{fmt.Sprintf("bulk length %q", clip(line[1:]))}
-			}
-			if m >= 0 {
-				if _, err := r.Discard(int(m)); err != nil {
-					return err
-				}
-				if err := readCRLF(r); err != nil {
-					return err
-				}
-			}
-		case '*':
-			if err := skipArray(r, line, depth+1); err != nil {
-				return err
-			}
-		default:
-			return &protocolError{fmt.Sprintf("unknown reply type %q", clip(line))}
-		}
-	}
-	return nil
-}
-
-// readLine returns the next CRLF-terminated line without its CRLF. The
-// slice aliases r's buffer and is valid until the next read.
-func readLine(r *bufio.Reader) ([]byte, error) {
-	line, err := r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		return nil, &protocolError{fmt.Sprintf("reply line longer than %d bytes", r.Size())}
-	}
-	if err != nil {
-		return nil, err
-	}
-	if len(line) < 3 || line[len(line)-2] != '\r' {
-		return nil, &protocolError{fmt.Sprintf("line %q does not end in CRLF or is empty", clip(line))}
-	}
-	return line[:len(line)-2], nil
+	return err
 }
 
 func readCRLF(r *bufio.Reader) error {

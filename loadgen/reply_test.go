@@ -4,9 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/freqd/freqd/resp"
 )
 
 // next is a reply appended after every well-formed case: reading it right
@@ -71,8 +74,8 @@ func TestReadGETRejectsBrokenReplies(t *testing.T) {
 		{"empty line", "\r\n", Other},
 		{"line without CR", ":1\n", Other},
 		{"line longer than the buffer", ":" + strings.Repeat("1", readBufferSize) + "\r\n", Other},
-		{"array over the bound", "*5000\r\n", Other},
-		{"arrays nested too deep", strings.Repeat("*1\r\n", maxDepth+2) + ":1\r\n", Other},
+		{"array over the bound", fmt.Sprintf("*%d\r\n", resp.MaxReplyElems+1), Other},
+		{"arrays nested too deep", strings.Repeat("*1\r\n", resp.MaxReplyDepth+2) + ":1\r\n", Other},
 		{"unknown type in array", "*1\r\n?\r\n", Other},
 		{"truncated bulk", "$7\r\n150", Reset},
 		{"truncated line", "$7", Reset},

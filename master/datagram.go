@@ -3,7 +3,7 @@ package master
 import (
 	"os"
 
-	"github.com/freqd/freqd/worker"
+	"github.com/freqd/freqd/worker/control"
 )
 
 // Datagram listeners (--listen udp:host:port, --listen unixgram:/path) answer
@@ -26,14 +26,14 @@ import (
 // addDatagrams appends duplicates of the datagram sockets to a worker's
 // ExtraFiles and returns their entries for its Spec: every worker reads all
 // of them. The caller closes the duplicates once the worker has started.
-func (m *Master) addDatagrams(files []*os.File) ([]*os.File, []worker.Inherited, error) {
-	var specs []worker.Inherited
+func (m *Master) addDatagrams(files []*os.File) ([]*os.File, []control.Inherited, error) {
+	var specs []control.Inherited
 	for _, d := range m.datagrams {
 		f, err := d.File()
 		if err != nil {
 			return files, specs, err
 		}
-		specs = append(specs, worker.Inherited{FD: 3 + len(files), Addr: d.Address.String()})
+		specs = append(specs, control.Inherited{FD: 3 + len(files), Addr: d.Address.String()})
 		files = append(files, f)
 	}
 	return files, specs, nil

@@ -2,11 +2,23 @@
 // listening socket, validates the frequency table once, and keeps a pool of
 // pre-started worker processes running on it.
 //
+// # Model and executor
+//
+// What the supervisor decides (when to start, restart, retire or kill a
+// worker; how a reload, an upgrade, a resize or a stop proceeds; what the
+// watchdog concludes) is package pool: a model that takes events and the
+// time and returns actions, with no I/O, tested in a table. This package
+// is its executor: it owns the sockets, processes, descriptors and
+// goroutines, performs each action, and reports back what happened (a
+// worker started or exited, reported ready, handed a connection back; a
+// signal arrived; time passed). Run's goroutine is the only one that
+// steps the model; every other goroutine reports to it and is waited for.
+//
 // # Processes
 //
 // Go cannot fork a running runtime, so a worker is the master's own binary
 // re-executed (/proc/self/exe, hidden role "worker") with its descriptors in
-// exec.Cmd.ExtraFiles and a worker.Spec in its environment naming them: a
+// exec.Cmd.ExtraFiles and a control.Spec in its environment naming them: a
 // control socket, the table (a sealed memfd), the scoreboard, and either the
 // descriptor queue or listening sockets. Workers are started from one locked
 // OS thread so that Pdeathsig is meaningful, in their own process group so a
@@ -39,6 +51,8 @@
 // A worker that exits for any reason is reaped and replaced in its slot. A
 // worker that dies soon after it started is restarted after an exponentially
 // growing delay (a bad data file or a crash at start must not become a fork
-// loop); one that had been serving is replaced at once. The master never
-// closes a listener because of a worker.
+// loop); one that had been serving, or was killed from outside, is replaced
+// at once, and while every slot waits out a delay one restarts without,
+// unless every start fails on its own. The master never closes a listener
+// because of a worker.
 package master

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/freqd/freqd/resp"
 )
 
 // rawClient is one connection spoken to by hand, so that a test knows it
@@ -31,26 +33,18 @@ func dialRaw(t *testing.T, network, addr string) *rawClient {
 	return &rawClient{t: t, c: c, r: bufio.NewReader(c)}
 }
 
-// do sends one inline command and returns its one-line reply (a bulk
-// string's line included).
+// do sends one inline command and returns its reply.
 func (rc *rawClient) do(args ...string) string {
 	rc.t.Helper()
 	rc.c.SetDeadline(time.Now().Add(5 * time.Second))
 	if _, err := fmt.Fprintf(rc.c, "%s\r\n", strings.Join(args, " ")); err != nil {
 		rc.t.Fatalf("%v: %v", args, err)
 	}
-	line, err := rc.r.ReadString('\n')
+	reply, err := resp.ReadReply(rc.r)
 	if err != nil {
 		rc.t.Fatalf("%v: %v (the connection did not survive)", args, err)
 	}
-	if strings.HasPrefix(line, "$") && line != "$-1\r\n" {
-		rest, err := rc.r.ReadString('\n')
-		if err != nil {
-			rc.t.Fatalf("%v: %v", args, err)
-		}
-		line += rest
-	}
-	return line
+	return string(reply)
 }
 
 // TestHandedBackSessionKeepsItsState: a keep-alive client that has

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"os/signal"
 	"slices"
 	"strings"
@@ -13,17 +12,15 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/pidfile"
 	"github.com/freqd/freqd/listen"
-	"github.com/freqd/freqd/table"
-
-	"github.com/hashicorp/go-hclog"
-
-	"github.com/freqd/freqd/fdpass"
+	"github.com/freqd/freqd/master/pool"
 	"github.com/freqd/freqd/shm/scoreboard"
-	"github.com/freqd/freqd/worker"
+	"github.com/freqd/freqd/table"
 )
 
 // Config is what `freqd serve` decides.
@@ -55,113 +52,65 @@ type Config struct {
 	Executable string
 }
 
-// readyWait bounds how long a new worker (at start-up or reload) may take to
-// report that it serves.
+// readyWait bounds how long a new worker (at start-up or reload), and a
+// new master (upgrade), may take to report that it serves.
 const readyWait = 30 * time.Second
 
-// Master is a running supervisor.
+// Master is the executor of the supervisor: it binds the sockets, owns the
+// processes, descriptors and goroutines, and carries out what the pool
+// model (package pool) decides, feeding back what happens. Run's goroutine
+// is the only one that steps the model or touches the master's state;
+// every other goroutine the master starts talks to it through inputs and
+// is waited for before Run returns.
 type Master struct {
-	cfg  Config
-	log  hclog.Logger
-	exe  string
-	spwn *spawner
+	cfg Config
+	log hclog.Logger
+	exe string
 	// upgradeExe is the binary SIGUSR2 executes: the path this one was
 	// started from, which may hold a newer build by now.
 	upgradeExe string
 	cred       *syscall.Credential // --user: what workers run as; nil for the master's own
+	spawn      *spawner
 
-	served    *table.Served
+	model  *pool.Model
+	tables map[uint64]*table.Served // by generation: the current one, and the previous during a reload
+
 	board     *scoreboard.Board
 	boardFile *os.File
 
-	listeners []*listen.Socket  // stream sockets, in --listen order
-	datagrams []*listen.Socket  // udp: and unixgram: sockets, read by every worker
-	inh       *listen.Inherited // sockets from a previous master or systemd, while binding
-	pidfile   *pidfile.File
-	metricsLn net.Listener   // --metrics-listen, bound in New
-	metrics   *metricsServer // running once the pool is ready
-	// Descriptors handed to workers.
-	portSockets [][]*listen.Socket // reuseport: [slot][tcp address], empty for slot 0
-	queues      []*descQueue       // fdpass: one shared queue, or one per slot (least-loaded); Run goroutine only
-	queue0      *descQueue         // queues[0], set once in New: all the dispatcher reads of queues
-	targets     atomic.Pointer[[]target]
+	listeners   []*listen.Socket   // stream sockets, in --listen order
+	datagrams   []*listen.Socket   // udp: and unixgram: sockets, read by every worker
+	portSockets [][]*listen.Socket // reuseport: [slot][tcp address]; slot 0 uses listeners
+	inh         *listen.Inherited  // sockets from a previous master or systemd, while binding
+	takesOver   bool               // this master was started by SIGUSR2 to replace another
+	upgraded    bool               // a new master took over the sockets
+	pidfile     *pidfile.File
+	metricsLn   net.Listener
+	metrics     *metricsServer
 
-	events     chan event
-	pool       []*slotState // the current generation, one entry per worker slot
-	retiring   []*proc      // workers of older generations, draining
-	boardUse   []bool       // scoreboard entries in use
-	gen        uint64
-	reload     *reloadState  // a SIGHUP being carried out
-	handoffs   []handoff     // handed-back connections waiting for a worker
-	upgrade    *upgradeState // a SIGUSR2 being carried out
-	dispatch   sync.WaitGroup
-	dispatcher *dispatcher // fdpass mode's accept loop, once started
-	stopping   bool
-	upgraded   bool // a new master took over the listeners (SIGUSR2)
-	takesOver  bool // this master was started by SIGUSR2 to replace another
+	queues  []*descQueue                  // fdpass: one shared queue, or one per slot (least-loaded)
+	queue0  *descQueue                    // queues[0], set once in New: what the accept loop reads of queues
+	targets atomic.Pointer[[]queueTarget] // least-loaded: the ready workers' queues
+	accept  *acceptLoop                   // fdpass mode's accept loop, while it runs
+	feeder  *feeder                       // puts handed-back connections on the shared queue
 
-	lastWatch  time.Time // the watchdog's previous run
-	watchGrace time.Time // no hang verdicts before this
-	stats      counters
+	procs       map[pool.WorkerID]*proc // live worker processes
+	handoffs    []handoff               // handed-back connections the model says to hold
+	succ        *successor              // the new master of an upgrade under way
+	predecessor *net.UnixConn           // the old master's handoff socket, after an upgrade
+
+	inputs  chan input     // from the master's goroutines to Run
+	pending []pool.Event   // answers to actions, stepped after the actions in hand
+	wg      sync.WaitGroup // every goroutine the master starts, but the spawner's thread
+	done    bool
+	exitErr error
 }
 
-// slotState is one place in the pool: the worker in it comes and goes, the
-// slot (its reuseport sockets, its restart history) stays.
-type slotState struct {
-	index    int
-	proc     *proc
-	failures int    // consecutive quick deaths
-	restarts uint64 // processes started in this slot after the first
-	pending  bool   // a (re)start is scheduled
-}
-
-// proc is one worker process, seen from the master.
-type proc struct {
-	slot    *slotState // nil once retired
-	board   int        // scoreboard entry
-	gen     uint64
-	cmd     *exec.Cmd
-	ctl     *net.UnixConn
-	started time.Time
-	ready   bool
-	aborted time.Time  // when the watchdog sent SIGABRT
-	drainAt time.Time  // when the master asked it to drain
-	home    *slotState // during a reload: the slot an old worker served
-}
-
-func (p *proc) pid() int { return p.cmd.Process.Pid }
-
-type event struct {
-	kind  eventKind
-	proc  *proc
-	slot  *slotState
-	state *os.ProcessState
-	gen   uint64
-	conn  handoff // evHandoff
-	// upgrade names the SIGUSR2 attempt an upgrade event belongs to, so a
-	// late event of a failed attempt cannot act on the next one.
-	upgrade *upgradeState
-}
-
-type eventKind int
-
-const (
-	evReady eventKind = iota
-	evExit
-	evStart
-	evReloadTimeout
-	evHandoff // a retiring worker handed a connection back
-	evRecycle // a worker served MaxRequests
-	evUpgradeReady
-	evUpgradeExit
-	evUpgradeTimeout
-)
-
-// counters are the master's own statistics, for INFO and metrics.
-type counters struct {
-	restarts      map[string]uint64 // by cause
-	reloads       uint64
-	failedReloads uint64
+// input is what a goroutine reports to Run: an event for the model, or a
+// connection a worker (or the previous master) handed back.
+type input struct {
+	ev      pool.Event
+	handoff *handoff
 }
 
 // New validates the configuration, binds every listener and loads the table;
@@ -190,27 +139,29 @@ func New(cfg Config) (*Master, error) {
 		cfg.Dispatch = DispatchShared
 	case DispatchShared, DispatchLeastLoaded:
 	default:
-		return nil, fmt.Errorf("--dispatch %q: want shared or least-loaded", cfg.Dispatch)
+		return nil, fmt.Errorf("--dispatch %s: want %s or %s", cfg.Dispatch, DispatchShared, DispatchLeastLoaded)
 	}
 	if cfg.WorkerTimeout <= 0 {
 		cfg.WorkerTimeout = 30 * time.Second
 	}
-	var err error
-	m := &Master{cfg: cfg, log: cfg.Logger, exe: cfg.Executable, events: make(chan event, 64)}
+	m := &Master{cfg: cfg, log: cfg.Logger, exe: cfg.Executable, tables: map[uint64]*table.Served{},
+		procs: map[pool.WorkerID]*proc{}, inputs: make(chan input, 64)}
 	if m.exe == "" {
 		m.exe = "/proc/self/exe"
 	}
+	var err error
 	if m.upgradeExe, err = os.Executable(); err != nil {
 		return nil, fmt.Errorf("find own binary for upgrades: %w", err)
 	}
-	m.stats.restarts = map[string]uint64{}
-	m.boardUse = make([]bool, scoreboard.MaxEntries)
 	ok := false
 	defer func() {
 		if !ok {
-			m.closeAll()
+			m.release()
 		}
 	}()
+	// The upgrade pipe must not leak into the workers: a new master's
+	// failure to start is seen as end of file on it.
+	takeUpgradePipe()
 	if cfg.Pidfile != "" {
 		if m.pidfile, err = pidfile.Lock(cfg.Pidfile); err != nil {
 			return nil, err
@@ -219,9 +170,11 @@ func New(cfg Config) (*Master, error) {
 	if m.cred, err = workerCredential(cfg.User); err != nil {
 		return nil, err
 	}
-	if m.served, err = table.Load(cfg.Data); err != nil {
+	t, err := table.Load(cfg.Data)
+	if err != nil {
 		return nil, err
 	}
+	m.tables[1] = t // the first generation's
 	if err := m.bind(); err != nil {
 		return nil, err
 	}
@@ -233,6 +186,11 @@ func New(cfg Config) (*Master, error) {
 			return nil, err
 		}
 	}
+	m.model = pool.New(pool.Config{
+		Workers: cfg.Workers, MaxWorkers: scoreboard.MaxEntries / 2, Entries: scoreboard.MaxEntries,
+		ReadyWait: readyWait, ShutdownTimeout: cfg.ShutdownTimeout, WorkerTimeout: cfg.WorkerTimeout,
+		Log: m.log,
+	})
 	ok = true
 	return m, nil
 }
@@ -284,7 +242,7 @@ func (m *Master) bind() error {
 	}
 	if m.cfg.Mode == mode.ReusePort {
 		for i := 0; i < m.cfg.Workers; i++ {
-			if err := m.addPortSockets(); err != nil {
+			if err := m.addPortSockets(i); err != nil {
 				return err
 			}
 		}
@@ -292,16 +250,21 @@ func (m *Master) bind() error {
 	return nil
 }
 
-// addPortSockets creates the SO_REUSEPORT sockets of one more slot. The first
-// slot reuses the sockets bound in bind.
-func (m *Master) addPortSockets() error {
-	slot := len(m.portSockets)
+// addPortSockets creates the SO_REUSEPORT sockets of slot i; slot 0 uses
+// the sockets bound first.
+func (m *Master) addPortSockets(i int) error {
+	for len(m.portSockets) <= i {
+		m.portSockets = append(m.portSockets, nil)
+	}
+	if i == 0 || m.portSockets[i] != nil {
+		return nil
+	}
 	var socks []*listen.Socket
 	for _, l := range m.listeners {
-		if slot == 0 || l.Address.Network != listen.TCP {
-			continue // slot 0 serves the sockets bound first
+		if l.Address.Network != listen.TCP {
+			continue
 		}
-		s, err := listen.BindSlot(l, slot, m.inh)
+		s, err := listen.BindSlot(l, i, m.inh)
 		if err != nil {
 			for _, s := range socks {
 				s.Close()
@@ -310,8 +273,23 @@ func (m *Master) addPortSockets() error {
 		}
 		socks = append(socks, s)
 	}
-	m.portSockets = append(m.portSockets, socks)
+	m.portSockets[i] = socks
 	return nil
+}
+
+// removePortSockets closes slot i's SO_REUSEPORT sockets, so that the
+// kernel stops routing connections to a queue nobody will accept from.
+// Connections still in that queue when its worker exits are reset unless
+// net.ipv4.tcp_migrate_req=1: closing a SO_REUSEPORT socket resets its
+// queue.
+func (m *Master) removePortSockets(i int) {
+	if i == 0 || i >= len(m.portSockets) {
+		return
+	}
+	for _, s := range m.portSockets[i] {
+		s.Close()
+	}
+	m.portSockets[i] = nil
 }
 
 // tcpSockets lists the TCP listening sockets whose accept queues the
@@ -339,217 +317,143 @@ func (m *Master) Addrs() []string {
 }
 
 // Run starts the workers and supervises them until SIGTERM, SIGINT or
-// SIGQUIT. It returns nil after a clean shutdown.
+// SIGQUIT, or until a new master has taken over (SIGUSR2). It returns nil
+// after a clean stop.
 func (m *Master) Run() error {
 	sigs := make(chan os.Signal, 16)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGHUP,
 		syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)
+	m.spawn = newSpawner()
 
-	m.spwn = newSpawner()
-	m.gen = 1
-	for i := 0; i < m.cfg.Workers; i++ {
-		s := &slotState{index: i}
-		m.pool = append(m.pool, s)
-		if err := m.startWorker(s); err != nil {
-			m.shutdown(false)
-			return err
+	m.step(pool.NewBegin(time.Now()))
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for !m.done {
+		timer.Reset(max(time.Until(m.model.Deadline()), 0))
+		select {
+		case in := <-m.inputs:
+			m.take(in)
+		case sig := <-sigs:
+			m.step(pool.NewSignaled(time.Now(), operatorSignal(sig)))
+		case <-timer.C:
+			m.step(pool.NewTick(time.Now(), m.heartbeats()))
 		}
 	}
-	if err := m.awaitReady(sigs); err != nil {
-		m.shutdown(false)
-		return err
+	m.release()
+	return m.exitErr
+}
+
+// operatorSignal maps a signal to what the operator asks of the pool.
+func operatorSignal(sig os.Signal) pool.Signal {
+	switch sig {
+	case syscall.SIGHUP:
+		return pool.Reload
+	case syscall.SIGUSR2:
+		return pool.Upgrade
+	case syscall.SIGTTIN:
+		return pool.Grow
+	case syscall.SIGTTOU:
+		return pool.Shrink
+	case syscall.SIGQUIT:
+		return pool.StopNow
 	}
+	return pool.Stop
+}
+
+// take handles one input.
+func (m *Master) take(in input) {
+	if in.handoff != nil {
+		m.handoffs = append(m.handoffs, *in.handoff)
+		m.routeHandoffs()
+		return
+	}
+	if ev, ok := in.ev.(pool.Exited); ok {
+		delete(m.procs, ev.ID)
+	}
+	m.step(in.ev)
+}
+
+// step applies an event to the model and performs the actions it returns,
+// then the answers those actions produced, in order.
+func (m *Master) step(ev pool.Event) {
+	m.pending = append(m.pending, ev)
+	for len(m.pending) > 0 {
+		ev := m.pending[0]
+		m.pending = m.pending[1:]
+		for _, a := range m.model.Step(ev) {
+			m.perform(a)
+		}
+	}
+	m.routeHandoffs()
 	m.publishTargets()
-	if m.cfg.Mode == mode.FDPass {
-		if err := m.startDispatch(); err != nil {
-			m.shutdown(false)
-			return err
-		}
-	}
-	if m.cfg.Pidfile != "" {
-		if err := m.pidfile.Write(); err != nil {
-			m.shutdown(false)
-			return err
-		}
-	}
-	if m.metricsLn != nil {
-		m.startMetrics(m.metricsLn)
-	}
-	if m.takesOver {
-		// This master replaced another (SIGUSR2) and now serves: the socket
-		// files are its own to remove on a clean exit. A successor that
-		// failed before this point leaves them to the master still serving.
-		for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
-			l.Inherited = false
-		}
-	}
-	m.adoptPredecessor()
-	m.notify("READY=1", fmt.Sprintf("MAINPID=%d", os.Getpid()))
-	ready := []any{"mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
-		"workers", len(m.pool), "words", m.served.Table.Len(), "table_bytes", m.served.Table.Size(), "pid", os.Getpid()}
-	if m.metricsLn != nil {
-		ready = append(ready, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
-	}
-	m.log.Info("ready", ready...)
-
-	watch := time.NewTicker(watchEvery)
-	defer watch.Stop()
-	for {
-		select {
-		case ev := <-m.events:
-			if ev.kind == evUpgradeReady && m.upgrade != nil && ev.upgrade == m.upgrade {
-				m.handOver()
-				return nil
-			}
-			m.handle(ev)
-			m.publish()
-			m.publishTargets()
-		case <-watch.C:
-			m.watchdog()
-			m.publish()
-			m.publishTargets()
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGTERM, syscall.SIGINT:
-				m.log.Info("graceful shutdown", "signal", sig.String(), "timeout", m.cfg.ShutdownTimeout)
-				m.notify("STOPPING=1")
-				m.shutdown(true)
-				return nil
-			case syscall.SIGQUIT:
-				m.log.Info("immediate shutdown", "signal", sig.String())
-				m.shutdown(false)
-				return nil
-			case syscall.SIGHUP:
-				m.startReload()
-			case syscall.SIGUSR2:
-				m.startUpgrade()
-			case syscall.SIGTTIN:
-				m.grow()
-			case syscall.SIGTTOU:
-				m.shrink()
-			}
-		}
-	}
+	m.publish()
 }
 
-// awaitReady waits until every initial worker reports ready, so the pidfile
-// and the "ready" line mean what they say. Workers that die meanwhile are
-// restarted as usual.
-func (m *Master) awaitReady(sigs chan os.Signal) error {
-	deadline := time.After(readyWait)
-	for !m.poolReady() {
-		select {
-		case ev := <-m.events:
-			m.handle(ev)
-		case sig := <-sigs:
-			switch sig {
-			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT:
-				return fmt.Errorf("interrupted by %s while starting workers", sig)
-			}
-		case <-deadline:
-			return fmt.Errorf("workers not ready after %s; see the worker errors above", readyWait)
-		}
+// answer queues the event an action produced, for step.
+func (m *Master) answer(ev pool.Event) { m.pending = append(m.pending, ev) }
+
+// fatal ends the master with err after an action that cannot fail without
+// making it useless (the accept loop or the pidfile at start).
+func (m *Master) fatal(err error) {
+	m.log.Error("cannot serve; stopping", "error", err)
+	if m.exitErr == nil {
+		m.exitErr = err
 	}
-	return nil
+	m.answer(pool.NewSignaled(time.Now(), pool.StopNow))
 }
 
-func (m *Master) poolReady() bool {
-	for _, s := range m.pool {
-		if s.proc == nil || !s.proc.ready {
-			return false
-		}
+// heartbeats reads the heartbeat age of every live worker.
+func (m *Master) heartbeats() map[pool.WorkerID]time.Duration {
+	beats := map[pool.WorkerID]time.Duration{}
+	for _, w := range m.model.Live() {
+		beats[w.ID] = m.board.HeartbeatAge(w.Entry)
 	}
-	return true
+	return beats
 }
 
-// shutdown stops the pool. Graceful: stop accepting, ask every worker to
-// drain, wait up to ShutdownTimeout, then kill what is left. Otherwise kill
-// at once. Either way the listeners are closed (unix socket files removed)
-// and the pidfile is removed.
-func (m *Master) shutdown(graceful bool) {
-	m.stopping = true
-	if m.upgrade != nil {
-		m.upgradeFailed("the old master is stopping")
-	}
-	for _, l := range m.listeners {
-		l.Close()
-	}
-	m.stopDispatch()
-	procs := m.procs()
-	for _, p := range procs {
-		if graceful {
-			fdpass.Send(p.ctl, []byte{worker.MsgDrain})
-		} else {
-			p.cmd.Process.Signal(syscall.SIGKILL)
+// release stops every goroutine the master started and closes everything
+// it holds. Reports still on their way from its goroutines are taken and
+// dropped (their connections closed) so that none blocks.
+func (m *Master) release() {
+	m.stopAccepting()
+	if m.feeder != nil {
+		for _, h := range m.feeder.stop() {
+			h.close()
 		}
 	}
-	// A retiring worker may still hand connections back: nobody is left
-	// to serve them.
-	m.awaitExit(procs, func(h handoff) { h.close() })
-	for _, h := range m.handoffs {
-		h.close()
+	if m.predecessor != nil {
+		m.predecessor.Close()
 	}
-	if m.pidfile != nil {
-		m.pidfile.Remove()
-		m.pidfile = nil
-	}
-	m.closeAll()
-	m.log.Info("stopped")
-}
-
-// awaitExit waits until every one of procs, told to go, has exited; those
-// still running after ShutdownTimeout are killed. Connections retiring
-// workers hand back meanwhile go to handoff.
-func (m *Master) awaitExit(procs []*proc, take func(handoff)) {
-	live := map[*proc]bool{}
-	for _, p := range procs {
-		live[p] = true
-	}
-	deadline := time.After(m.cfg.ShutdownTimeout + time.Second)
-	for len(live) > 0 {
-		select {
-		case ev := <-m.events:
-			switch ev.kind {
-			case evExit:
-				m.reap(ev.proc, ev.state)
-				delete(live, ev.proc)
-			case evHandoff:
-				take(ev.conn)
-			}
-		case <-deadline:
-			m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(live))
-			for p := range live {
-				p.cmd.Process.Signal(syscall.SIGKILL)
-			}
-			deadline = time.After(5 * time.Second)
-		}
-	}
-}
-
-// procs lists every live worker process: the pool's, those of a generation
-// being replaced, and those draining.
-func (m *Master) procs() []*proc {
-	var out []*proc
-	for _, s := range m.pool {
-		if s.proc != nil {
-			out = append(out, s.proc)
-		}
-	}
-	if m.reload != nil {
-		out = append(out, m.reload.old...)
-	}
-	return append(out, m.retiring...)
-}
-
-func (m *Master) closeAll() {
 	if m.metrics != nil {
 		m.metrics.close()
 	} else if m.metricsLn != nil {
 		m.metricsLn.Close()
 	}
+	idle := make(chan struct{})
+	go func() { m.wg.Wait(); close(idle) }()
+	for waiting := true; waiting; {
+		select {
+		case in := <-m.inputs:
+			if in.handoff != nil {
+				in.handoff.close()
+			}
+		case <-idle:
+			waiting = false
+		}
+	}
+	for _, h := range m.handoffs {
+		h.close()
+	}
+	m.handoffs = nil
 	if m.pidfile != nil {
-		m.pidfile.Release()
+		// A new master that took over writes its own pid in the file;
+		// otherwise the file goes with this master.
+		if m.upgraded {
+			m.pidfile.Release()
+		} else {
+			m.pidfile.Remove()
+		}
 		m.pidfile = nil
 	}
 	for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
@@ -572,7 +476,48 @@ func (m *Master) closeAll() {
 		m.board.Close()
 		m.boardFile.Close()
 	}
-	if m.served != nil {
-		m.served.Close()
+	for g, t := range m.tables {
+		t.Close()
+		delete(m.tables, g)
 	}
 }
+
+// serving does what waited for the first generation to be ready: accept
+// connections, write the pidfile, serve metrics, and, for a master that
+// replaces another, take its sockets' files over and tell it so.
+func (m *Master) serving() {
+	if m.cfg.Mode == mode.FDPass {
+		if err := m.startAccepting(); err != nil {
+			m.fatal(err)
+			return
+		}
+	}
+	if m.pidfile != nil {
+		if err := m.pidfile.Write(); err != nil {
+			m.fatal(err)
+			return
+		}
+	}
+	if m.metricsLn != nil {
+		m.startMetrics(m.metricsLn)
+	}
+	if m.takesOver {
+		// This master replaced another (SIGUSR2) and now serves: the socket
+		// files are its own to remove on a clean exit. A successor that
+		// failed before this point leaves them to the master still serving.
+		for _, l := range append(slices.Clone(m.listeners), m.datagrams...) {
+			l.Inherited = false
+		}
+	}
+	m.adoptPredecessor()
+	t := m.current()
+	ready := []any{"mode", m.cfg.Mode, "listen", strings.Join(m.Addrs(), ","),
+		"workers", m.model.Slots(), "words", t.Table.Len(), "table_bytes", t.Table.Size(), "pid", os.Getpid()}
+	if m.metricsLn != nil {
+		ready = append(ready, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
+	}
+	m.log.Info("ready", ready...)
+}
+
+// current is the table of the current generation.
+func (m *Master) current() *table.Served { return m.tables[m.model.Stats().Generation] }

@@ -43,12 +43,11 @@ func (m *Master) publish() {
 	if m.metrics == nil {
 		return
 	}
-	st := &masterStats{generation: m.gen, workers: len(m.pool), restarts: map[string]uint64{},
-		reloads: m.stats.reloads, failedReloads: m.stats.failedReloads,
-		words: m.served.Table.Len(), tableBytes: m.served.Table.Size(), handoffs: len(m.handoffs),
-		queues: m.tcpSockets()}
-	for k, v := range m.stats.restarts {
-		st.restarts[k] = v
+	ps := m.model.Stats()
+	st := &masterStats{generation: ps.Generation, workers: ps.Workers, restarts: ps.Restarts,
+		reloads: ps.Reloads, failedReloads: ps.FailedReloads, handoffs: len(m.handoffs), queues: m.tcpSockets()}
+	if t := m.current(); t != nil {
+		st.words, st.tableBytes = t.Table.Len(), t.Table.Size()
 	}
 	m.metrics.stats.Store(st)
 }
@@ -59,10 +58,11 @@ type metricsServer struct {
 	srv   *http.Server
 	stats atomic.Pointer[masterStats]
 	m     *Master // for the scoreboard only
+	done  chan struct{}
 }
 
 func (m *Master) startMetrics(ln net.Listener) {
-	ms := &metricsServer{ln: ln, m: m}
+	ms := &metricsServer{ln: ln, m: m, done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(ms, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
@@ -70,14 +70,21 @@ func (m *Master) startMetrics(ln net.Listener) {
 	ms.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
 	m.metrics = ms
 	m.publish()
+	m.wg.Add(1)
 	go func() {
+		defer m.wg.Done()
+		defer close(ms.done)
 		if err := ms.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			m.log.Error("metrics server stopped", "error", err)
 		}
 	}()
 }
 
-func (ms *metricsServer) close() { ms.srv.Close() }
+// close stops the server and waits for its goroutine.
+func (ms *metricsServer) close() {
+	ms.srv.Close()
+	<-ms.done
+}
 
 var (
 	descRequests       = prometheus.NewDesc("freqd_commands_total", "Commands served, by worker slot and command.", []string{"worker", "command"}, nil)
@@ -172,6 +179,3 @@ func (m *Master) bindMetrics() (net.Listener, error) {
 	}
 	return ln, nil
 }
-
-// metricsKey names the metrics socket among the inherited ones.
-const metricsKey = "metrics"

@@ -13,6 +13,12 @@ import (
 // one it does nothing. The protocol is one datagram of NEWLINE-separated
 // assignments, so a few lines here spare a dependency.
 func (m *Master) notify(state ...string) {
+	switch state[0] {
+	case "READY=1":
+		state = append(state, fmt.Sprintf("MAINPID=%d", os.Getpid()))
+	case "RELOADING=1":
+		state = append(state, monotonicUsec())
+	}
 	path := os.Getenv("NOTIFY_SOCKET")
 	if path == "" {
 		return

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"sync/atomic"
 
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/master/pool"
 
 	"golang.org/x/sys/unix"
 
@@ -29,9 +31,10 @@ const (
 )
 
 // descQueue is a SOCK_SEQPACKET pair carrying descriptors to workers. The
-// master keeps the receiving end too: descriptors queued while the
-// readers are dead or restarting wait in the socket instead of being freed
-// (PITFALLS #10), and the next reader of the queue serves them.
+// master keeps the receiving end too: descriptors queued in a socket whose
+// every receiving end is closed are freed, and the connections lost; with
+// the master's copy, descriptors queued while the readers are dead or
+// restarting wait, and the next reader of the queue serves them.
 //
 // The sending end is a bare non-blocking descriptor, outside Go's
 // netpoller. Registered there, it would be woken for room to write each
@@ -68,7 +71,7 @@ func (q *descQueue) close() {
 	q.recv.Close()
 }
 
-// errQueueStopped is put's answer once the dispatcher is stopping.
+// errQueueStopped is put's answer once the master stops accepting.
 var errQueueStopped = errors.New("the descriptor queue is full and the master is stopping")
 
 // put queues descriptors in one message (copies: the caller still closes
@@ -114,17 +117,6 @@ func (q *descQueue) drain(take func(handoff)) {
 	}
 }
 
-// handoff is a connection in the master's hands: handed back by a retiring
-// worker, or taken from a queue no worker reads any more, with its
-// session's state (nil for a connection no worker has served yet).
-type handoff struct {
-	fd    int
-	state []byte
-}
-
-// close closes the master's copy of the connection.
-func (h handoff) close() { unix.Close(h.fd) }
-
 // queueFor returns the queue slot i's worker reads, creating it on first
 // use in least-loaded mode.
 func (m *Master) queueFor(i int) (*descQueue, error) {
@@ -144,22 +136,25 @@ func (m *Master) queueFor(i int) (*descQueue, error) {
 	return m.queues[i], nil
 }
 
-// target is a ready worker the least-loaded dispatcher may choose.
-type target struct {
+// queueTarget is a ready worker the least-loaded accept loop may choose.
+type queueTarget struct {
 	q     *descQueue
-	board int
+	entry int
 }
 
-// publishTargets copies, for the dispatcher, which queues have a ready
-// worker of the current generation. It runs on the Run goroutine.
+// publishTargets copies, for the accept loop, which queues have a ready
+// worker of the current generation. It runs on Run's goroutine.
 func (m *Master) publishTargets() {
 	if m.cfg.Mode != mode.FDPass || m.cfg.Dispatch != DispatchLeastLoaded {
 		return
 	}
-	var ts []target
-	for _, s := range m.pool {
-		if p := s.proc; p != nil && p.ready && p.gen == m.gen && s.index < len(m.queues) {
-			ts = append(ts, target{q: m.queues[s.index], board: p.board})
+	var ts []queueTarget
+	route, ids := m.model.Handoffs()
+	if route == pool.ToPool {
+		for _, w := range m.model.Live() {
+			if slices.Contains(ids, w.ID) && w.Slot < len(m.queues) {
+				ts = append(ts, queueTarget{q: m.queues[w.Slot], entry: w.Entry})
+			}
 		}
 	}
 	m.targets.Store(&ts)
@@ -180,7 +175,7 @@ func (m *Master) pickQueue() *descQueue {
 	var best *descQueue
 	var bestLoad int64
 	for _, t := range *ts {
-		s := m.board.Snapshot(t.board)
+		s := m.board.Snapshot(t.entry)
 		pending := int64(t.q.sent.Load()-t.q.base.Load()) - int64(s.Accepted)
 		load := s.Open + max(pending, 0)
 		if best == nil || load < bestLoad {

@@ -15,71 +15,60 @@ import (
 
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/internal/pidfile"
 	"github.com/freqd/freqd/listen"
-	"github.com/freqd/freqd/worker"
+	"github.com/freqd/freqd/master/pool"
+	"github.com/freqd/freqd/worker/control"
 )
 
-// A binary upgrade (SIGUSR2) follows nginx and unicorn: the master executes
-// the binary at its path again, a new master, handing it every listening
-// socket (listen.ListenFDsEnv names them). The new master validates its data,
-// starts its workers, writes the pidfile, and says so on a pipe
-// (UpgradeFDEnv). Only then does the old master stop accepting and retire
-// its workers; the keep-alive connections they hand back, and descriptors
-// still in its fdpass queue, go to the new master over a socket
-// (HandoffFDEnv), so the switch loses no request. A new master that exits or
-// is not ready in time changes nothing: the old one goes on serving.
+// A binary upgrade (SIGUSR2) follows nginx and unicorn: the master
+// executes the binary at its path again, a new master, handing it every
+// socket (listen.ListenFDsEnv names them) and the locked pidfile
+// (pidfile.FDEnv). The new master validates its data, starts its workers,
+// writes the pidfile, and says so on a pipe (UpgradeFDEnv). The model then
+// hands over: this master stops accepting and retires its workers; the
+// keep-alive connections they hand back, and descriptors still in its
+// fdpass queue, go to the new master over a socket (HandoffFDEnv), so the
+// switch loses no request.
+
 // Environment variables of the upgrade protocol, besides the sockets
 // (listen.ListenFDsEnv) and the pidfile (pidfile.FDEnv).
 const (
 	// UpgradeFDEnv names the pipe on which a new master reports that it
-	// serves.
+	// serves. End of file on it before that report means it failed.
 	UpgradeFDEnv = "FREQD_UPGRADE_FD"
 	// HandoffFDEnv names the socket on which the old master passes the new
 	// one the connections its workers hand back.
 	HandoffFDEnv = "FREQD_HANDOFF_FD"
+	// metricsKey names the metrics socket among the inherited ones.
+	metricsKey = "metrics"
 )
 
-type upgradeState struct {
+// successor is the new master of an upgrade under way.
+type successor struct {
 	cmd     *exec.Cmd
-	handoff *net.UnixConn // the old master's end of the handoff socket
-	timer   *time.Timer
+	handoff *net.UnixConn // this master's end of the handoff socket
 }
 
-func (m *Master) startUpgrade() {
-	if m.upgrade != nil {
-		m.log.Warn("SIGUSR2 ignored: an upgrade is already under way", "new_pid", m.upgrade.cmd.Process.Pid)
-		return
-	}
-	if m.reload != nil {
-		m.log.Warn("SIGUSR2 ignored during a reload; send it again once the reload is done")
-		return
-	}
-	u, err := m.spawnSuccessor()
-	if err != nil {
-		m.log.Error("upgrade failed; still serving", "error", err)
-		return
-	}
-	m.upgrade = u
-	m.log.Info("upgrading: new master started", "binary", m.upgradeExe, "new_pid", u.cmd.Process.Pid)
-}
-
-func (m *Master) spawnSuccessor() (*upgradeState, error) {
-	var files []*os.File
-	var entries []string
+// startSuccessor starts the binary at the master's path as a new master
+// that inherits every socket, and follows it: SuccessorReady when it
+// reports that it serves, SuccessorExited if it exits first.
+func (m *Master) startSuccessor() (pid int, err error) {
+	b := childproc.New(m.upgradeExe, append([]string{m.upgradeExe}, os.Args[1:]...)...)
+	var mine *os.File
+	var readyR *os.File
 	defer func() {
-		for _, f := range files {
-			f.Close()
+		if err != nil {
+			b.Abort()
+			for _, f := range []*os.File{mine, readyR} {
+				if f != nil {
+					f.Close()
+				}
+			}
 		}
 	}()
-	pass := func(f *os.File, err error, key string) error {
-		if err != nil {
-			return err
-		}
-		entries = append(entries, fmt.Sprintf("%d=%s", 3+len(files), key))
-		files = append(files, f)
-		return nil
-	}
+	var entries []string
 	var socks []*listen.Socket
 	socks = append(socks, m.listeners...)
 	socks = append(socks, m.datagrams...)
@@ -87,162 +76,151 @@ func (m *Master) spawnSuccessor() (*upgradeState, error) {
 		socks = append(socks, slot...)
 	}
 	for _, s := range socks {
-		f, err := s.File()
-		if err := pass(f, err, s.Key()); err != nil {
-			return nil, err
+		fd, err := b.AddNew(s.File())
+		if err != nil {
+			return 0, err
 		}
+		entries = append(entries, fmt.Sprintf("%d=%s", fd, s.Key()))
 	}
 	if m.metricsLn != nil {
-		fd, err := listen.DupDescriptor(m.metricsLn.(syscall.Conn))
-		if err := pass(os.NewFile(uintptr(fd), metricsKey), err, metricsKey); err != nil {
-			return nil, err
+		mfd, err := listen.DupDescriptor(m.metricsLn.(syscall.Conn))
+		if err != nil {
+			return 0, fmt.Errorf("--metrics-listen: %w", err)
 		}
+		entries = append(entries, fmt.Sprintf("%d=%s", b.Add(os.NewFile(uintptr(mfd), metricsKey), true), metricsKey))
 	}
 	readyR, readyW, err := os.Pipe()
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
-	mine, theirs, err := fdpass.Socketpair()
-	if err != nil {
-		readyR.Close()
-		return nil, err
+	upgradeFD := b.Add(readyW, true)
+	var theirs *os.File
+	if mine, theirs, err = fdpass.Socketpair(); err != nil {
+		return 0, err
 	}
-	upgradeFD := 3 + len(files)
-	files = append(files, readyW, theirs)
-	handoffFD := upgradeFD + 1
+	handoffFD := b.Add(theirs, true)
 	env := []string{
 		listen.ListenFDsEnv + "=" + strings.Join(entries, ","),
 		UpgradeFDEnv + "=" + strconv.Itoa(upgradeFD),
 		HandoffFDEnv + "=" + strconv.Itoa(handoffFD),
 	}
-	extra := files // closed here once the child has them: all but the pidfile
 	if m.pidfile != nil {
-		env = append(env, pidfile.FDEnv+"="+strconv.Itoa(3+len(files)))
-		extra = append(extra[:len(extra):len(extra)], m.pidfile.Handoff())
+		env = append(env, pidfile.FDEnv+"="+strconv.Itoa(b.Add(m.pidfile.Handoff(), false)))
 	}
-
-	cmd := exec.Command(m.upgradeExe, os.Args[1:]...)
 	if m.cfg.RequirePass != "" {
 		// The password may have come from FREQD_REQUIREPASS, which serve
 		// removes from its environment: the successor must get it too, or
 		// it would serve without one.
 		env = append(env, "FREQD_REQUIREPASS="+m.cfg.RequirePass)
 	}
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.ExtraFiles = extra
-	if err := cmd.Start(); err != nil {
-		readyR.Close()
-		mine.Close()
-		return nil, fmt.Errorf("start %s: %w", m.upgradeExe, err)
+	b.Cmd.Env = append(os.Environ(), env...)
+	b.Cmd.Stdout, b.Cmd.Stderr = os.Stdout, os.Stderr
+	if err := b.Start((*exec.Cmd).Start); err != nil {
+		return 0, fmt.Errorf("start %s: %w", m.upgradeExe, err)
 	}
 	handoff, err := fdpass.FileConn(mine)
+	mine = nil // FileConn took it
 	if err != nil {
-		cmd.Process.Kill()
-		readyR.Close()
-		return nil, err
+		b.Cmd.Process.Kill()
+		b.Cmd.Wait()
+		return 0, err
 	}
-	u := &upgradeState{cmd: cmd, handoff: handoff}
-	go func() {
-		defer readyR.Close()
+	m.succ = &successor{cmd: b.Cmd, handoff: handoff}
+	m.wg.Add(1)
+	go func(r *os.File, cmd *exec.Cmd) {
+		defer m.wg.Done()
+		defer r.Close()
 		b := make([]byte, 1)
-		if n, _ := readyR.Read(b); n == 1 && b[0] == worker.MsgReady {
-			m.events <- event{kind: evUpgradeReady, upgrade: u}
+		if n, _ := r.Read(b); n == 1 && b[0] == control.MsgReady {
+			// The new master serves and will outlive this one: nobody
+			// here waits for it any more.
+			m.inputs <- input{ev: pool.NewSuccessorReady(time.Now())}
+			return
 		}
-	}()
-	go func() {
 		cmd.Wait()
-		m.events <- event{kind: evUpgradeExit, state: cmd.ProcessState, upgrade: u}
-	}()
-	u.timer = time.AfterFunc(readyWait, func() { m.events <- event{kind: evUpgradeTimeout, upgrade: u} })
-	return u, nil
+		m.inputs <- input{ev: pool.NewSuccessorExited(time.Now(), statusOf(cmd.ProcessState))}
+	}(readyR, b.Cmd)
+	readyR = nil
+	return b.Cmd.Process.Pid, nil
 }
 
-// upgradeFailed forgets a new master that died or never became ready.
-func (m *Master) upgradeFailed(why string) {
-	u := m.upgrade
-	if u == nil {
+// killSuccessor ends a new master that failed to take over; its follower
+// sees the pipe close and reaps it.
+func (m *Master) killSuccessor() {
+	if s := m.succ; s != nil {
+		s.cmd.Process.Kill()
+		s.handoff.Close()
+		m.succ = nil
+	}
+}
+
+// forward passes a connection to the new master.
+func (m *Master) forward(h handoff) {
+	if m.succ == nil {
+		h.close()
 		return
 	}
-	u.timer.Stop()
-	u.cmd.Process.Kill()
-	u.handoff.Close()
-	m.upgrade = nil
-	m.log.Error("upgrade failed; the old master goes on serving", "reason", why)
-}
-
-// handOver ends this master once its successor serves: stop accepting,
-// retire every worker (they hand their connections back between requests),
-// pass everything handed back and everything still queued to the new
-// master, and exit without removing the socket files or the pidfile.
-func (m *Master) handOver() {
-	u := m.upgrade
-	u.timer.Stop()
-	m.upgraded = true
-	m.stopping = true
-	m.log.Info("new master serves; handing over", "new_pid", u.cmd.Process.Pid)
-	for _, l := range m.listeners {
-		l.Close() // our descriptor only: the new master holds the sockets
-	}
-	m.stopDispatch()
-	procs := m.procs()
-	for _, p := range procs {
-		fdpass.Send(p.ctl, []byte{worker.MsgRetire})
-	}
-	m.awaitExit(procs, func(h handoff) { m.forward(u, h) })
-	// Handbacks sent just before a worker exited are read by its control
-	// reader after the exit is reported; collect what is still coming.
-	for drained := false; !drained; {
-		select {
-		case ev := <-m.events:
-			if ev.kind == evHandoff {
-				m.forward(u, ev.conn)
-			}
-		case <-time.After(100 * time.Millisecond):
-			drained = true
-		}
-	}
-	for _, h := range m.handoffs {
-		m.forward(u, h)
-	}
-	m.handoffs = nil
-	for _, q := range m.queues {
-		q.drain(func(h handoff) { m.forward(u, h) })
-	}
-	u.handoff.Close()
-	m.closeAll()
-	m.log.Info("stopped after handing over", "new_pid", u.cmd.Process.Pid)
-}
-
-func (m *Master) forward(u *upgradeState, h handoff) {
-	if err := fdpass.Send(u.handoff, append([]byte{worker.MsgConn}, h.state...), h.fd); err != nil {
+	if err := fdpass.Send(m.succ.handoff, append([]byte{control.MsgConn}, h.state...), h.fd); err != nil {
 		m.log.Warn("cannot pass a connection to the new master; closing it", "error", err)
 	}
 	h.close()
 }
 
-// adoptPredecessor is the new master's side: it reports readiness to the old
-// master and serves the connections the old master hands over.
+// handOver ends this master's part once every worker has exited: what the
+// feeder still held and what is still queued goes to the new master; the
+// socket files and the pidfile are left to it.
+func (m *Master) handOver() {
+	m.upgraded = true
+	if m.feeder != nil {
+		for _, h := range m.feeder.stop() {
+			m.forward(h)
+		}
+		m.feeder = nil
+	}
+	for _, q := range m.queues {
+		q.drain(m.forward)
+	}
+	if m.succ != nil {
+		m.log.Info("stopped after handing over", "new_pid", m.succ.cmd.Process.Pid)
+		m.succ.handoff.Close()
+		m.succ = nil
+	}
+}
+
+// takeUpgradePipe marks the upgrade pipe close-on-exec as soon as the new
+// master starts, so that its workers do not inherit it: the old master
+// reads end of file on it as "the new master failed".
+func takeUpgradePipe() {
+	for _, env := range []string{UpgradeFDEnv, HandoffFDEnv} {
+		if fd, err := strconv.Atoi(os.Getenv(env)); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
+}
+
+// adoptPredecessor is the new master's side, once it serves: it tells the
+// old master so, and serves the connections the old master hands over.
 func (m *Master) adoptPredecessor() {
 	if v := os.Getenv(HandoffFDEnv); v != "" {
 		os.Unsetenv(HandoffFDEnv)
 		if fd, err := strconv.Atoi(v); err == nil {
-			unix.CloseOnExec(fd)
 			if c, err := fdpass.FileConn(os.NewFile(uintptr(fd), "handoff")); err == nil {
+				m.predecessor = c
+				m.wg.Add(1)
 				go func() {
-					defer c.Close()
+					defer m.wg.Done()
 					buf := make([]byte, 1+handler.MaxStateSize)
 					for {
 						n, fds, err := fdpass.Recv(c, buf, 1)
 						if err != nil {
-							return // the old master is gone
-						}
-						var state []byte
-						if n > 1 {
-							state = bytes.Clone(buf[1:n])
+							return // the old master is gone, or this one stops
 						}
 						for _, fd := range fds {
-							m.events <- event{kind: evHandoff, conn: handoff{fd: fd, state: state}}
+							h := &handoff{fd: fd}
+							if n > 1 {
+								h.state = bytes.Clone(buf[1:n])
+							}
+							m.inputs <- input{handoff: h}
 						}
 					}
 				}()
@@ -253,7 +231,7 @@ func (m *Master) adoptPredecessor() {
 		os.Unsetenv(UpgradeFDEnv)
 		if fd, err := strconv.Atoi(v); err == nil {
 			f := os.NewFile(uintptr(fd), "upgrade")
-			f.Write([]byte{worker.MsgReady})
+			f.Write([]byte{control.MsgReady})
 			f.Close()
 		}
 	}

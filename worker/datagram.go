@@ -62,8 +62,8 @@ func (s datagramSocket) conn() net.PacketConn {
 	return s.unix
 }
 
-// openDatagrams adopts the inherited datagram sockets, close-on-exec again
-// (PITFALLS #3).
+// openDatagrams adopts the inherited datagram sockets, close-on-exec again,
+// so that they do not leak into a process the worker might start.
 func (w *Worker) openDatagrams() error {
 	for _, l := range w.spec.Datagrams {
 		if _, err := unix.FcntlInt(uintptr(l.FD), unix.F_GETFD, 0); err != nil {
@@ -72,7 +72,7 @@ func (w *Worker) openDatagrams() error {
 		unix.CloseOnExec(l.FD)
 		f := os.NewFile(uintptr(l.FD), l.Addr)
 		c, err := net.FilePacketConn(f)
-		f.Close() // FilePacketConn duplicated it (PITFALLS #2)
+		f.Close() // FilePacketConn made its own duplicate
 		if err != nil {
 			return fmt.Errorf("datagram socket %s: %w", l.Addr, err)
 		}

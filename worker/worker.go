@@ -2,6 +2,7 @@ package worker
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/worker/control"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
@@ -24,17 +26,17 @@ import (
 	"github.com/freqd/freqd/shm/scoreboard"
 )
 
-// heartbeatEvery is how often a worker stamps its scoreboard slot and
+// heartbeatEvery is how often a worker stamps its scoreboard entry and
 // publishes its counters.
 const heartbeatEvery = 500 * time.Millisecond
 
 // Worker is a running worker process.
 type Worker struct {
-	spec  *Spec
+	spec  *control.Spec
 	log   hclog.Logger
 	table *freqfile.Table
 	board *scoreboard.Board
-	slot  *scoreboard.Writer
+	entry *scoreboard.Writer // this worker's scoreboard entry
 	h     *handler.Handler
 
 	ctl      *net.UnixConn
@@ -43,32 +45,56 @@ type Worker struct {
 	dgram    datagrams // udp: and unixgram: sockets and their read loops
 
 	draining atomic.Bool
+	beating  chan struct{} // closed to stop the heartbeat
+	beatDone chan struct{} // closed when the heartbeat goroutine has returned
 	ctlMu    sync.Mutex    // one sender at a time on the control socket
 	refused  atomic.Uint64 // connections refused over MaxClients
 	faults   atomic.Uint64 // table reads that faulted (--data-mode map)
 }
 
 // Run sets up the worker described by spec and serves until the master asks
-// it to drain (then it returns nil) or goes away (then it returns an error).
-func Run(spec *Spec, log hclog.Logger) error {
-	w := &Worker{spec: spec, log: log, loopDone: make(chan error, 1)}
+// it to drain (then it returns nil), goes away, or its event loop fails
+// (then it returns an error, and the process should exit at once: a master
+// that is gone leaves nobody to hand connections to or to restart it, and
+// a worker whose loop failed serves nobody).
+func Run(spec *control.Spec, log hclog.Logger) error {
+	w := &Worker{spec: spec, log: log, loopDone: make(chan error, 1),
+		beating: make(chan struct{}), beatDone: make(chan struct{})}
 	if err := w.setup(); err != nil {
 		return err
 	}
-	w.slot.SetState(scoreboard.StateIdle)
-	w.slot.Heartbeat()
+	w.entry.SetState(scoreboard.StateIdle)
+	w.entry.Heartbeat()
 	go w.heartbeat()
-	w.start()
-	if err := w.send(MsgReady, -1, nil); err != nil {
+	defer w.stopHeartbeat()
+	go func() { w.loopDone <- w.loop.Serve() }()
+	w.startDatagrams()
+	if err := w.send(control.MsgReady, -1, nil); err != nil {
 		return fmt.Errorf("tell the master we are ready: %w", err)
 	}
 	w.log.Debug("serving", "mode", spec.Mode, "words", w.table.Len())
-	return w.control()
+	msgs := make(chan controlMsg)
+	go w.readControl(msgs)
+	for {
+		select {
+		case err := <-w.loopDone:
+			return fmt.Errorf("event loop failed; exiting so that the master starts a new worker: %w", err)
+		case msg, ok := <-msgs:
+			switch {
+			case !ok:
+				return errors.New("the master is gone; exiting")
+			case msg.kind == control.MsgDrain:
+				return w.drain(false)
+			case msg.kind == control.MsgRetire:
+				return w.drain(true)
+			}
+		}
+	}
 }
 
 // setup adopts the inherited descriptors. Each is marked close-on-exec again
 // first: exec cleared the flag, and nothing of ours may leak into a process
-// this worker might start (PITFALLS #3).
+// this worker might start.
 func (w *Worker) setup() error {
 	s := w.spec
 	fds := []int{s.ControlFD, s.TableFD, s.ScoreboardFD}
@@ -107,10 +133,10 @@ func (w *Worker) setup() error {
 	if err != nil {
 		return err
 	}
-	if s.Board < 0 || s.Board >= w.board.Len() {
-		return fmt.Errorf("scoreboard entry %d outside the scoreboard", s.Board)
+	if s.Entry < 0 || s.Entry >= w.board.Len() {
+		return fmt.Errorf("scoreboard entry %d outside the scoreboard", s.Entry)
 	}
-	w.slot = w.board.Writer(s.Board)
+	w.entry = w.board.Writer(s.Entry)
 
 	if err := w.openDatagrams(); err != nil {
 		return err
@@ -138,8 +164,8 @@ func (w *Worker) newLoop() error {
 		Queue:   s.QueueFD,
 		Admit:   func() bool { return !w.full() },
 		Refuse:  w.refuse,
-		Opened:  w.slot.ConnOpened,
-		Closed:  w.slot.ConnClosed,
+		Opened:  w.entry.ConnOpened,
+		Closed:  w.entry.ConnClosed,
 	}
 	for _, l := range s.Listeners {
 		// In accept mode every worker waits on the same socket.
@@ -160,19 +186,6 @@ func (w *Worker) newLoop() error {
 		return err
 	}
 	return nil
-}
-
-// start runs the event loop and the datagram readers.
-func (w *Worker) start() {
-	go func() {
-		err := w.loop.Serve()
-		if err != nil && !w.draining.Load() {
-			w.log.Error("event loop failed; exiting so the master starts a new worker", "error", err)
-			os.Exit(1)
-		}
-		w.loopDone <- err
-	}()
-	w.startDatagrams()
 }
 
 // errTableFault is the reply to a request whose table read faulted.
@@ -197,23 +210,26 @@ func (w *Worker) send(msg byte, fd int, extra []byte) error {
 	return fdpass.Send(w.ctl, payload, fd)
 }
 
-// control reads the master's messages until it asks for a drain or goes
-// away. A master that is gone leaves no one to hand this worker's
-// connections to or to restart it: exit now, within the second the design
-// promises.
-func (w *Worker) control() error {
+// controlMsg is a command from the master.
+type controlMsg struct{ kind byte }
+
+// readControl reads the master's messages: connections handed over go to
+// the event loop; drain and retire go to Run on msgs, which is closed when
+// the master is gone (end of file on the control socket).
+func (w *Worker) readControl(msgs chan<- controlMsg) {
+	defer close(msgs)
 	buf := make([]byte, 1+handler.MaxStateSize)
 	for {
 		n, fds, err := fdpass.Recv(w.ctl, buf, 1)
 		if err != nil {
-			w.log.Warn("master is gone; exiting", "error", err)
-			os.Exit(1)
+			w.log.Warn("control socket closed: the master is gone", "error", err)
+			return
 		}
 		if n == 0 {
 			continue
 		}
 		switch buf[0] {
-		case MsgConn:
+		case control.MsgConn:
 			// A connection another worker handed back, between requests,
 			// with its session's state.
 			var state []byte
@@ -224,10 +240,13 @@ func (w *Worker) control() error {
 				w.loop.Adopt(fd, state)
 			}
 			continue
-		case MsgDrain:
-			return w.drain(false)
-		case MsgRetire:
-			return w.drain(true)
+		case control.MsgDrain, control.MsgRetire:
+			msgs <- controlMsg{kind: buf[0]}
+			if buf[0] == control.MsgDrain {
+				return
+			}
+			// A retiring worker still hands connections back on this
+			// socket; the master's end stays open until the worker exits.
 		}
 		for _, fd := range fds {
 			unix.Close(fd)
@@ -242,11 +261,11 @@ func (w *Worker) control() error {
 // closes them.
 func (w *Worker) drain(handBack bool) error {
 	w.draining.Store(true)
-	w.slot.SetState(scoreboard.StateDraining)
+	w.entry.SetState(scoreboard.StateDraining)
 	w.stopDatagrams()
 	var give evloop.HandBack
 	if handBack {
-		give = func(fd int, state []byte) error { return w.send(MsgConn, fd, state) }
+		give = func(fd int, state []byte) error { return w.send(control.MsgConn, fd, state) }
 	}
 	w.log.Debug("draining", "hand_back", handBack)
 	w.loop.Drain(give)
@@ -260,9 +279,16 @@ func (w *Worker) drain(handBack bool) error {
 	return nil
 }
 
-// heartbeat stamps the scoreboard slot, publishes the counters, and asks
-// once to be recycled when MaxRequests is reached.
+// stopHeartbeat stops the heartbeat and waits for it.
+func (w *Worker) stopHeartbeat() {
+	close(w.beating)
+	<-w.beatDone
+}
+
+// heartbeat stamps the scoreboard entry, publishes the counters, and asks
+// once to be recycled when MaxRequests is reached, until stopHeartbeat.
 func (w *Worker) heartbeat() {
+	defer close(w.beatDone)
 	limit := uint64(0)
 	if n := w.spec.MaxRequests; n > 0 {
 		limit = uint64(n + rand.IntN(n/10+1))
@@ -270,16 +296,22 @@ func (w *Worker) heartbeat() {
 	asked := false
 	var counts []uint64
 	t := time.NewTicker(heartbeatEvery)
-	for range t.C {
-		w.slot.Heartbeat()
+	defer t.Stop()
+	for {
+		select {
+		case <-w.beating:
+			return
+		case <-t.C:
+		}
+		w.entry.Heartbeat()
 		st := w.h.Stats()
-		w.slot.SetCounters(st.Commands, st.ErrorReplies)
+		w.entry.SetCounters(st.Commands, st.ErrorReplies)
 		counts = w.h.CommandCounts(counts[:0])
-		w.slot.SetCommandCounts(counts)
+		w.entry.SetCommandCounts(counts)
 		if limit > 0 && !asked && st.Commands >= limit && !w.draining.Load() {
 			asked = true
 			w.log.Info("served max requests; asking to be recycled", "requests", st.Commands, "limit", limit)
-			if err := w.send(MsgRecycle, -1, nil); err != nil {
+			if err := w.send(control.MsgRecycle, -1, nil); err != nil {
 				w.log.Warn("cannot ask the master for recycling", "error", err)
 			}
 		}
@@ -315,7 +347,7 @@ func (w *Worker) refuse(fd int) {
 	w.refused.Add(1)
 	f := os.NewFile(uintptr(fd), "refused")
 	c, err := net.FileConn(f)
-	f.Close() // FileConn duplicated it (PITFALLS #2)
+	f.Close() // FileConn made its own duplicate
 	if err != nil {
 		w.log.Error("refused descriptor is not a connection", "error", err)
 		return

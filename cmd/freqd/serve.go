@@ -14,6 +14,7 @@ import (
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/listen"
 	"github.com/freqd/freqd/table"
+	"github.com/freqd/freqd/worker/control"
 
 	"github.com/freqd/freqd/classic"
 	"github.com/freqd/freqd/master"
@@ -119,7 +120,7 @@ func runServe(args []string) int {
 }
 
 func runWorker(args []string) int {
-	spec, err := worker.SpecFromEnv()
+	spec, err := control.SpecFromEnv()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "freqd worker:", err)
 		return 2

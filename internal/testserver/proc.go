@@ -1,69 +1,36 @@
 package testserver
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/freqd/freqd/internal/procstat"
 )
 
 // Children lists the processes whose parent is pid, excluding zombies: a
 // master's live workers.
-func Children(pid int) []int { return children(pid, func(state byte) bool { return state != 'Z' }) }
+func Children(pid int) []int { return procstat.Children(pid, procstat.Stat.Alive) }
 
 // Zombies lists pid's children that have exited and not been reaped.
-func Zombies(pid int) []int { return children(pid, func(state byte) bool { return state == 'Z' }) }
-
-// children lists pid's children whose state (from /proc/PID/stat) keep
-// accepts.
-func children(pid int, keep func(state byte) bool) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		if ppid, state, ok := procStat(p); ok && ppid == pid && keep(state) {
-			out = append(out, p)
-		}
-	}
-	return out
+func Zombies(pid int) []int {
+	return procstat.Children(pid, func(s procstat.Stat) bool { return !s.Alive() })
 }
 
 // Alive says whether pid is a process that has not yet exited (a zombie
 // has).
 func Alive(pid int) bool {
-	_, state, ok := procStat(pid)
-	return ok && state != 'Z'
+	s, err := procstat.Read(pid)
+	return err == nil && s.Alive()
 }
 
 // Stopped says whether pid is stopped by a signal (SIGSTOP).
 func Stopped(pid int) bool {
-	_, state, ok := procStat(pid)
-	return ok && state == 'T'
-}
-
-// procStat reads a process's parent pid and state from /proc/PID/stat.
-func procStat(pid int) (ppid int, state byte, ok bool) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, 0, false
-	}
-	// The command name is in parentheses and may hold spaces and ')'.
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+4 > len(b) {
-		return 0, 0, false
-	}
-	f := strings.Fields(string(b[i+2:]))
-	if len(f) < 2 {
-		return 0, 0, false
-	}
-	ppid, err = strconv.Atoi(f[1])
-	return ppid, f[0][0], err == nil
+	s, err := procstat.Read(pid)
+	return err == nil && s.Stopped()
 }
 
 // KillTree kills pid and its children by pid. Stopped children are

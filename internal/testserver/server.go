@@ -1,10 +1,7 @@
 package testserver
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/launch"
 	"github.com/freqd/freqd/internal/mode"
 )
 
@@ -35,9 +33,9 @@ type Server struct {
 	Pidfile  string
 	Log      *Log // everything the master and its workers wrote
 
-	t       testing.TB // nil for a server from Launch
-	logPipe *os.File
-	exited  chan struct{}
+	t      testing.TB // nil for a server from Launch
+	proc   *launch.Process
+	exited <-chan struct{}
 }
 
 // Start runs bin as `freqd serve --mode m --workers workers` on a
@@ -65,8 +63,7 @@ func Start(t testing.TB, bin string, m mode.Mode, workers int, extra ...string) 
 // Launch is Start for a TestMain, which has no testing.TB: the socket and
 // pidfile go in dir, and the caller ends the server with Close.
 func Launch(dir, bin string, m mode.Mode, workers int, extra ...string) (*Server, error) {
-	s := &Server{Mode: m, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"),
-		Log: &Log{}, exited: make(chan struct{})}
+	s := &Server{Mode: m, Unix: filepath.Join(dir, "freqd.sock"), Pidfile: filepath.Join(dir, "freqd.pid"), Log: &Log{}}
 	args := []string{"serve", "--mode", string(m),
 		"--listen", "127.0.0.1:0", "--listen", "unix:" + s.Unix, "--pidfile", s.Pidfile,
 		"--log-json", "--log-level", "debug", "--shutdown-timeout", "3s"}
@@ -75,64 +72,12 @@ func Launch(dir, bin string, m mode.Mode, workers int, extra ...string) (*Server
 		args = append(args, "--workers", strconv.Itoa(workers))
 	}
 	args = append(args, extra...)
-	s.Cmd = exec.Command(bin, args...)
-	// A real pipe, not an io.Writer: Wait must return when the master
-	// exits, even while a successor master (SIGUSR2) or an orphaned worker
-	// still holds the write end.
-	pr, pw, err := os.Pipe()
+	p, err := launch.Start(bin, launch.Options{Args: args, Log: s.Log, Wait: readyWait})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w:\n%s", err, s.Log)
 	}
-	s.Cmd.Stderr = pw
-	if err := s.Cmd.Start(); err != nil {
-		pr.Close()
-		pw.Close()
-		return nil, err
-	}
-	pw.Close()
-	s.logPipe = pr
-	s.Pid = s.Cmd.Process.Pid
-	go func() { s.Cmd.Wait(); close(s.exited) }()
-
-	ready := make(chan map[string]any, 1)
-	go func() {
-		sc := bufio.NewScanner(io.TeeReader(pr, s.Log))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var line map[string]any
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line["@message"] == "ready" {
-				select { // only the first ready line matters; never block the pipe
-				case ready <- line:
-				default:
-				}
-			}
-		}
-		io.Copy(s.Log, pr)
-	}()
-	select {
-	case line := <-ready:
-		s.parseReady(line)
-		return s, nil
-	case <-s.exited:
-		s.Close()
-		return nil, fmt.Errorf("freqd serve exited before ready:\n%s", s.Log)
-	case <-time.After(readyWait):
-		s.Close()
-		return nil, fmt.Errorf("freqd serve not ready after %v:\n%s", readyWait, s.Log)
-	}
-}
-
-// Close kills the server (Kill) and stops reading its log.
-func (s *Server) Close() {
-	s.Kill()
-	s.logPipe.Close()
-}
-
-// parseReady takes the bound addresses from the ready line: listen is a
-// comma list of host:port, unix:/path, udp:host:port and unixgram:/path.
-func (s *Server) parseReady(line map[string]any) {
-	listen, _ := line["listen"].(string)
-	for _, a := range strings.Split(listen, ",") {
+	s.proc, s.Cmd, s.Pid, s.exited = p, p.Cmd, p.Cmd.Process.Pid, p.Exited()
+	for _, a := range p.Listen() {
 		switch {
 		case strings.HasPrefix(a, "udp:"):
 			s.UDP = strings.TrimPrefix(a, "udp:")
@@ -143,7 +88,14 @@ func (s *Server) parseReady(line map[string]any) {
 			s.TCP = a
 		}
 	}
-	s.Metrics, _ = line["metrics"].(string)
+	s.Metrics, _ = p.Ready["metrics"].(string)
+	return s, nil
+}
+
+// Close kills the server (Kill) and stops reading its log.
+func (s *Server) Close() {
+	s.Kill()
+	s.proc.CloseLog()
 }
 
 // Addr is the address of the server's stream listener on network ("tcp"

@@ -1,12 +1,14 @@
-package worker
+// Package control is the contract between the master and a worker
+// process: the Spec a worker is started with, and the one-byte messages of
+// the control socket between them. Both sides import it; neither imports
+// the other.
+package control
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
 	"time"
 
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/internal/mode"
 )
 
@@ -18,7 +20,7 @@ const SpecEnv = "FREQD_WORKER_SPEC"
 // Spec is everything a worker process needs, decided by the master.
 type Spec struct {
 	Slot       int       `json:"slot"`  // place in the pool, as the master's logs and INFO name it
-	Board      int       `json:"board"` // scoreboard entry this worker writes
+	Entry      int       `json:"entry"` // scoreboard entry this worker writes
 	Generation uint64    `json:"generation"`
 	Mode       mode.Mode `json:"mode"`
 
@@ -58,25 +60,12 @@ type Inherited struct {
 	Addr string `json:"addr"` // as the operator wrote it, for logs and INFO
 }
 
-// Encode renders the spec for SpecEnv.
-func (s *Spec) Encode() string {
-	b, err := json.Marshal(s)
-	if err != nil {
-		panic(err) // a Spec has no field json can refuse
-	}
-	return string(b)
-}
-
 // SpecFromEnv reads the spec the master set, with a clear error when this
 // process was not started by a master.
 func SpecFromEnv() (*Spec, error) {
-	v := os.Getenv(SpecEnv)
-	if v == "" {
-		return nil, fmt.Errorf("%s is not set: a worker is started by `freqd serve`, not by hand", SpecEnv)
-	}
 	var s Spec
-	if err := json.Unmarshal([]byte(v), &s); err != nil {
-		return nil, fmt.Errorf("%s: %w (master and worker binaries differ?)", SpecEnv, err)
+	if err := childproc.ReadSpec(SpecEnv, "`freqd serve`", &s); err != nil {
+		return nil, err
 	}
 	return &s, nil
 }
