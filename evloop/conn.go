@@ -142,6 +142,10 @@ func (l *Loop) closeConn(c *conn, err error) {
 	}
 	delete(l.conns, c.fd)
 	l.stats.conns.Add(-1)
+	if l.full && l.room() && !l.draining {
+		l.full = false
+		l.syncWatches()
+	}
 	if err != nil {
 		l.log.Debug("connection ended", "remote", c.remote(), "error", err)
 	}

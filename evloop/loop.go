@@ -80,6 +80,13 @@ type Config struct {
 	Admit  func() bool
 	Refuse func(fd int)
 
+	// MaxConns, if positive, is the most connections the loop holds at
+	// once, as its descriptor limit allows: close to it, the loop stops
+	// taking connections from the queue and its listeners, where they wait
+	// for room instead of being lost to EMFILE, and takes them again when
+	// one closes.
+	MaxConns int
+
 	// Opened and Closed, if set, are called on the loop's thread when a
 	// connection joins or leaves the loop (scoreboard counters).
 	Opened, Closed func()
@@ -112,15 +119,19 @@ type Loop struct {
 
 	// Loop state, touched only by the loop's thread (handler.Info runs
 	// there too, inside Process).
-	epfd      int
-	queue     int       // -1 once closed
-	deferred  int       // queue readinesses in a row left to others (Share)
-	queueBack time.Time // when a queue left to others is watched again; zero if watched
-	conns     map[int]*conn
-	draining  bool
-	now       time.Time // the time of the last wake-up, for timestamps
-	nextSweep time.Time
-	stats     stats
+	epfd       int
+	queue      int           // -1 once closed
+	deferred   int           // queue readinesses in a row left to others (Share)
+	queueBack  time.Time     // when a queue left to others is watched again; zero if it may be now
+	queueOn    bool          // the queue is in the epoll set
+	full       bool          // at MaxConns: neither the queue nor the listeners are watched
+	limitSaid  bool          // the descriptor limit has been logged once
+	limitDelay time.Duration // how long the queue was last left after EMFILE
+	conns      map[int]*conn
+	draining   bool
+	now        time.Time // the time of the last wake-up, for timestamps
+	nextSweep  time.Time
+	stats      stats
 }
 
 // stats are the loop's counters, atomic because INFO may be answered on
@@ -140,6 +151,7 @@ type Stats struct {
 // out of the epoll set until resumeAt.
 type acceptor struct {
 	Listener
+	on       bool // in the epoll set
 	paused   bool
 	resumeAt time.Time
 	delay    time.Duration
@@ -254,17 +266,17 @@ func (l *Loop) Serve() error {
 		return fmt.Errorf("epoll: add wake-up eventfd: %w", err)
 	}
 	for _, ln := range l.ls {
-		if err := l.watchListener(ln); err != nil {
-			return fmt.Errorf("epoll: add listener %s: %w", ln.Name, err)
+		if err := unix.SetNonblock(ln.FD, true); err != nil {
+			return fmt.Errorf("listener %s: %w", ln.Name, err)
 		}
 	}
 	if l.queue >= 0 {
 		if err := unix.SetNonblock(l.queue, true); err != nil {
 			return fmt.Errorf("descriptor queue: %w", err)
 		}
-		if err := l.add(l.queue, queueEvents); err != nil {
-			return fmt.Errorf("epoll: add descriptor queue: %w", err)
-		}
+	}
+	if err := l.syncWatches(); err != nil {
+		return err
 	}
 	events := make([]unix.EpollEvent, maxEvents)
 	l.now = time.Now()
@@ -344,9 +356,14 @@ func (l *Loop) onEvent(fd int, events uint32) {
 	}
 }
 
-// accept takes up to acceptBatch waiting connections from ln.
+// accept takes up to acceptBatch waiting connections from ln, while the
+// loop has room for them.
 func (l *Loop) accept(ln *acceptor) {
 	for range acceptBatch {
+		if !l.room() {
+			l.setFull()
+			return
+		}
 		nfd, err := sys.Accept4(ln.FD)
 		switch {
 		case err == nil:
@@ -366,15 +383,18 @@ func (l *Loop) accept(ln *acceptor) {
 // receive takes up to receiveBatch messages of descriptors from the
 // queue, unless Share says this loop has more than its share.
 func (l *Loop) receive() {
+	if !l.room() {
+		l.setFull()
+		return
+	}
 	if l.cfg.Share != nil && l.deferred < maxDefer && !l.cfg.Share(len(l.conns)) {
 		// Stop watching the queue for a moment, so that the kernel wakes
 		// other readers for the next messages (see queueEvents for the
 		// one at hand).
-		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil); err == nil {
-			l.deferred++
-			l.queueBack = l.now.Add(shareDelay)
-			return
-		}
+		l.deferred++
+		l.queueBack = l.now.Add(shareDelay)
+		l.syncWatches()
+		return
 	}
 	l.deferred = 0
 	if l.takeQueued(receiveBatch) {
@@ -393,13 +413,30 @@ func (l *Loop) receive() {
 func (l *Loop) takeQueued(max int) (eof bool) {
 	var buf [handler.MaxStateSize]byte
 	for range max {
+		if !l.room() {
+			l.setFull()
+			return false
+		}
 		n, fds, err := fdpass.RecvFd(l.queue, buf[:], maxPassed)
 		switch {
 		case err == nil:
+			l.limitDelay = 0
 		case errors.Is(err, unix.EAGAIN):
 			return false
 		case errors.Is(err, io.EOF):
 			return true
+		case errors.Is(err, fdpass.ErrDescriptorLimit):
+			// Descriptors this process holds beyond its connections took
+			// the room: serve what arrived, and leave the queue to the
+			// other readers for a while.
+			l.sayLimit(err)
+			for _, fd := range fds {
+				l.open(fd, true, "queue", nil)
+			}
+			l.limitDelay = sys.NextBackoff(l.limitDelay)
+			l.queueBack = l.now.Add(l.limitDelay)
+			l.syncWatches()
+			return false
 		default:
 			// A message that did not fit (at the descriptor limit the
 			// kernel truncates its descriptors, which are then closed):
@@ -472,13 +509,89 @@ func (l *Loop) open(fd int, received bool, via string, state []byte) {
 // and the log would fill with the same error.
 func (l *Loop) pause(ln *acceptor, err error) {
 	ln.delay = sys.NextBackoff(ln.delay)
-	l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
-	if derr := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); derr != nil {
-		l.log.Error("epoll: cannot pause listener", "listen", ln.Name, "error", derr)
-		return
+	if errors.Is(err, unix.EMFILE) || errors.Is(err, unix.ENFILE) {
+		l.sayLimit(err)
+	} else {
+		l.log.Warn("accept failed; backing off", "listen", ln.Name, "error", err, "delay", ln.delay)
 	}
 	ln.paused = true
 	ln.resumeAt = l.now.Add(ln.delay)
+	l.syncWatches()
+}
+
+// room reports whether the loop may take another message's worth of
+// connections under MaxConns.
+func (l *Loop) room() bool {
+	return l.cfg.MaxConns <= 0 || len(l.conns) == 0 || len(l.conns)+maxPassed <= l.cfg.MaxConns
+}
+
+// setFull stops taking connections until one closes (closeConn).
+func (l *Loop) setFull() {
+	if l.full {
+		return
+	}
+	l.full = true
+	if !l.limitSaid {
+		l.limitSaid = true
+		l.log.Warn("at the connection bound the descriptor limit allows; new connections wait in the queue or the listen backlog until one closes (raise the limit: ulimit -n, LimitNOFILE=)",
+			"connections", len(l.conns), "bound", l.cfg.MaxConns)
+	}
+	l.syncWatches()
+}
+
+// sayLimit logs, the first time only, that the descriptor limit took
+// connections; later times are counted in the debug log.
+func (l *Loop) sayLimit(err error) {
+	if l.limitSaid {
+		l.log.Debug("descriptor limit", "error", err)
+		return
+	}
+	l.limitSaid = true
+	l.log.Warn("descriptor limit reached (EMFILE): taking no connections for a while; raise the limit (ulimit -n, LimitNOFILE=)",
+		"connections", len(l.conns), "error", err)
+}
+
+// syncWatches makes the epoll set watch what the loop may take now: the
+// queue unless it is left to other readers for a moment or the loop is
+// full, each listener unless it is paused after an error or the loop is
+// full.
+func (l *Loop) syncWatches() error {
+	wantQueue := l.queue >= 0 && l.queueBack.IsZero() && !l.full
+	if wantQueue != l.queueOn {
+		var err error
+		if wantQueue {
+			err = l.add(l.queue, queueEvents)
+		} else {
+			err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
+		}
+		if err != nil {
+			l.log.Error("epoll: cannot change how the descriptor queue is watched", "watch", wantQueue, "error", err)
+			return fmt.Errorf("epoll: descriptor queue: %w", err)
+		}
+		l.queueOn = wantQueue
+	}
+	for _, ln := range l.ls {
+		want := !ln.paused && !l.full
+		if want == ln.on {
+			continue
+		}
+		var err error
+		if want {
+			ev := uint32(unix.EPOLLIN)
+			if ln.Shared {
+				ev |= unix.EPOLLEXCLUSIVE
+			}
+			err = l.add(ln.FD, ev)
+		} else {
+			err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
+		}
+		if err != nil {
+			l.log.Error("epoll: cannot change how a listener is watched", "listen", ln.Name, "watch", want, "error", err)
+			return fmt.Errorf("epoll: listener %s: %w", ln.Name, err)
+		}
+		ln.on = want
+	}
+	return nil
 }
 
 // queueEvents is how the queue is watched: EPOLLEXCLUSIVE wakes one idle
@@ -493,18 +606,6 @@ func (l *Loop) pause(ln *acceptor, err error) {
 // wait but was measured dearer: 80 against 66 µs of CPU per connection
 // with 2 workers under redis-benchmark -k 0.
 const queueEvents = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
-
-// watchListener adds ln to the epoll set.
-func (l *Loop) watchListener(ln *acceptor) error {
-	if err := unix.SetNonblock(ln.FD, true); err != nil {
-		return err
-	}
-	ev := uint32(unix.EPOLLIN)
-	if ln.Shared {
-		ev |= unix.EPOLLEXCLUSIVE
-	}
-	return l.add(ln.FD, ev)
-}
 
 // waitMillis is how long epoll_wait may sleep: until the next timeout
 // check or listener resumption, forever if there is neither.
@@ -534,22 +635,15 @@ func (l *Loop) waitMillis() int {
 // timers resumes paused listeners and the queue, and closes connections
 // past a timeout.
 func (l *Loop) timers() {
-	if !l.queueBack.IsZero() && !l.now.Before(l.queueBack) && l.queue >= 0 {
-		if err := l.add(l.queue, queueEvents); err != nil {
-			l.log.Error("epoll: cannot watch the descriptor queue again", "error", err)
-		}
+	if !l.queueBack.IsZero() && !l.now.Before(l.queueBack) {
 		l.queueBack = time.Time{}
 	}
 	for _, ln := range l.ls {
 		if ln.paused && !l.now.Before(ln.resumeAt) {
-			if err := l.watchListener(ln); err != nil {
-				l.log.Error("epoll: cannot resume listener", "listen", ln.Name, "error", err)
-				ln.resumeAt = l.now.Add(ln.delay)
-				continue
-			}
 			ln.paused = false
 		}
 	}
+	l.syncWatches()
 	if l.tick == 0 || l.now.Before(l.nextSweep) {
 		return
 	}
@@ -635,7 +729,7 @@ func (l *Loop) closeAll() {
 // the epoll set: they are deleted from it first.
 func (l *Loop) closeListeners() {
 	for _, ln := range l.ls {
-		if l.epfd >= 0 && !ln.paused {
+		if l.epfd >= 0 && ln.on {
 			unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
 		}
 		unix.Close(ln.FD)
@@ -649,11 +743,12 @@ func (l *Loop) closeQueue() {
 	if l.queue < 0 {
 		return
 	}
-	if l.epfd >= 0 && l.queueBack.IsZero() {
+	if l.epfd >= 0 && l.queueOn {
 		unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
 	}
 	unix.Close(l.queue)
 	l.queue = -1
+	l.queueOn = false
 	l.queueBack = time.Time{}
 }
 

@@ -18,6 +18,14 @@ var (
 	// its tail was discarded by the kernel.
 	ErrTruncated = errors.New("fdpass: message payload truncated")
 
+	// ErrDescriptorLimit means the receiver reached its descriptor limit
+	// (RLIMIT_NOFILE) while the kernel installed a message's descriptors:
+	// the kernel closed the ones that did not fit, and the sender's
+	// connections among them are lost. It is the one error with which
+	// descriptors are returned: those that did arrive, which the caller
+	// owns and should serve.
+	ErrDescriptorLimit = errors.New("fdpass: descriptor limit reached while receiving")
+
 	// ErrBadControlMessage means the ancillary data of a received message
 	// was malformed or of a kind other than SCM_RIGHTS.
 	ErrBadControlMessage = errors.New("fdpass: malformed control message")

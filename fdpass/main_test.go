@@ -46,6 +46,10 @@ func TestMain(m *testing.M) {
 //     that is busy or about to die.
 //   - sender: send one message carrying a pipe from fd 3, print "sent", then
 //     wait for stdin to close (or to be killed).
+//   - limited: lower its descriptor limit to leave room for 4 more, print
+//     "ready", receive one message of up to 8 descriptors from fd 3 with
+//     RecvFd, and print how many arrived and whether the error was
+//     ErrDescriptorLimit.
 func runChild(role string) int {
 	var err error
 	switch role {
@@ -58,6 +62,8 @@ func runChild(role string) int {
 		_, err = io.Copy(io.Discard, os.Stdin)
 	case "sender":
 		err = childSender()
+	case "limited":
+		err = childLimited()
 	default:
 		err = fmt.Errorf("unknown role %q", role)
 	}
@@ -119,6 +125,32 @@ func childSender() error {
 	fmt.Println("sent")
 	_, err = io.Copy(io.Discard, os.Stdin)
 	return err
+}
+
+func childLimited() error {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return err
+	}
+	// ReadDir's own descriptor is counted and closed again: room for 4.
+	lim := &unix.Rlimit{Cur: uint64(len(ents)) + 2, Max: 1 << 20}
+	var old unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
+	lim.Max = old.Max
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, lim); err != nil {
+		return err
+	}
+	fmt.Println("ready")
+	buf := make([]byte, 16)
+	for {
+		_, fds, err := fdpass.RecvFd(3, buf, 8)
+		if errors.Is(err, unix.EAGAIN) {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
+		fmt.Printf("%d %v\n", len(fds), errors.Is(err, fdpass.ErrDescriptorLimit))
+		return nil
+	}
 }
 
 // child is a running re-executed test binary.

@@ -20,7 +20,10 @@ import (
 // maxFDs, a payload longer than payload, malformed control data — is an
 // error wrapping ErrTooManyFDs, ErrTruncated or ErrBadControlMessage; every
 // descriptor that arrived with it has been closed, and the next Recv reads
-// the next message. On any error n is 0 and fds is nil.
+// the next message. On those errors n is 0 and fds is nil. A message whose
+// descriptors did not all fit under this process's descriptor limit is
+// returned with the ones that did and an error wrapping
+// ErrDescriptorLimit.
 //
 // Recv waits in Go's netpoller while the socket is empty (or until c's read
 // deadline passes). Received descriptors are close-on-exec because Go's
@@ -88,6 +91,10 @@ func checkMessage(n, bufLen int, oob []byte, flags, maxFDs int, readErr error) (
 		err = fmt.Errorf("%w: received a zero-length message with %d descriptors and closed them; the sender must use fdpass.Send", ErrEmptyPayload, len(fds))
 	case readErr != nil:
 		err = readErr
+	case flags&unix.MSG_CTRUNC != 0 && len(fds) < maxFDs && err == nil:
+		// The control buffer had room for more: the kernel could not
+		// install them, which happens at the descriptor limit (EMFILE).
+		return n, fds, fmt.Errorf("%w: %d descriptors arrived, the kernel closed the rest of the message's; close some, or raise the limit", ErrDescriptorLimit, len(fds))
 	case flags&unix.MSG_CTRUNC != 0:
 		err = fmt.Errorf("%w: the message held more than the %d this receiver accepts, so the kernel truncated it; closed the %d that arrived (do sender and receiver agree on the message format?)", ErrTooManyFDs, maxFDs, len(fds))
 	case err != nil:

@@ -302,3 +302,31 @@ func TestSendOnFullSocket(t *testing.T) {
 		t.Errorf("last message: got %q, %v", buf[:n], err)
 	}
 }
+
+// TestRecvAtTheDescriptorLimitKeepsWhatArrived: a receiver at its
+// descriptor limit gets a message's descriptors truncated by the kernel,
+// which is no malformed message: the ones that arrived are returned for
+// the receiver to serve, with ErrDescriptorLimit.
+func TestRecvAtTheDescriptorLimitKeepsWhatArrived(t *testing.T) {
+	mine, theirs, err := fdpass.Socketpair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mine.Close()
+	c := startChild(t, "limited", theirs)
+	theirs.Close()
+	c.expect(t, "ready")
+	var fds []int
+	for range 8 {
+		f, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		fds = append(fds, int(f.Fd()))
+	}
+	if err := fdpass.SendFd(int(mine.Fd()), []byte("N"), fds...); err != nil {
+		t.Fatal(err)
+	}
+	c.expect(t, "4 true")
+}

@@ -162,6 +162,7 @@ func New(cfg Config) (*Master, error) {
 	// The upgrade pipe must not leak into the workers: a new master's
 	// failure to start is seen as end of file on it.
 	takeUpgradePipe()
+	m.raiseDescriptorLimit()
 	if cfg.Pidfile != "" {
 		if m.pidfile, err = pidfile.Lock(cfg.Pidfile); err != nil {
 			return nil, err
@@ -517,6 +518,35 @@ func (m *Master) serving() {
 		ready = append(ready, "metrics", "http://"+m.metricsLn.Addr().String()+"/metrics")
 	}
 	m.log.Info("ready", ready...)
+}
+
+// raiseDescriptorLimit raises the soft RLIMIT_NOFILE to the hard one, as
+// nginx (worker_rlimit_nofile) and Redis do, for the master and, through
+// inheritance, its workers: the soft limit is often 1024 where the hard
+// one is far higher, and every connection a worker holds is a descriptor.
+// The Go runtime raises its own soft limit too, but gives children the
+// original one back unless the program sets the limit itself. It logs the
+// limit in effect, and says when --max-clients is more than a worker can
+// hold under it.
+func (m *Master) raiseDescriptorLimit() {
+	var rl syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		m.log.Warn("cannot read the descriptor limit", "error", err)
+		return
+	}
+	rl.Cur = rl.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil {
+		m.log.Warn("cannot raise the descriptor limit to the hard limit", "hard", rl.Max, "error", err)
+		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl)
+	}
+	m.log.Info("descriptor limit", "limit", rl.Cur)
+	// A worker may be given every client: --max-clients is what one worker
+	// must be able to hold, beside what it keeps open itself.
+	const overhead = 64
+	if c := m.cfg.MaxClients; c > 0 && uint64(c)+overhead > rl.Cur {
+		m.log.Warn("--max-clients is more than one worker can hold under the descriptor limit; clients over it wait in the queue or the listen backlog until connections close. Raise the limit (ulimit -n, LimitNOFILE=) or lower --max-clients",
+			"max_clients", c, "limit", rl.Cur)
+	}
 }
 
 // current is the table of the current generation.

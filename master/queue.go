@@ -81,7 +81,10 @@ var errQueueStopped = errors.New("the descriptor queue is full and the master is
 func (q *descQueue) put(payload []byte, fds ...int) error {
 	for {
 		err := fdpass.SendFd(q.send, payload, fds...)
-		if !errors.Is(err, unix.EAGAIN) {
+		// ETOOMANYREFS: this user has as many descriptors in flight as its
+		// descriptor limit (a process without CAP_SYS_RESOURCE); like a
+		// full queue, it clears as workers take them.
+		if !errors.Is(err, unix.EAGAIN) && !errors.Is(err, unix.ETOOMANYREFS) {
 			if err == nil {
 				q.sent.Add(uint64(len(fds)))
 			}

@@ -159,13 +159,14 @@ func (w *Worker) setup() error {
 func (w *Worker) newLoop() error {
 	s := w.spec
 	cfg := evloop.Config{
-		Handler: w.h,
-		Log:     w.log,
-		Queue:   s.QueueFD,
-		Admit:   func() bool { return !w.full() },
-		Refuse:  w.refuse,
-		Opened:  w.entry.ConnOpened,
-		Closed:  w.entry.ConnClosed,
+		Handler:  w.h,
+		Log:      w.log,
+		Queue:    s.QueueFD,
+		Admit:    func() bool { return !w.full() },
+		Refuse:   w.refuse,
+		MaxConns: connectionBound(w.log),
+		Opened:   w.entry.ConnOpened,
+		Closed:   w.entry.ConnClosed,
 	}
 	for _, l := range s.Listeners {
 		// In accept mode every worker waits on the same socket.
@@ -363,4 +364,34 @@ func (w *Worker) refuse(fd int) {
 		}
 		io.Copy(io.Discard, io.LimitReader(c, 64<<10))
 	}()
+}
+
+// descriptorReserve is what a worker keeps of its descriptor limit beyond
+// its connections: the epoll set and its wake-up eventfd, datagram
+// sockets, a refused connection's duplicate while its error is written,
+// the Go runtime's own.
+const descriptorReserve = 32
+
+// connectionBound is how many connections this worker's descriptor limit
+// lets it hold: the soft RLIMIT_NOFILE, less what is open now and a
+// reserve. The event loop takes no more, so that connections wait in the
+// queue or the backlog, where another worker or this one later takes
+// them, rather than being lost when a received message's descriptors no
+// longer fit.
+func connectionBound(log hclog.Logger) int {
+	var rl unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &rl); err != nil || rl.Cur > 1<<30 {
+		return 0 // no usable bound: the loop sets none
+	}
+	open := 0
+	if ents, err := os.ReadDir("/proc/self/fd"); err == nil {
+		open = len(ents)
+	}
+	bound := int(rl.Cur) - open - descriptorReserve
+	if bound < 1 {
+		log.Error("the descriptor limit leaves no room for connections; raise it (ulimit -n, LimitNOFILE=)",
+			"limit", rl.Cur, "open", open)
+		bound = 1
+	}
+	return bound
 }
