@@ -30,6 +30,10 @@ type Config struct {
 	Timeouts        handler.Timeouts // per connection, as the workers apply them
 	RequirePass     string           // clients must AUTH with it; "" for none
 	ProtectedMode   bool             // refuse non-loopback listeners without RequirePass
+	// MaxRequestMemory is the epoll design's budget of bytes held in
+	// unfinished requests (handler.Options.MaxRequestMemory); the others
+	// hold one request per connection and are bounded by the resp limits.
+	MaxRequestMemory int64
 
 	// MaxChildren bounds the fork design's concurrent connection processes;
 	// DefaultMaxChildren when zero.

@@ -76,7 +76,7 @@ func (s *Server) newDesign(socks []*listen.Socket) (design, error) {
 	if s.cfg.Mode == mode.Fork {
 		return newForkServer(s.cfg, socks, s.served.File)
 	}
-	opts := handler.Options{Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass,
+	opts := handler.Options{Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass, MaxRequestMemory: s.cfg.MaxRequestMemory,
 		Info: []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
 			return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
 		}}}}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"runtime/debug"
+	"time"
 
 	"github.com/freqd/freqd/internal/sys"
 
@@ -21,6 +23,7 @@ type conn struct {
 	st       *handler.Stream
 
 	events uint32 // interest registered with epoll
+	held   int    // bytes of an unfinished request counted in the loop's total
 }
 
 // onReady handles one readiness report for c: read once if it is being
@@ -34,6 +37,9 @@ func (l *Loop) onReady(c *conn, events uint32) {
 	}
 	if !l.advance(c) {
 		return
+	}
+	if l.account(c) {
+		return // c was closed to keep the request memory within budget
 	}
 	if events&(unix.EPOLLHUP|unix.EPOLLERR) != 0 && c.events&unix.EPOLLIN == 0 {
 		// A hang-up is reported whatever the interest, so a connection
@@ -142,6 +148,8 @@ func (l *Loop) closeConn(c *conn, err error) {
 	}
 	delete(l.conns, c.fd)
 	l.stats.conns.Add(-1)
+	l.held -= int64(c.held)
+	l.stats.held.Store(l.held)
 	if l.full && l.room() && !l.draining {
 		l.full = false
 		l.syncWatches()
@@ -175,3 +183,51 @@ func (c *conn) remote() string {
 	}
 	return c.via
 }
+
+// account counts what c holds of unfinished requests in the loop's total
+// and, past the handler's MaxRequestMemory, closes the connections that
+// hold the most until the total is back within it. It reports whether c
+// itself was closed.
+func (l *Loop) account(c *conn) bool {
+	h := c.st.Held()
+	l.held += int64(h - c.held)
+	c.held = h
+	l.stats.held.Store(l.held)
+	budget := l.h.MaxRequestMemory()
+	closed := false
+	for budget > 0 && l.held > budget {
+		var worst *conn
+		for _, o := range l.conns {
+			if worst == nil || o.held > worst.held {
+				worst = o
+			}
+		}
+		if worst == nil || worst.held == 0 {
+			break
+		}
+		l.stats.evictions.Add(1)
+		l.log.Warn("request memory budget exceeded; closing the client holding the most",
+			"remote", worst.remote(), "held", worst.held, "total", l.held, "budget", budget)
+		sys.RawWrite(worst.fd, errRequestMemory)
+		closed = closed || worst == c
+		l.closeConn(worst, nil)
+		l.returnMemory()
+	}
+	return closed
+}
+
+// returnMemory gives the buffers of clients closed for the budget back to
+// the operating system, at most once a second, off the loop's thread. The
+// Go heap would otherwise keep them, and grow until its next collection,
+// so that the process's memory would not show the budget being kept.
+func (l *Loop) returnMemory() {
+	if last := l.freed.Load(); last != 0 && l.now.UnixNano()-last < int64(time.Second) {
+		return
+	}
+	l.freed.Store(l.now.UnixNano())
+	go debug.FreeOSMemory()
+}
+
+// errRequestMemory is what a client closed for the request memory budget
+// is told.
+var errRequestMemory = []byte("-ERR this client held the most memory in unfinished requests when the server's budget for them (--max-request-memory) was exceeded; send smaller requests, or ask the operator to raise the budget\r\n")

@@ -129,7 +129,9 @@ type Loop struct {
 	limitDelay time.Duration // how long the queue was last left after EMFILE
 	conns      map[int]*conn
 	draining   bool
-	now        time.Time // the time of the last wake-up, for timestamps
+	now        time.Time    // the time of the last wake-up, for timestamps
+	held       int64        // bytes held in unfinished requests, over every connection
+	freed      atomic.Int64 // when memory was last returned to the system (returnMemory), in ns
 	nextSweep  time.Time
 	stats      stats
 }
@@ -138,13 +140,16 @@ type Loop struct {
 // another goroutine (a datagram reader) while the loop runs.
 type stats struct {
 	conns, readPauses, writeStalls atomic.Int64
+	held, evictions                atomic.Int64
 }
 
 // Stats counts what makes an event loop interesting to compare.
 type Stats struct {
-	Connections int    // open now
-	ReadPauses  uint64 // reading stopped because a client's replies piled up
-	WriteStalls uint64 // replies waited for the client to read (EPOLLOUT)
+	Connections     int    // open now
+	ReadPauses      uint64 // reading stopped because a client's replies piled up
+	WriteStalls     uint64 // replies waited for the client to read (EPOLLOUT)
+	RequestMemory   int64  // bytes held in unfinished requests now
+	MemoryEvictions uint64 // clients closed to keep RequestMemory within the handler's budget
 }
 
 // acceptor is a Listener as the loop holds it; accept errors such as EMFILE take it
@@ -187,17 +192,19 @@ func New(cfg Config) (*Loop, error) {
 // Stats reports the loop's counters; safe from any goroutine.
 func (l *Loop) Stats() Stats {
 	return Stats{
-		Connections: int(l.stats.conns.Load()),
-		ReadPauses:  uint64(l.stats.readPauses.Load()),
-		WriteStalls: uint64(l.stats.writeStalls.Load()),
+		Connections:     int(l.stats.conns.Load()),
+		ReadPauses:      uint64(l.stats.readPauses.Load()),
+		WriteStalls:     uint64(l.stats.writeStalls.Load()),
+		RequestMemory:   l.stats.held.Load(),
+		MemoryEvictions: uint64(l.stats.evictions.Load()),
 	}
 }
 
 // AppendInfo renders Stats as INFO lines; safe from any goroutine.
 func (l *Loop) AppendInfo(b []byte) []byte {
 	s := l.Stats()
-	return fmt.Appendf(b, "connections:%d\r\nread_pauses:%d\r\nwrite_stalls:%d\r\n",
-		s.Connections, s.ReadPauses, s.WriteStalls)
+	return fmt.Appendf(b, "connections:%d\r\nread_pauses:%d\r\nwrite_stalls:%d\r\nrequest_memory:%d\r\nrequest_memory_evictions:%d\r\n",
+		s.Connections, s.ReadPauses, s.WriteStalls, s.RequestMemory, s.MemoryEvictions)
 }
 
 // adoption is a connection another process handed over: its descriptor

@@ -1,12 +1,15 @@
 package evloop_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -341,5 +344,52 @@ func TestRefuse(t *testing.T) {
 	defer mu.Unlock()
 	if refused != 1 {
 		t.Errorf("%d connections refused, want 1", refused)
+	}
+}
+
+// TestRequestMemoryBudgetClosesTheLargestHolder: two clients hold
+// unfinished requests; when their buffers pass the handler's budget, the
+// one holding the most is told and closed, the other keeps its connection
+// and finishes its request.
+func TestRequestMemoryBudgetClosesTheLargestHolder(t *testing.T) {
+	served, err := table.Load(table.Source{Default: ingest.DefaultTable})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(served.Close)
+	h := handler.New(served.Table, handler.Options{MaxRequestMemory: 600 << 10})
+	r := start(t, evloop.Config{Handler: h, Queue: -1})
+	pair := func() *os.File {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.loop.Adopt(fds[1], nil)
+		f := os.NewFile(uintptr(fds[0]), "client")
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	small, big := pair(), pair()
+	// An ECHO of 100 kB and one of 900 kB, both sent but for their end:
+	// the larger passes the budget with its own buffer.
+	send := func(f *os.File, n int) {
+		go f.Write([]byte(fmt.Sprintf("*2\r\n$4\r\nECHO\r\n$%d\r\n%s", n, strings.Repeat("x", n-10))))
+	}
+	send(small, 100_000)
+	time.Sleep(100 * time.Millisecond) // let the loop read the small one first
+	send(big, 900_000)
+	big.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, _ := io.ReadAll(big)
+	if !strings.Contains(string(got), "--max-request-memory") {
+		t.Fatalf("the largest holder read %q; want the budget error, then end of file", got)
+	}
+	small.Write([]byte(strings.Repeat("x", 10) + "\r\n"))
+	small.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, err := bufio.NewReader(small).ReadString('\n')
+	if err != nil || line != "$100000\r\n" {
+		t.Errorf("the smaller holder's request: %q, %v; want its echo", line, err)
+	}
+	if st := r.loop.Stats(); st.MemoryEvictions != 1 {
+		t.Errorf("stats %+v: want one eviction", st)
 	}
 }

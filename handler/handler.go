@@ -49,6 +49,14 @@ type Options struct {
 	// workers describe the mode, the workers, their pids and restarts.
 	Info []InfoSection
 
+	// MaxRequestMemory is the budget, for the whole process, of bytes held
+	// in requests that have begun to arrive and are not complete: each
+	// connection may hold up to a request's limit, and many connections
+	// holding that much at once would otherwise add up to gigabytes. The
+	// event loop closes the client holding the most when the budget is
+	// passed, as Redis's maxmemory-clients does. Zero means no budget.
+	MaxRequestMemory int64
+
 	// ClientIDBase is added to every client id this Handler gives out, so
 	// that the processes of one server (which each count from 1) give
 	// different ids, and a connection handed from one to another keeps an
@@ -99,6 +107,10 @@ func (h *Handler) Limits() resp.Limits { return h.opts.Limits.Effective() }
 
 // Timeouts returns the connection time bounds.
 func (h *Handler) Timeouts() Timeouts { return h.opts.Timeouts }
+
+// MaxRequestMemory returns the budget of bytes held in unfinished
+// requests; 0 means none.
+func (h *Handler) MaxRequestMemory() int64 { return h.opts.MaxRequestMemory }
 
 // Stats is a snapshot of a Handler's counters, for a scoreboard or metrics.
 type Stats struct {

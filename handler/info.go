@@ -135,6 +135,7 @@ func (h *Handler) appendLimitsInfo(b []byte) []byte {
 	b = appendUintField(b, "proto_max_request_len", uint64(lim.MaxRequestLen))
 	b = appendUintField(b, "proto_unauth_max_args", uint64(lim.UnauthMaxArgs))
 	b = appendUintField(b, "proto_unauth_max_bulk_len", uint64(lim.UnauthMaxBulkLen))
+	b = appendUintField(b, "max_request_memory", uint64(max(h.opts.MaxRequestMemory, 0)))
 	b = appendUintField(b, "read_timeout_ms", millis(h.opts.Timeouts.Read))
 	b = appendUintField(b, "idle_timeout_ms", millis(h.opts.Timeouts.Idle))
 	return appendUintField(b, "write_timeout_ms", millis(h.opts.Timeouts.Write))

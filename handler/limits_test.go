@@ -43,12 +43,14 @@ func TestInfoShowsLimitsInEffect(t *testing.T) {
 			[3]int{1000, 0, 0}},
 	}
 	for i, tc := range tests {
-		h := New(realTable(t).table, Options{Limits: tc.limits, Timeouts: Timeouts{Read: tc.read, Idle: tc.idle, Write: tc.write}})
+		budget := int64(i) << 20
+		h := New(realTable(t).table, Options{Limits: tc.limits, Timeouts: Timeouts{Read: tc.read, Idle: tc.idle, Write: tc.write},
+			MaxRequestMemory: budget})
 		e := tc.effective
 		want := fmt.Sprintf("proto_max_inline_len:%d\r\nproto_max_bulk_len:%d\r\nproto_max_args:%d\r\nproto_max_request_len:%d\r\n"+
-			"proto_unauth_max_args:%d\r\nproto_unauth_max_bulk_len:%d\r\n"+
+			"proto_unauth_max_args:%d\r\nproto_unauth_max_bulk_len:%d\r\nmax_request_memory:%d\r\n"+
 			"read_timeout_ms:%d\r\nidle_timeout_ms:%d\r\nwrite_timeout_ms:%d\r\n",
-			e.MaxInlineLen, e.MaxBulkLen, e.MaxArgs, e.MaxRequestLen, e.UnauthMaxArgs, e.UnauthMaxBulkLen, tc.ms[0], tc.ms[1], tc.ms[2])
+			e.MaxInlineLen, e.MaxBulkLen, e.MaxArgs, e.MaxRequestLen, e.UnauthMaxArgs, e.UnauthMaxBulkLen, budget, tc.ms[0], tc.ms[1], tc.ms[2])
 		for _, args := range [][]string{{"INFO", "limits"}, {"INFO"}} {
 			got, _, _ := process(h, multibulk(args...))
 			if body := infoBody(got, "Limits"); body != want {

@@ -106,6 +106,15 @@ func (s *Stream) Received(n int, now time.Time) {
 	}
 }
 
+// Held is how many bytes the connection holds for a request that has begun
+// to arrive and is not complete: its input buffer, while one is pending.
+func (s *Stream) Held() int {
+	if s.start < s.end {
+		return len(s.in)
+	}
+	return 0
+}
+
 // ReceivedEOF records that the client has finished sending.
 func (s *Stream) ReceivedEOF() { s.eof = true }
 

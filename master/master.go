@@ -25,22 +25,23 @@ import (
 
 // Config is what `freqd serve` decides.
 type Config struct {
-	Listen          []string         // --listen addresses; listen.DefaultAddr when empty
-	Workers         int              // pool size
-	Mode            mode.Mode        // one of mode.PreForked
-	UnixMode        os.FileMode      // mode of unix socket files
-	Pidfile         string           // written once the workers are ready; "" for none
-	Data            table.Source     // the table to serve, and how workers get it
-	ShutdownTimeout time.Duration    // graceful stop: how long workers may drain
-	WorkerTimeout   time.Duration    // a worker whose heartbeat is older is hung
-	MaxRequests     int              // recycle a worker after about this many commands; 0 = never
-	MaxClients      int              // connections over this many, across all workers, are refused
-	RequirePass     string           // clients must AUTH with it; "" for none
-	ProtectedMode   bool             // refuse non-loopback listeners without RequirePass
-	User            string           // workers run as this user; "" for the master's
-	MetricsListen   string           // serve Prometheus metrics here; "" for none
-	Dispatch        string           // fdpass: DispatchShared (default) or DispatchLeastLoaded
-	Timeouts        handler.Timeouts // per connection, as every worker applies them
+	Listen           []string         // --listen addresses; listen.DefaultAddr when empty
+	Workers          int              // pool size
+	Mode             mode.Mode        // one of mode.PreForked
+	UnixMode         os.FileMode      // mode of unix socket files
+	Pidfile          string           // written once the workers are ready; "" for none
+	Data             table.Source     // the table to serve, and how workers get it
+	ShutdownTimeout  time.Duration    // graceful stop: how long workers may drain
+	WorkerTimeout    time.Duration    // a worker whose heartbeat is older is hung
+	MaxRequests      int              // recycle a worker after about this many commands; 0 = never
+	MaxClients       int              // connections over this many, across all workers, are refused
+	MaxRequestMemory int64            // per worker: bytes held in unfinished requests; 0 = no budget
+	RequirePass      string           // clients must AUTH with it; "" for none
+	ProtectedMode    bool             // refuse non-loopback listeners without RequirePass
+	User             string           // workers run as this user; "" for the master's
+	MetricsListen    string           // serve Prometheus metrics here; "" for none
+	Dispatch         string           // fdpass: DispatchShared (default) or DispatchLeastLoaded
+	Timeouts         handler.Timeouts // per connection, as every worker applies them
 
 	LogLevel string
 	LogJSON  bool

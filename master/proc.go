@@ -70,6 +70,7 @@ func (m *Master) startWorker(a pool.StartWorker) (pid int, err error) {
 		TableMapped:     !t.Sealed,
 		ShutdownTimeout: m.cfg.ShutdownTimeout, Timeouts: m.cfg.Timeouts,
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
+		MaxRequestMemory: m.cfg.MaxRequestMemory,
 	}
 	// Listening sockets go to the worker as copies made for this start
 	// and closed once it has begun: the master keeps its own descriptors

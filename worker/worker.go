@@ -143,8 +143,9 @@ func (w *Worker) setup() error {
 	}
 
 	w.h = handler.New(w.table, handler.Options{
-		Timeouts:    s.Timeouts,
-		RequirePass: s.RequirePass,
+		Timeouts:         s.Timeouts,
+		RequirePass:      s.RequirePass,
+		MaxRequestMemory: s.MaxRequestMemory,
 		Info: []handler.InfoSection{
 			{Name: "workers", Append: w.appendInfo},
 			{Name: "eventloop", Append: func(b []byte) []byte { return w.loop.AppendInfo(b) }},

@@ -53,6 +53,8 @@ func runServe(args []string) int {
 	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", 0, "close connections idle this long (0 = never)")
 	fs.DurationVar(&cfg.Timeouts.Write, "write-timeout", 30*time.Second, "close connections whose client stops reading for this long (0 = no limit)")
 	fs.IntVar(&cfg.MaxRequests, "max-requests", 0, "recycle a worker after about this many commands, plus up to 10% jitter (0 = never)")
+	maxRequestMemory := sizeFlag(256 << 20)
+	fs.Var(&maxRequestMemory, "max-request-memory", "per worker: bytes held in requests still arriving; past it, the client holding the most is closed (0 = no budget)")
 	fs.IntVar(&cfg.MaxClients, "max-clients", 10000, "connections open at once across all workers; more get -ERR max number of clients reached (0 = no limit)")
 	fs.StringVar(&cfg.RequirePass, "requirepass", "", "clients must AUTH with this password (visible in ps: prefer --requirepass-file or FREQD_REQUIREPASS)")
 	passFile := fs.String("requirepass-file", "", "read the password from this file (first line)")
@@ -79,6 +81,7 @@ func runServe(args []string) int {
 	}
 	cfg.UnixMode = os.FileMode(perm)
 	cfg.Listen = addrs
+	cfg.MaxRequestMemory = int64(maxRequestMemory)
 	cfg.Data.Default = ingest.DefaultTable
 	switch strings.ToLower(*protected) {
 	case "yes", "true", "1":
@@ -141,8 +144,8 @@ func runClassic(cfg master.Config, maxChildren int) int {
 	s, err := classic.New(classic.Config{
 		Mode: cfg.Mode, Listen: cfg.Listen, UnixMode: cfg.UnixMode, Pidfile: cfg.Pidfile,
 		Data: cfg.Data, ShutdownTimeout: cfg.ShutdownTimeout, Timeouts: cfg.Timeouts, RequirePass: cfg.RequirePass,
-		ProtectedMode: cfg.ProtectedMode,
-		MaxChildren:   maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
+		ProtectedMode: cfg.ProtectedMode, MaxRequestMemory: cfg.MaxRequestMemory,
+		MaxChildren: maxChildren, LogLevel: cfg.LogLevel, LogJSON: cfg.LogJSON, Logger: log,
 	})
 	if err != nil {
 		log.Error("cannot start", "error", err)

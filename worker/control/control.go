@@ -47,6 +47,9 @@ type Spec struct {
 	// MaxClients bounds the connections open across all workers, as read
 	// from the scoreboard; 0 means no bound.
 	MaxClients int `json:"max_clients"`
+	// MaxRequestMemory is this worker's budget of bytes held in
+	// unfinished requests (handler.Options.MaxRequestMemory).
+	MaxRequestMemory int64 `json:"max_request_memory"`
 	// RequirePass is the password clients must AUTH with; "" for none.
 	// The environment of a process is readable only by its own user and
 	// root, the same people who can read the master's memory.
