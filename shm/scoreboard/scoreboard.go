@@ -7,7 +7,7 @@
 //
 // An entry is six cache lines: the first is the master's (pid, generation,
 // restarts, start time, pool slot), the second the worker's (state,
-// heartbeat, counters), so a worker's frequent writes never invalidate the
+// heartbeat, counters of connections, commands and datagram replies), so a worker's frequent writes never invalidate the
 // line the master writes; the last four hold the worker's calls per command,
 // for metrics.
 //
@@ -91,7 +91,8 @@ type entry struct {
 	open        atomic.Int64
 	requests    atomic.Uint64
 	errors      atomic.Uint64
-	_           [16]byte
+	dgDropped   atomic.Uint64
+	dgRefused   atomic.Uint64
 	// Worker-owned: calls per command, in handler.CommandNames order.
 	commands [MaxCommands]atomic.Uint64
 }
@@ -121,6 +122,11 @@ type Entry struct {
 	Open       int64
 	Requests   uint64
 	Errors     uint64
+	// Datagram replies the worker could not send at once and dropped, and
+	// replies to unauthenticated UDP requests it replaced with a refusal
+	// for being too large (amplification).
+	DatagramDropped uint64
+	DatagramRefused uint64
 }
 
 // New creates a board of n entries in a new memfd, for the master to map
@@ -204,6 +210,8 @@ func (b *Board) Assign(i, slot, pid int, generation, restarts uint64) {
 	e.open.Store(0)
 	e.requests.Store(0)
 	e.errors.Store(0)
+	e.dgDropped.Store(0)
+	e.dgRefused.Store(0)
 	for c := range e.commands {
 		e.commands[c].Store(0)
 	}
@@ -261,6 +269,9 @@ func (b *Board) Snapshot(i int) Entry {
 		Open:       e.open.Load(),
 		Requests:   e.requests.Load(),
 		Errors:     e.errors.Load(),
+
+		DatagramDropped: e.dgDropped.Load(),
+		DatagramRefused: e.dgRefused.Load(),
 	}
 	if ns := e.startedNs.Load(); ns != 0 {
 		info.Started = time.Unix(0, ns)
@@ -329,4 +340,11 @@ func (w *Writer) SetCommandCounts(counts []uint64) {
 func (w *Writer) SetCounters(requests, errors uint64) {
 	w.e.requests.Store(requests)
 	w.e.errors.Store(errors)
+}
+
+// SetDatagramCounters publishes the worker's dropped and refused datagram
+// replies.
+func (w *Writer) SetDatagramCounters(dropped, refused uint64) {
+	w.e.dgDropped.Store(dropped)
+	w.e.dgRefused.Store(refused)
 }

@@ -32,8 +32,10 @@ func TestScoreboardIsShared(t *testing.T) {
 	ws.ConnClosed()
 	ws.SetCounters(100, 2)
 	ws.SetCommandCounts([]uint64{5, 6, 7})
+	ws.SetDatagramCounters(9, 4)
 	got := master.Snapshot(2)
-	if got.State != StateBusy || got.Accepted != 2 || got.Open != 1 || got.Requests != 100 || got.Errors != 2 {
+	if got.State != StateBusy || got.Accepted != 2 || got.Open != 1 || got.Requests != 100 || got.Errors != 2 ||
+		got.DatagramDropped != 9 || got.DatagramRefused != 4 {
 		t.Fatalf("master sees %+v", got)
 	}
 	if c := master.CommandCounts(2, nil); c[0] != 5 || c[1] != 6 || c[2] != 7 || len(c) != MaxCommands {
@@ -50,6 +52,11 @@ func TestScoreboardIsShared(t *testing.T) {
 	master.Clear(2)
 	if got := w.Snapshot(2); got.PID != 0 || got.State != StateEmpty {
 		t.Fatalf("after Clear: %+v", got)
+	}
+	// A new worker in the entry starts from zero.
+	master.Assign(2, 1, 4343, 8, 4)
+	if got := w.Snapshot(2); got.Requests != 0 || got.DatagramDropped != 0 || got.DatagramRefused != 0 {
+		t.Fatalf("after a new Assign: %+v", got)
 	}
 }
 
