@@ -102,12 +102,15 @@ var (
 	descAcceptQueue    = prometheus.NewDesc("freqd_accept_queue_length", "Connections waiting in a TCP listener's accept queue (TCP_INFO).", []string{"listen", "socket"}, nil)
 	descAcceptQueueMax = prometheus.NewDesc("freqd_accept_queue_limit", "Accept queue limit (backlog) of a TCP listener.", []string{"listen", "socket"}, nil)
 	descHandoffs       = prometheus.NewDesc("freqd_handoffs_waiting", "Handed-back connections waiting for a worker.", nil, nil)
+	descDgramDropped   = prometheus.NewDesc("freqd_datagram_replies_dropped_total", "Datagram replies dropped for want of room at the client (not reading?), by worker slot.", []string{"worker"}, nil)
+	descDgramRefused   = prometheus.NewDesc("freqd_datagram_replies_refused_total", "UDP replies to unauthenticated requests refused as over 3x the request (amplification), by worker slot.", []string{"worker"}, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (ms *metricsServer) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descRequests, descErrors, descAccepted, descOpen, descState, descBeat,
-		descRestarts, descReloads, descWorkers, descGen, descWords, descBytes, descAcceptQueue, descAcceptQueueMax, descHandoffs} {
+		descRestarts, descReloads, descWorkers, descGen, descWords, descBytes, descAcceptQueue, descAcceptQueueMax, descHandoffs,
+		descDgramDropped, descDgramRefused} {
 		ch <- d
 	}
 }
@@ -134,6 +137,8 @@ func (ms *metricsServer) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descOpen, prometheus.GaugeValue, float64(s.Open), w)
 		ch <- prometheus.MustNewConstMetric(descState, prometheus.GaugeValue, 1, w, s.State.String())
 		ch <- prometheus.MustNewConstMetric(descBeat, prometheus.GaugeValue, sb.HeartbeatAge(i).Seconds(), w)
+		ch <- prometheus.MustNewConstMetric(descDgramDropped, prometheus.CounterValue, float64(s.DatagramDropped), w)
+		ch <- prometheus.MustNewConstMetric(descDgramRefused, prometheus.CounterValue, float64(s.DatagramRefused), w)
 	}
 	if st := ms.stats.Load(); st != nil {
 		for cause, n := range st.restarts {
