@@ -52,7 +52,7 @@ func TestServeDatagram(t *testing.T) {
 		{"blank lines", "\r\n\n*0\r\n", MaxUDP4Reply, ""},
 	}
 	for i, tc := range tests {
-		got := string(h.ServeDatagram([]byte(tc.req), nil, tc.maxReply))
+		got := string(h.ServeDatagram([]byte(tc.req), nil, DatagramLimits{MaxReply: tc.maxReply}))
 		if got != tc.want {
 			t.Errorf("case %d (%s): reply %q, want %q", i, tc.name, clipString(got), clipString(tc.want))
 		}
@@ -80,7 +80,7 @@ func TestServeDatagramOversizeMGET(t *testing.T) {
 		t.Fatalf("request of %d bytes does not fit in a datagram itself", len(req))
 	}
 	before := h.Stats()
-	got := string(h.ServeDatagram([]byte(req), nil, MaxUDP4Reply))
+	got := string(h.ServeDatagram([]byte(req), nil, DatagramLimits{MaxReply: MaxUDP4Reply}))
 	if want := errorReply(errDatagramReplyTooLarge); got != want {
 		t.Fatalf("reply %q, want %q", clipString(got), want)
 	}
@@ -88,7 +88,7 @@ func TestServeDatagramOversizeMGET(t *testing.T) {
 		t.Errorf("error replies counted: %d, want 1", n)
 	}
 	// The same request with room for the reply is answered in full.
-	got = string(h.ServeDatagram([]byte(req), nil, 0))
+	got = string(h.ServeDatagram([]byte(req), nil, DatagramLimits{}))
 	if want := array(repeat(bulkUint(st.count["the"]), len(args)-1)...); got != want {
 		t.Errorf("unbounded reply is %d bytes, want %d", len(got), len(want))
 	}
@@ -107,7 +107,7 @@ func repeat(s string, n int) []string {
 func TestServeDatagramRejectsBeforeRunning(t *testing.T) {
 	h := New(realTable(t).table, Options{})
 	before := h.Stats()
-	got := string(h.ServeDatagram([]byte(inline("GET", "the")+inline("PING")+"*3\r\n$3\r\nGET"), nil, MaxUDP4Reply))
+	got := string(h.ServeDatagram([]byte(inline("GET", "the")+inline("PING")+"*3\r\n$3\r\nGET"), nil, DatagramLimits{MaxReply: MaxUDP4Reply}))
 	if got != errorReply(errDatagramIncomplete) {
 		t.Fatalf("reply %q, want the incomplete-datagram error", got)
 	}
@@ -129,11 +129,11 @@ func TestServeDatagramRejectsBeforeRunning(t *testing.T) {
 func TestServeDatagramAppendsToOut(t *testing.T) {
 	h := New(realTable(t).table, Options{})
 	prefix := "kept"
-	got := string(h.ServeDatagram([]byte(inline("PING")), []byte(prefix), MaxUDP4Reply))
+	got := string(h.ServeDatagram([]byte(inline("PING")), []byte(prefix), DatagramLimits{MaxReply: MaxUDP4Reply}))
 	if got != prefix+simple("PONG") {
 		t.Errorf("reply %q, want %q", got, prefix+simple("PONG"))
 	}
-	got = string(h.ServeDatagram([]byte(inline("ECHO", strings.Repeat("x", 200))), []byte(prefix), 100))
+	got = string(h.ServeDatagram([]byte(inline("ECHO", strings.Repeat("x", 200))), []byte(prefix), DatagramLimits{MaxReply: 100}))
 	if want := prefix + errorReply(errDatagramReplyTooLarge); got != want {
 		t.Errorf("reply %q, want %q", got, want)
 	}
@@ -153,7 +153,7 @@ func TestServeDatagramConcurrent(t *testing.T) {
 			for i := range 500 {
 				w := words[(g+i)%len(words)]
 				req := inline("CLIENT", "SETNAME", "g") + inline("FREQ", w) + inline("CLIENT", "GETNAME")
-				out = h.ServeDatagram([]byte(req), out[:0], MaxUDP4Reply)
+				out = h.ServeDatagram([]byte(req), out[:0], DatagramLimits{MaxReply: MaxUDP4Reply})
 				want := simple("OK") + array(integer(st.count[w])) + bulk("g")
 				if string(out) != want {
 					t.Errorf("goroutine %d, datagram %d: reply %q, want %q", g, i, out, want)
@@ -170,6 +170,7 @@ func FuzzServeDatagram(f *testing.F) {
 	for _, seed := range []string{
 		multibulk("GET", "the"), inline("MGET", "a", "b"), "GET the", "*2\r\n$3\r\nGET", "*-2\r\n",
 		"$9223372036854775807\r\n", "\"unbalanced", "PING\r\nQUIT\r\nPING", "\x00\xff\r\n\n",
+		"COMMAND", "INFO\r\n", "x", multibulk("AUTH", "default", "x") + "HELLO\r\n", "MGET a a a a a a a a\r\n\r\n",
 	} {
 		f.Add([]byte(seed), 64)
 	}
@@ -177,12 +178,19 @@ func FuzzServeDatagram(f *testing.F) {
 		if maxReply < 128 {
 			maxReply = 128 // room for the errors that replace a datagram's replies
 		}
-		out := h.ServeDatagram(req, nil, maxReply)
-		if len(out) > maxReply {
-			t.Fatalf("reply of %d bytes exceeds the bound %d", len(out), maxReply)
-		}
-		if len(out) > 0 && !strings.ContainsRune("+-:$*", rune(out[0])) {
-			t.Fatalf("reply %q does not start with a RESP type", out)
+		for _, spoofable := range []bool{false, true} {
+			out := h.ServeDatagram(req, nil, DatagramLimits{MaxReply: maxReply, Spoofable: spoofable})
+			if len(out) > maxReply {
+				t.Fatalf("reply of %d bytes exceeds the bound %d", len(out), maxReply)
+			}
+			// Without a password no datagram authenticates: every reply
+			// to a spoofable one keeps to the amplification bound.
+			if spoofable && len(out) > AmplificationBound(len(req)) {
+				t.Fatalf("reply of %d bytes to a spoofable request of %d: over the bound %d", len(out), len(req), AmplificationBound(len(req)))
+			}
+			if len(out) > 0 && !strings.ContainsRune("+-:$*", rune(out[0])) {
+				t.Fatalf("reply %q does not start with a RESP type", out)
+			}
 		}
 	})
 }
@@ -193,7 +201,7 @@ func BenchmarkServeDatagram(b *testing.B) {
 	var out []byte
 	b.ReportAllocs()
 	for b.Loop() {
-		out = h.ServeDatagram(req, out[:0], MaxUDP4Reply)
+		out = h.ServeDatagram(req, out[:0], DatagramLimits{MaxReply: MaxUDP4Reply})
 	}
 }
 
@@ -224,7 +232,7 @@ func TestServeDatagramAuth(t *testing.T) {
 		{"long multibulk after auth", multibulk("AUTH", "sesame") + multibulk(manyWords...), simple("OK") + array(repeat(the, len(manyWords)-1)...)},
 	}
 	for i, tc := range tests {
-		got := string(h.ServeDatagram([]byte(tc.req), nil, MaxUDP4Reply))
+		got := string(h.ServeDatagram([]byte(tc.req), nil, DatagramLimits{MaxReply: MaxUDP4Reply}))
 		if strings.HasPrefix(tc.want, "HELLO") {
 			// HELLO's reply carries the session id, new for each datagram.
 			if !strings.HasPrefix(got, "*14\r\n") || !strings.HasSuffix(got, strings.TrimPrefix(tc.want, "HELLO")) {
@@ -235,5 +243,104 @@ func TestServeDatagramAuth(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("case %d (%s): reply %q, want %q", i, tc.name, clipString(got), clipString(tc.want))
 		}
+	}
+}
+
+// TestServeDatagramAmplification: a reply to a spoofable (UDP) request that
+// did not authenticate with the password keeps within AmplificationBound
+// of the request, or becomes the short refusal; an authenticated request,
+// or a unix datagram, gets its whole reply.
+func TestServeDatagramAmplification(t *testing.T) {
+	st := realTable(t)
+	open := New(st.table, Options{})
+	locked := New(st.table, Options{RequirePass: "sesame"})
+	refuseOpen, refuseAuth := errorReply(errDatagramAmplifyOpen), errorReply(errDatagramAmplifyAuth)
+	unixgram := DatagramLimits{MaxReply: MaxUDP4Reply}
+	command := string(open.ServeDatagram([]byte(inline("COMMAND")), nil, unixgram))
+	if !strings.HasPrefix(command, "*") || len(command) < 1000 {
+		t.Fatalf("COMMAND over a unix datagram: %q, want the command table", clipString(command))
+	}
+	the := bulkUint(st.count["the"])
+	mget := inline(append([]string{"MGET"}, repeat("the", 200)...)...)
+	mgetReply := array(repeat(the, 200)...)
+	// Blank lines pad a request to a third of its reply, QUIC's way.
+	padTo := (len(mgetReply) - (amplificationFactor-1)*ipv4UDPHeaders + amplificationFactor - 1) / amplificationFactor
+	padded := mget + strings.Repeat("\n", padTo-len(mget))
+	auth := multibulk("AUTH", "sesame")
+	hello := multibulk("HELLO", "2", "AUTH", "default", "sesame")
+	tests := []struct {
+		name string
+		h    *Handler
+		req  string
+		want string // "HELLO..." : HELLO's map (its id varies), then the rest
+	}{
+		{"GET, no password", open, "GET the", the},
+		{"PING, no password", open, "PING", simple("PONG")},
+		{"COMMAND, no password", open, inline("COMMAND"), refuseOpen},
+		{"INFO, no password", open, "INFO", refuseOpen},
+		{"HELLO, no password", open, inline("HELLO"), refuseOpen},
+		{"MGET of 200, no password", open, mget, refuseOpen},
+		{"MGET of 200 padded to a third of its reply", open, padded, mgetReply},
+		{"MGET of 200 padded one byte short", open, padded[:len(padded)-1], refuseOpen},
+		{"a short error fits", open, "x", errorReply("ERR unknown command 'x', with args beginning with: ")},
+		{"AUTH default proves nothing without a password", open, multibulk("AUTH", "default", "anything") + inline("COMMAND"), refuseOpen},
+		{"protocol error of a short request", open, "*2\r\n", refuseOpen},
+		{"COMMAND before AUTH is answered NOAUTH", locked, inline("COMMAND"), errorReply(errNoAuth)},
+		{"HELLO before AUTH", locked, inline("HELLO"), refuseAuth},
+		{"wrong password", locked, multibulk("AUTH", "wrong") + inline("INFO"), errorReply(errWrongPass) + errorReply(errNoAuth)},
+		{"AUTH later in the datagram does not count", locked, inline("PING") + auth + inline("COMMAND"), strings.Repeat(errorReply(errNoAuth), 3)},
+		{"AUTH then COMMAND", locked, auth + inline("COMMAND"), simple("OK") + command},
+		{"AUTH then MGET of 200", locked, auth + mget, simple("OK") + mgetReply},
+		{"HELLO AUTH then COMMAND", locked, hello + inline("COMMAND"), "HELLO" + command},
+	}
+	for i, tc := range tests {
+		before := tc.h.Stats().DatagramRefused
+		got := string(tc.h.ServeDatagram([]byte(tc.req), nil, DatagramLimits{MaxReply: MaxUDP4Reply, Spoofable: true}))
+		refused := tc.h.Stats().DatagramRefused - before
+		if rest, ok := strings.CutPrefix(tc.want, "HELLO"); ok {
+			if !strings.HasPrefix(got, "*14\r\n") || !strings.HasSuffix(got, rest) {
+				t.Errorf("case %d (%s): reply %q, want HELLO's map, then %q", i, tc.name, clipString(got), clipString(rest))
+			}
+		} else if got != tc.want {
+			t.Errorf("case %d (%s): reply %q, want %q", i, tc.name, clipString(got), clipString(tc.want))
+		}
+		wantRefused := uint64(0)
+		if tc.want == refuseOpen || tc.want == refuseAuth {
+			wantRefused = 1
+		}
+		if refused != wantRefused {
+			t.Errorf("case %d (%s): %d refusals counted, want %d", i, tc.name, refused, wantRefused)
+		}
+		// A unix datagram is never refused for its size.
+		if u := string(tc.h.ServeDatagram([]byte(tc.req), nil, unixgram)); u == refuseOpen || u == refuseAuth {
+			t.Errorf("case %d (%s): unix datagram refused: %q", i, tc.name, u)
+		}
+	}
+}
+
+// TestDatagramRefusalIsShort: the refusals answer requests of any size, so
+// they must fit the bound of the smallest request.
+func TestDatagramRefusalIsShort(t *testing.T) {
+	for _, msg := range []string{errDatagramAmplifyOpen, errDatagramAmplifyAuth} {
+		if n := len(errorReply(msg)); n > AmplificationBound(1) {
+			t.Errorf("refusal %q is %d bytes, over AmplificationBound(1) = %d", msg, n, AmplificationBound(1))
+		}
+	}
+}
+
+// TestDatagramError: an error made outside ServeDatagram keeps to the
+// bound too.
+func TestDatagramError(t *testing.T) {
+	h := New(realTable(t).table, Options{})
+	long := []byte(errorReply("ERR " + strings.Repeat("x", 80)))
+	spoof := DatagramLimits{MaxReply: MaxUDP4Reply, Spoofable: true}
+	if got := string(h.DatagramError([]byte("GET the"), nil, spoof, long)); got != errorReply(errDatagramAmplifyOpen) {
+		t.Errorf("long error to a short UDP request: %q, want the refusal", got)
+	}
+	if got := string(h.DatagramError([]byte(multibulk("GET", "the")), []byte("p"), spoof, long)); got != "p"+string(long) {
+		t.Errorf("long error to a longer UDP request: %q, want the error after the prefix", got)
+	}
+	if got := string(h.DatagramError([]byte("GET the"), nil, DatagramLimits{MaxReply: MaxUDP4Reply}, long)); got != string(long) {
+		t.Errorf("long error to a unix datagram: %q, want the error", got)
 	}
 }

@@ -30,6 +30,15 @@
 // wrong ones are counted in INFO's auth_failures and cost nothing but the
 // error reply. "default" is the only user.
 //
+// # Datagrams
+//
+// Handler.ServeDatagram answers a request datagram (UDP or unix) with one
+// reply datagram. Over UDP, whose source addresses can be forged, the reply
+// to a datagram that did not authenticate with the password is held to 3
+// times the request's size on the wire (AmplificationBound), QUIC's rule
+// against reflection attacks; ServeDatagram's documentation says what
+// authenticates a datagram, and why without a password nothing does.
+//
 // # TAG scoring
 //
 // TAG [LIMIT n] text... returns the words of a text that are unusual for the

@@ -22,7 +22,10 @@ type Handler struct {
 	errorReplies   atomic.Uint64
 	protocolErrors atomic.Uint64
 	authFailures   atomic.Uint64
-	calls          [numCommands]atomic.Uint64
+	// datagramRefused counts replies to unauthenticated UDP requests
+	// replaced by the amplification refusal.
+	datagramRefused atomic.Uint64
+	calls           [numCommands]atomic.Uint64
 }
 
 // Options configure a Handler. The zero value serves with resp's default
@@ -120,6 +123,7 @@ type Stats struct {
 	ErrorReplies     uint64 // error replies sent, protocol errors included
 	ProtocolErrors   uint64 // connections closed for breaking the protocol
 	AuthFailures     uint64 // AUTH and HELLO AUTH refused for a wrong user or password
+	DatagramRefused  uint64 // UDP replies refused for amplification (ServeDatagram)
 }
 
 // Stats returns the current counters.
@@ -131,5 +135,6 @@ func (h *Handler) Stats() Stats {
 		ErrorReplies:     h.errorReplies.Load(),
 		ProtocolErrors:   h.protocolErrors.Load(),
 		AuthFailures:     h.authFailures.Load(),
+		DatagramRefused:  h.datagramRefused.Load(),
 	}
 }

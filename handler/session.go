@@ -64,6 +64,12 @@ func (s *Session) authenticated() bool {
 	return s.h.opts.RequirePass == "" || s.authedID == s.id
 }
 
+// gavePassword reports whether the session authenticated with the
+// password: never when the Handler has none, since then anyone may log in.
+func (s *Session) gavePassword() bool {
+	return s.h.opts.RequirePass != "" && s.authedID == s.id
+}
+
 // Process executes the complete requests at the start of in and appends
 // their replies to out. It returns how many bytes of in it consumed, the
 // extended out, and whether the connection must be closed once reply has

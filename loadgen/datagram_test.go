@@ -29,7 +29,7 @@ func datagramServer(t *testing.T, conn net.PacketConn, maxReply int, answer func
 			if !reply {
 				continue
 			}
-			out := h.ServeDatagram(buf[:n], nil, maxReply)
+			out := h.ServeDatagram(buf[:n], nil, handler.DatagramLimits{MaxReply: maxReply})
 			if delay == 0 {
 				conn.WriteTo(out, from)
 				continue

@@ -178,11 +178,13 @@ func (w *Worker) readUDP(s datagramSocket) {
 			continue
 		}
 		delay = 0
-		maxReply := handler.MaxUDP6Reply
+		// A UDP source address can be forged: the reply to a request that
+		// did not authenticate is held to a few times its size.
+		lim := handler.DatagramLimits{MaxReply: handler.MaxUDP6Reply, Spoofable: true}
 		if a := from.Addr(); a.Is4() || a.Is4In6() {
-			maxReply = handler.MaxUDP4Reply
+			lim.MaxReply = handler.MaxUDP4Reply
 		}
-		out = w.serveDatagram(buf[:n], out[:0], maxReply)
+		out = w.serveDatagram(buf[:n], out[:0], lim)
 		if len(out) == 0 {
 			continue
 		}
@@ -199,7 +201,8 @@ func (w *Worker) readUDP(s datagramSocket) {
 // readUnixgram answers the datagrams of a unix datagram socket until the
 // worker drains. A client must bind its socket to an address (a path or an
 // abstract name) to get replies; datagrams from an unbound socket are
-// dropped, as there is nowhere to answer.
+// dropped, as there is nowhere to answer. The kernel names the sender, who
+// cannot pose as another socket: no amplification bound applies.
 func (w *Worker) readUnixgram(s datagramSocket) {
 	defer w.dgram.loops.Done()
 	buf := make([]byte, maxRequestDatagram)
@@ -222,7 +225,7 @@ func (w *Worker) readUnixgram(s datagramSocket) {
 		if flags&unix.MSG_TRUNC != 0 {
 			out = append(out[:0], errRequestTooLarge...)
 		} else {
-			out = w.serveDatagram(buf[:n], out[:0], handler.MaxUDP4Reply)
+			out = w.serveDatagram(buf[:n], out[:0], handler.DatagramLimits{MaxReply: handler.MaxUDP4Reply})
 		}
 		if len(out) == 0 {
 			continue
@@ -320,20 +323,20 @@ func (snd *sender) unixAddr(from *net.UnixAddr) unix.Sockaddr {
 
 // serveDatagram answers one datagram. With --data-mode map a lookup may
 // fault on a truncated file; the fault becomes the same error reply the
-// stream path gives, and the reader goes on.
-func (w *Worker) serveDatagram(req, out []byte, maxReply int) (reply []byte) {
+// stream path gives, within the reply's bounds, and the reader goes on.
+func (w *Worker) serveDatagram(req, out []byte, lim handler.DatagramLimits) (reply []byte) {
 	if !w.spec.TableMapped {
-		return w.h.ServeDatagram(req, out, maxReply)
+		return w.h.ServeDatagram(req, out, lim)
 	}
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
 		if r := recover(); r != nil {
 			w.noteFault(r)
-			reply = append(out[:0], errTableFault...)
+			reply = w.h.DatagramError(req, out[:0], lim, errTableFault)
 		}
 	}()
-	return w.h.ServeDatagram(req, out, maxReply)
+	return w.h.ServeDatagram(req, out, lim)
 }
 
 // readFailed handles a failed read: it reports whether the loop goes on,

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -89,6 +90,94 @@ func TestDatagramClientThatNeverReads(t *testing.T) {
 	})
 }
 
+// TestDatagramAmplification asks, over UDP and a unix datagram socket,
+// for replies far larger than the requests: over UDP a request that did
+// not authenticate with the password gets at most 3 times its size (on the
+// wire) back, the refusal in place of a larger reply; over unix, or after
+// AUTH, the whole reply.
+func TestDatagramAmplification(t *testing.T) {
+	const pass = "amp-sesame"
+	const refuseOpen = "-ERR reply >3x request: use TCP, or pad the request\r\n"
+	const refuseAuth = "-ERR reply >3x request: AUTH in the datagram or use TCP\r\n"
+	const noAuth = "-NOAUTH Authentication required.\r\n"
+	mget := "MGET" + strings.Repeat(" the", 200) + "\r\n"
+	auth := "*2\r\n$4\r\nAUTH\r\n$" + strconv.Itoa(len(pass)) + "\r\n" + pass + "\r\n"
+	type ask struct {
+		req, udp string // udp: the reply over UDP; "whole" for the one over unix
+	}
+	const whole = "whole"
+	cases := []struct {
+		name  string
+		flags []string
+		asks  []ask
+	}{
+		{"no password", nil, []ask{
+			{"COMMAND\r\n", refuseOpen},
+			{"HELLO\r\n", refuseOpen},
+			{"INFO\r\n", refuseOpen},
+			{mget, refuseOpen},
+			{mget + strings.Repeat("\r\n", 1300), whole}, // padded to a third of the reply
+			{"*3\r\n$4\r\nAUTH\r\n$7\r\ndefault\r\n$1\r\nx\r\nCOMMAND\r\n", refuseOpen},
+			{"GET the\r\n", whole},
+		}},
+		{"password", []string{"--requirepass", pass}, []ask{
+			{"COMMAND\r\n", noAuth},
+			{"HELLO\r\n", refuseAuth},
+			{auth + "COMMAND\r\n", whole},
+			{auth + mget, whole},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "d.sock")
+			s := testserver.Start(t, freqdBin, mode.FDPass, 1, append([]string{"--listen", "unixgram:" + path,
+				"--listen", "udp:127.0.0.1:0", "--metrics-listen", "127.0.0.1:0"}, tc.flags...)...)
+			udp, err := net.Dial("udp", s.UDP)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer udp.Close()
+			ug, err := net.DialUnix("unixgram", &net.UnixAddr{Net: "unixgram", Name: fmt.Sprintf("@freqd-worker-test-%d", os.Getpid())},
+				&net.UnixAddr{Net: "unixgram", Name: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ug.Close()
+			refused := int64(0)
+			for i, a := range tc.asks {
+				overUnix := exchange(t, ug, a.req)
+				if strings.HasPrefix(overUnix, "-ERR reply >3x") {
+					t.Errorf("case %d (%.20q): refused over unix: %q", i, a.req, overUnix)
+				}
+				got, want := exchange(t, udp, a.req), a.udp
+				if want == whole {
+					want = overUnix
+				}
+				if got != want {
+					t.Errorf("case %d (%.20q): over UDP %d bytes %.80q, want %d bytes %.80q", i, a.req, len(got), got, len(want), want)
+				}
+				if a.udp != whole && len(got) > 3*len(a.req)+56 {
+					t.Errorf("case %d (%.20q): %d bytes for %d, over the bound", i, a.req, len(got), len(a.req))
+				}
+				if a.udp == refuseOpen || a.udp == refuseAuth {
+					refused++
+				}
+			}
+			// Counted by the worker at once, by the metrics at the next
+			// heartbeat (500 ms).
+			testserver.Eventually(t, 10*time.Second, func() bool {
+				info, err := infoFields(s.TCP, "workers", tc.flags...)
+				return err == nil && info["datagram_replies_refused"] == refused &&
+					metric(t, s, "freqd_datagram_replies_refused_total") == float64(refused)
+			}, func() string {
+				info, err := infoFields(s.TCP, "workers", tc.flags...)
+				return fmt.Sprintf("want %d refusals counted; INFO workers: %v, %v; metric %v",
+					refused, info, err, metric(t, s, "freqd_datagram_replies_refused_total"))
+			})
+		})
+	}
+}
+
 // exchange sends one request datagram on c and returns the reply datagram.
 // Loopback loses nothing unless a buffer overflows: one resend is plenty.
 func exchange(t *testing.T, c net.Conn, req string) string {
@@ -128,7 +217,8 @@ func metric(t *testing.T, s *testserver.Server, name string) float64 {
 }
 
 // infoFields reads INFO section over TCP and returns its numeric fields.
-func infoFields(addr, section string) (map[string]int64, error) {
+// Server flags "--requirepass", pass make it authenticate first.
+func infoFields(addr, section string, serverFlags ...string) (map[string]int64, error) {
 	c, err := net.DialTimeout("tcp", addr, testserver.RequestTimeout)
 	if err != nil {
 		return nil, err
@@ -136,6 +226,12 @@ func infoFields(addr, section string) (map[string]int64, error) {
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(testserver.RequestTimeout))
 	br := bufio.NewReader(c)
+	if len(serverFlags) == 2 && serverFlags[0] == "--requirepass" {
+		fmt.Fprintf(c, "AUTH %s\r\n", serverFlags[1])
+		if line, err := br.ReadString('\n'); err != nil || line != "+OK\r\n" {
+			return nil, fmt.Errorf("AUTH: %q, %v", line, err)
+		}
+	}
 	if _, err := fmt.Fprintf(c, "INFO %s\r\n", section); err != nil {
 		return nil, err
 	}

@@ -16,15 +16,16 @@ func (w *Worker) appendInfo(out []byte) []byte {
 	fmt.Fprintf(&b, "worker_slot:%d\r\n", w.spec.Slot)
 	fmt.Fprintf(&b, "worker_pid:%d\r\n", os.Getpid())
 	fmt.Fprintf(&b, "generation:%d\r\n", w.spec.Generation)
-	// Datagram replies this worker dropped (no room at the client); the
-	// pool's total follows.
+	// Datagram replies this worker dropped (no room at the client) and
+	// refused (amplification); the pool's totals follow.
 	fmt.Fprintf(&b, "datagram_replies_dropped:%d\r\n", w.dgram.dropped.Load())
+	fmt.Fprintf(&b, "datagram_replies_refused:%d\r\n", w.h.Stats().DatagramRefused)
 	// The worker lines are keyed by scoreboard entry: during a reload an old
 	// and a new worker share a pool slot. The handler's own INFO figures
 	// (connected_clients, total_commands_processed) are this worker's; the
 	// pool's totals follow.
 	var lines []string
-	var totalAccepted, totalRequests, totalDropped uint64
+	var totalAccepted, totalRequests, totalDropped, totalRefused uint64
 	var totalOpen int64
 	for i := 0; i < w.board.Len(); i++ {
 		s := w.board.Snapshot(i)
@@ -37,12 +38,14 @@ func (w *Worker) appendInfo(out []byte) []byte {
 		totalRequests += s.Requests
 		totalOpen += s.Open
 		totalDropped += s.DatagramDropped
+		totalRefused += s.DatagramRefused
 	}
 	fmt.Fprintf(&b, "workers:%d\r\n", len(lines))
 	fmt.Fprintf(&b, "pool_connections_accepted:%d\r\n", totalAccepted)
 	fmt.Fprintf(&b, "pool_connections_open:%d\r\n", totalOpen)
 	fmt.Fprintf(&b, "pool_commands_processed:%d\r\n", totalRequests)
 	fmt.Fprintf(&b, "pool_datagram_replies_dropped:%d\r\n", totalDropped)
+	fmt.Fprintf(&b, "pool_datagram_replies_refused:%d\r\n", totalRefused)
 	for _, l := range lines {
 		b.WriteString(l)
 	}

@@ -308,7 +308,7 @@ func (w *Worker) heartbeat() {
 		w.entry.Heartbeat()
 		st := w.h.Stats()
 		w.entry.SetCounters(st.Commands, st.ErrorReplies)
-		w.entry.SetDatagramCounters(w.dgram.dropped.Load(), 0)
+		w.entry.SetDatagramCounters(w.dgram.dropped.Load(), st.DatagramRefused)
 		counts = w.h.CommandCounts(counts[:0])
 		w.entry.SetCommandCounts(counts)
 		if limit > 0 && !asked && st.Commands >= limit && !w.draining.Load() {
