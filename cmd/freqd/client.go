@@ -34,7 +34,7 @@ func dial(addr, password string) *redis.Client {
 // passwordFlag adds --password, defaulting to FREQD_REQUIREPASS, the
 // variable the server takes its own from.
 func passwordFlag(fs *flag.FlagSet) *string {
-	return fs.String("password", os.Getenv("FREQD_REQUIREPASS"), "password, if the server requires one (default $FREQD_REQUIREPASS; stream connections only)")
+	return fs.String("password", os.Getenv("FREQD_REQUIREPASS"), "password, if the server requires one (default $FREQD_REQUIREPASS)")
 }
 
 func runGet(args []string) int {
@@ -56,6 +56,7 @@ func runGet(args []string) int {
 	var err error
 	if dq.addr != "" {
 		*addr = dq.addr
+		dq.password = *pass
 		counts, err = dq.freq(fs.Args())
 	} else {
 		c := dial(*addr, *pass)
