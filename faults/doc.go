@@ -23,7 +23,10 @@
 //     slow-loris, thousands of idle connections, a pipeline never read) are
 //     cut off within the protocol's limits and timeouts while well-behaved
 //     clients see no failure at all;
-//   - the connection over --max-clients gets Redis's error.
+//   - the connection over --max-clients gets Redis's error;
+//   - unix datagram clients that never read their replies cost the other
+//     datagram clients (unix and UDP) nothing: the replies they cannot take
+//     are dropped and counted, and no worker waits for them.
 //
 // Every process a scenario starts is killed by pid when it ends. At the end,
 // TestSummary logs a table of requests served, failed and wrong per
