@@ -74,3 +74,35 @@ func TestStaleUnixgramSocketIsReplaced(t *testing.T) {
 		t.Errorf("binding over a regular file: %v, want a not-a-socket error", err)
 	}
 }
+
+// TestCheckProtectedUDP: protected mode refuses a UDP address other
+// machines can reach when no password is set, as it refuses TCP ones: an
+// open UDP port is also a reflector for forged sources.
+func TestCheckProtectedUDP(t *testing.T) {
+	tests := []struct {
+		addr              string
+		password, protect bool
+		refused           bool
+	}{
+		{"udp:0.0.0.0:7379", false, true, true},
+		{"udp::7379", false, true, true},
+		{"udp:[::]:7379", false, true, true},
+		{"udp:192.0.2.1:7379", false, true, true},
+		{"udp:127.0.0.1:7379", false, true, false},
+		{"udp:127.0.0.2:7379", false, true, false},
+		{"udp:[::1]:7379", false, true, false},
+		{"unixgram:/run/freqd.dgram", false, true, false},
+		{"udp:0.0.0.0:7379", true, true, false},   // a password is set
+		{"udp:0.0.0.0:7379", false, false, false}, // --protected-mode=no
+		{"0.0.0.0:7379", false, true, true},       // TCP, for comparison
+	}
+	for i, tc := range tests {
+		err := CheckProtected([]string{"127.0.0.1:7379", tc.addr}, tc.password, tc.protect)
+		switch {
+		case tc.refused && (err == nil || !strings.Contains(err.Error(), "listen "+tc.addr+": this address is reachable from other machines and no password is set")):
+			t.Errorf("case %d (%s, password %v, protected %v): %v, want it refused", i, tc.addr, tc.password, tc.protect, err)
+		case !tc.refused && err != nil:
+			t.Errorf("case %d (%s, password %v, protected %v): %v, want it allowed", i, tc.addr, tc.password, tc.protect, err)
+		}
+	}
+}
