@@ -116,3 +116,54 @@ func sameSet(a, b []int) bool {
 	slices.Sort(b)
 	return slices.Equal(a, b)
 }
+
+// TestMappedFileTruncatedAndWorkersRestart: with --data-mode map, the data
+// file is truncated in place and the workers die (killed here): their
+// replacements cannot map the file. That is no crash loop: the master
+// says what is true (no worker can serve; replace the file and send
+// SIGHUP), keeps its listeners, and its workers answer every client with
+// that error rather than a reset. Once a good file is renamed into place,
+// a SIGHUP brings the answers back.
+func TestMappedFileTruncatedAndWorkersRestart(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "words.freq")
+	if err := testserver.BuildTable(freqdBin, data, testserver.Table{"alpha": 100, "beta": 5}); err != nil {
+		t.Fatal(err)
+	}
+	s := start(t, "fdpass", 2, "--data", data, "--data-mode", "map")
+	before := testserver.ListenInodes(s.Port())
+	if err := os.Truncate(data, 0); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range s.Workers() {
+		syscall.Kill(w, syscall.SIGKILL)
+	}
+	eventually(t, "the master to say no worker can serve", func() bool { return s.Log.Contains("no worker can serve it") })
+	var got string
+	eventually(t, "clients to get the reason", func() bool {
+		var err error
+		got, err = command(s, "GET alpha")
+		return err == nil && strings.Contains(got, "no worker can serve")
+	})
+	// A SIGHUP with the file still bad says so truthfully.
+	signal(t, s.Pid, syscall.SIGHUP)
+	eventually(t, "the refused reload", func() bool { return s.Log.Contains("no worker can serve the old table either") })
+
+	// A good file, renamed into place (freqd build writes atomically).
+	if err := testserver.BuildTable(freqdBin, data, testserver.Table{"alpha": 300, "beta": 5}); err != nil {
+		t.Fatal(err)
+	}
+	signal(t, s.Pid, syscall.SIGHUP)
+	eventually(t, "answers from the good file", func() bool {
+		got, err := command(s, "GET alpha")
+		return err == nil && got == "300"
+	})
+	if after := testserver.ListenInodes(s.Port()); !slices.Equal(after, before) {
+		t.Errorf("listening sockets changed: before %v, after %v", before, after)
+	}
+	stop := make(chan struct{})
+	l := load(s, "tcp", testserver.Table{"alpha": 300, "beta": 5}.Check, stop)
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	l.Wait()
+	record(t, "mapped file truncated, workers killed: unavailable workers said why; good file + SIGHUP: served", l)
+}

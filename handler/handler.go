@@ -39,6 +39,12 @@ type Options struct {
 	// replies; the serving loops (ServeConn, the event loop) apply them.
 	Timeouts Timeouts
 
+	// Unavailable, when not empty, is why this process cannot serve its
+	// table (the data file was damaged while mapped): every command but
+	// QUIT is answered with it as an error, so that clients get a reason
+	// and health checks fail, rather than connections being reset.
+	Unavailable string
+
 	// RequirePass, when not empty, is the password of the default user, as
 	// Redis's requirepass: a connection must give it with AUTH, or HELLO's
 	// AUTH option, before any command other than AUTH, HELLO and QUIT. It is

@@ -115,6 +115,8 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 	start := len(out)
 	cmd, i := lookup(args[0])
 	switch {
+	case s.h.opts.Unavailable != "" && i != cmdQuit:
+		out = resp.AppendError(out, "ERR "+s.h.opts.Unavailable)
 	case cmd == nil:
 		out = appendUnknownCommand(out, args)
 	case !cmd.arityOK(len(args)):

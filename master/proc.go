@@ -72,6 +72,9 @@ func (m *Master) startWorker(a pool.StartWorker) (pid int, err error) {
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 		MaxRequestMemory: m.cfg.MaxRequestMemory,
 	}
+	if a.Unavailable {
+		spec.Unavailable = "no worker can serve: the data file was damaged while served; the operator must replace it and send SIGHUP"
+	}
 	// Listening sockets go to the worker as copies made for this start
 	// and closed once it has begun: the master keeps its own descriptors
 	// off Go's poller, and an *os.File kept for the next start would be

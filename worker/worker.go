@@ -115,17 +115,8 @@ func (w *Worker) setup() error {
 	if w.ctl, err = fdpass.FileConn(os.NewFile(uintptr(s.ControlFD), "control")); err != nil {
 		return fmt.Errorf("control socket: %w", err)
 	}
-	tf := os.NewFile(uintptr(s.TableFD), "table")
-	if !s.TableMapped {
-		if err := memfd.CheckSealed(tf); err != nil {
-			tf.Close()
-			return fmt.Errorf("table: %w", err)
-		}
-	}
-	w.table, err = freqfile.OpenFile(tf)
-	tf.Close()
-	if err != nil {
-		return fmt.Errorf("table: %w", err)
+	if w.table, err = openTable(s); err != nil {
+		return err
 	}
 	bf := os.NewFile(uintptr(s.ScoreboardFD), "scoreboard")
 	w.board, err = scoreboard.Open(bf)
@@ -143,6 +134,7 @@ func (w *Worker) setup() error {
 	}
 
 	w.h = handler.New(w.table, handler.Options{
+		Unavailable:      s.Unavailable,
 		Timeouts:         s.Timeouts,
 		RequirePass:      s.RequirePass,
 		MaxRequestMemory: s.MaxRequestMemory,
@@ -396,4 +388,38 @@ func connectionBound(log hclog.Logger) int {
 		bound = 1
 	}
 	return bound
+}
+
+// ErrTableUnusable reports a mapped data file that can no longer be
+// mapped (truncated, or rewritten in place); the process should exit with
+// control.ExitTableUnusable, so that the master knows the table is broken,
+// not the worker.
+var ErrTableUnusable = errors.New("the data file is damaged")
+
+// openTable maps the table the master passed, checking that a copy is
+// sealed. A worker told the table is unavailable maps nothing and serves an
+// empty table, answering every command with the reason.
+func openTable(s *control.Spec) (*freqfile.Table, error) {
+	tf := os.NewFile(uintptr(s.TableFD), "table")
+	defer tf.Close()
+	if s.Unavailable != "" {
+		var buf bytes.Buffer
+		if err := freqfile.WriteTable(&buf, nil, freqfile.BuildOptions{}); err != nil {
+			return nil, err
+		}
+		return freqfile.Parse(buf.Bytes())
+	}
+	if !s.TableMapped {
+		if err := memfd.CheckSealed(tf); err != nil {
+			return nil, fmt.Errorf("table: %w", err)
+		}
+	}
+	t, err := freqfile.OpenFile(tf)
+	if err != nil && s.TableMapped {
+		return nil, fmt.Errorf("%w (--data-mode map): %w", ErrTableUnusable, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("table: %w", err)
+	}
+	return t, nil
 }

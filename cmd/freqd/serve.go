@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -132,6 +133,9 @@ func runWorker(args []string) int {
 		"worker", spec.Slot, "pid", os.Getpid(), "generation", spec.Generation)
 	if err := worker.Run(spec, log); err != nil {
 		log.Error("worker failed", "error", err)
+		if errors.Is(err, worker.ErrTableUnusable) {
+			return control.ExitTableUnusable
+		}
 		return 1
 	}
 	return 0

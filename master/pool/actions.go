@@ -22,10 +22,17 @@ type StartWorker struct {
 	Generation uint64
 	Entry      int
 	Restarts   uint64 // processes started in the slot before this one
+	// Unavailable starts a worker that maps no table and answers every
+	// command with an error saying why: the generation's table is broken.
+	Unavailable bool
 }
 
 func (a StartWorker) String() string {
-	return fmt.Sprintf("start worker %d in slot %d (generation %d)", a.ID, a.Slot, a.Generation)
+	s := fmt.Sprintf("start worker %d in slot %d (generation %d)", a.ID, a.Slot, a.Generation)
+	if a.Unavailable {
+		s += ", unavailable"
+	}
+	return s
 }
 
 // Retire asks a worker to hand its connections back between requests and

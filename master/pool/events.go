@@ -68,11 +68,6 @@ func (s Status) String() string {
 	return fmt.Sprintf("exit status %d", s.Code)
 }
 
-// ExitTableUnusable is the exit status of a worker that cannot map the
-// table it was given (the data file was truncated or replaced badly under
-// --data-mode map): a broken table, not a broken worker.
-const ExitTableUnusable = 3
-
 // external reports whether a signal was sent to the process from outside
 // rather than raised by its own fault: a worker killed by an operator or a
 // kill storm was not failing at start.

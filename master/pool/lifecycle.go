@@ -43,7 +43,11 @@ func (m *Model) tableLoaded(gen uint64, err error) {
 	if err != nil {
 		m.stats.FailedReloads++
 		m.reload = nil
-		m.log.Error("reload failed; still serving the old table", "error", err)
+		if m.broken == m.gen {
+			m.log.Error("reload failed, and no worker can serve the old table either: put a good data file in place and send SIGHUP again", "error", err)
+		} else {
+			m.log.Error("reload failed; still serving the old table", "error", err)
+		}
 		m.applyResize()
 		return
 	}

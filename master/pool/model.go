@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/freqd/freqd/worker/control"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -149,6 +150,10 @@ type Model struct {
 	reload  *reloadState
 	upgrade *upgradeState
 	resize  int // SIGTTIN minus SIGTTOU deferred during a reload
+	// broken is the generation whose table a worker could not map (a data
+	// file damaged under --data-mode map); its workers are started
+	// unavailable until a reload brings a good table. 0 for none.
+	broken uint64
 
 	startBy    time.Time // the first generation must be ready by then
 	stopBy     time.Time // graceful stop: kill what is left then
@@ -240,7 +245,8 @@ func (m *Model) start(s *slot) {
 	w := &worker{id: m.nextID, slot: s, home: s.index, gen: m.gen, entry: entry, state: wStarting, started: m.now}
 	m.live[w.id] = w
 	s.worker = w
-	m.emit(StartWorker{ID: w.id, Slot: s.index, Generation: w.gen, Entry: entry, Restarts: s.restarts})
+	m.emit(StartWorker{ID: w.id, Slot: s.index, Generation: w.gen, Entry: entry, Restarts: s.restarts,
+		Unavailable: m.broken == m.gen})
 }
 
 // startFailed handles a worker that could not be started: it is retried
@@ -329,6 +335,17 @@ func (m *Model) exited(id WorkerID, st Status) {
 	cause := st.String()
 	if !w.aborted.IsZero() {
 		cause = "hung (" + cause + ")"
+	}
+	if st.Signal == 0 && st.Code == control.ExitTableUnusable && w.gen == m.gen {
+		cause = "data file unusable"
+		if m.broken != m.gen {
+			m.broken = m.gen
+			m.log.Error("the data file is damaged (truncated or rewritten in place while mapped): no worker can serve it; "+
+				"replace it with a good one (by rename, as freqd build does) and send SIGHUP. Until then clients get an error reply",
+				"generation", m.gen)
+		}
+		// A worker that starts unavailable will not fail: no back-off.
+		s.failures = 0
 	}
 	m.stats.Restarts[cause]++
 	lived := m.now.Sub(w.started)

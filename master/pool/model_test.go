@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/worker/control"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -416,4 +417,23 @@ func TestDeadlineIsTheNextThingDue(t *testing.T) {
 	if d := m.Deadline(); !d.Equal(t0.Add(120 * time.Millisecond)) {
 		t.Errorf("after two quick deaths: deadline +%v, want +120ms", d.Sub(t0))
 	}
+}
+
+// TestBrokenTableStartsUnavailableWorkers: a worker that cannot map its
+// generation's table (a data file damaged under --data-mode map) is not a
+// crash loop to back off from: its replacements start unavailable,
+// answering every client with the reason, until a reload brings a good
+// table; a reload with a bad one changes nothing.
+func TestBrokenTableStartsUnavailableWorkers(t *testing.T) {
+	run(t, Config{Workers: 2}, with(twoReady,
+		step{after: 5 * time.Second, ev: killed(1), want: []string{"clear entry 0", "start worker 3 in slot 0 (generation 1)"}},
+		step{after: 10 * time.Millisecond, ev: exitCode(3, control.ExitTableUnusable),
+			want: []string{"clear entry 0", "start worker 4 in slot 0 (generation 1), unavailable"}},
+		step{ev: ready(4), want: none},
+		step{ev: exitCode(2, 2), want: []string{"clear entry 1", "start worker 5 in slot 1 (generation 1), unavailable"}},
+		step{ev: sig(Reload), want: []string{"load table for generation 2"}},
+		step{ev: loaded(2, errors.New("truncated")), want: none},
+		step{ev: sig(Reload), want: []string{"load table for generation 2"}},
+		step{ev: loaded(2, nil), want: []string{"notify RELOADING=1", "start worker 6 in slot 0 (generation 2)", "start worker 7 in slot 1 (generation 2)"}},
+	))
 }

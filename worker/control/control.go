@@ -50,11 +50,21 @@ type Spec struct {
 	// MaxRequestMemory is this worker's budget of bytes held in
 	// unfinished requests (handler.Options.MaxRequestMemory).
 	MaxRequestMemory int64 `json:"max_request_memory"`
+	// Unavailable, when set, is why no table can be served: the worker maps
+	// none and answers every command with this error, so that clients get
+	// a reason rather than a reset while the operator replaces the file.
+	Unavailable string `json:"unavailable,omitempty"`
 	// RequirePass is the password clients must AUTH with; "" for none.
 	// The environment of a process is readable only by its own user and
 	// root, the same people who can read the master's memory.
 	RequirePass string `json:"requirepass,omitempty"`
 }
+
+// ExitTableUnusable is the exit status of a worker that cannot map the
+// table it was given: the data file was truncated or rewritten under
+// --data-mode map. The table is broken, not the worker; the master then
+// starts workers with Spec.Unavailable until a reload brings a good table.
+const ExitTableUnusable = 3
 
 // Inherited is a socket a worker inherits: a listener to accept on, or a
 // datagram socket to read.
