@@ -32,6 +32,7 @@ type Config struct {
 	Pidfile          string           // written once the workers are ready; "" for none
 	Data             table.Source     // the table to serve, and how workers get it
 	ShutdownTimeout  time.Duration    // graceful stop: how long workers may drain
+	ShutdownDelay    time.Duration    // graceful stop: how long to serve, not ready, before draining
 	WorkerTimeout    time.Duration    // a worker whose heartbeat is older is hung
 	MaxRequests      int              // recycle a worker after about this many commands; 0 = never
 	MaxClients       int              // connections over this many, across all workers, are refused
@@ -190,8 +191,9 @@ func New(cfg Config) (*Master, error) {
 	}
 	m.model = pool.New(pool.Config{
 		Workers: cfg.Workers, MaxWorkers: scoreboard.MaxEntries / 2, Entries: scoreboard.MaxEntries,
-		ReadyWait: readyWait, ShutdownTimeout: cfg.ShutdownTimeout, WorkerTimeout: cfg.WorkerTimeout,
-		Log: m.log,
+		ReadyWait: readyWait, ShutdownTimeout: cfg.ShutdownTimeout, ShutdownDelay: cfg.ShutdownDelay,
+		WorkerTimeout: cfg.WorkerTimeout,
+		Log:           m.log,
 	})
 	ok = true
 	return m, nil
@@ -327,6 +329,11 @@ func (m *Master) Run() error {
 		syscall.SIGUSR2, syscall.SIGTTIN, syscall.SIGTTOU)
 	defer signal.Stop(sigs)
 	m.spawn = newSpawner()
+	if m.metricsLn != nil {
+		// From the start: /livez answers while the workers start, and
+		// /readyz says they are not ready yet.
+		m.startMetrics(m.metricsLn)
+	}
 
 	m.step(pool.NewBegin(time.Now()))
 	timer := time.NewTimer(time.Hour)
@@ -499,9 +506,6 @@ func (m *Master) serving() {
 			m.fatal(err)
 			return
 		}
-	}
-	if m.metricsLn != nil {
-		m.startMetrics(m.metricsLn)
 	}
 	if m.takesOver {
 		// This master replaced another (SIGUSR2) and now serves: the socket

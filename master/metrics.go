@@ -36,6 +36,9 @@ type masterStats struct {
 	tableBytes    int64
 	handoffs      int
 	queues        []*listen.Socket // a copy: the Run goroutine changes the pool's
+	ready         bool             // what /readyz answers
+	notReady      string           // why not
+	table         tableIdentity
 }
 
 // publish copies the supervisor state for the metrics collector.
@@ -48,7 +51,9 @@ func (m *Master) publish() {
 		reloads: ps.Reloads, failedReloads: ps.FailedReloads, handoffs: len(m.handoffs), queues: m.tcpSockets()}
 	if t := m.current(); t != nil {
 		st.words, st.tableBytes = t.Table.Len(), t.Table.Size()
+		st.table = identify(t.Table)
 	}
+	st.ready, st.notReady = m.model.Ready()
 	m.metrics.stats.Store(st)
 }
 
@@ -67,6 +72,8 @@ func (m *Master) startMetrics(ln net.Listener) {
 	reg.MustRegister(ms, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: m.log.StandardLogger(nil)}))
+	mux.HandleFunc("/livez", ms.livez)
+	mux.HandleFunc("/readyz", ms.readyz)
 	ms.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second}
 	m.metrics = ms
 	m.publish()

@@ -49,6 +49,7 @@ func runServe(args []string) int {
 	fs.StringVar(&unixMode, "unix-mode", "0660", "permissions of unix socket files (octal)")
 	fs.StringVar(&cfg.Pidfile, "pidfile", "", "write the master's pid here once the workers are ready")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 10*time.Second, "on SIGTERM, how long workers may finish open requests")
+	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, first keep serving this long while /readyz fails, so load balancers stop sending clients; then drain")
 	fs.DurationVar(&cfg.WorkerTimeout, "worker-timeout", 30*time.Second, "a worker silent this long is hung: SIGABRT (goroutine dump), SIGKILL, replaced")
 	fs.DurationVar(&cfg.Timeouts.Read, "read-timeout", 30*time.Second, "a request must arrive whole within this (0 = no limit)")
 	fs.DurationVar(&cfg.Timeouts.Idle, "idle-timeout", 0, "close connections idle this long (0 = never)")
@@ -203,7 +204,7 @@ func requirePass(flagValue, file string) (string, error) {
 }
 
 // poolFlags are the flags only a master and its workers act on.
-var poolFlags = []string{"workers", "dispatch", "data-mode", "max-requests", "max-clients", "worker-timeout", "user", "metrics-listen"}
+var poolFlags = []string{"workers", "dispatch", "data-mode", "max-requests", "max-clients", "worker-timeout", "user", "metrics-listen", "shutdown-delay"}
 
 // refuseUnusedFlags rejects flags given explicitly that mode m would
 // silently ignore: the pool's flags in a classic design, which is one

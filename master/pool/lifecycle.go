@@ -217,7 +217,7 @@ func (m *Model) failUpgrade(why string) {
 // tick runs whatever is due: delayed restarts, timeouts, the watchdog.
 func (m *Model) tick(beats map[WorkerID]time.Duration) {
 	for _, s := range m.slots {
-		if !s.restartAt.IsZero() && !m.now.Before(s.restartAt) && s.worker == nil && m.phase <= serving {
+		if !s.restartAt.IsZero() && !m.now.Before(s.restartAt) && s.worker == nil && m.phase <= delaying {
 			m.start(s)
 		}
 	}
@@ -225,6 +225,9 @@ func (m *Model) tick(beats map[WorkerID]time.Duration) {
 	case m.phase == starting && !m.now.Before(m.startBy):
 		m.exitErr = fmt.Errorf("workers not ready after %s; see the worker errors above", m.cfg.ReadyWait)
 		m.stopNow()
+	case m.phase == delaying && !m.now.Before(m.delayUntil):
+		m.log.Info("shutdown delay over; draining", "timeout", m.cfg.ShutdownTimeout)
+		m.stopGracefully()
 	case m.phase == stopping && !m.now.Before(m.stopBy):
 		m.log.Warn("workers still running after the shutdown timeout; killing them", "workers", len(m.live))
 		for _, w := range m.liveWorkers() {
@@ -304,6 +307,9 @@ func (m *Model) Deadline() time.Time {
 	if m.phase == stopping {
 		earlier(m.stopBy)
 	}
+	if m.phase == delaying {
+		earlier(m.delayUntil)
+	}
 	if r := m.reload; r != nil && !r.loading {
 		earlier(r.deadline)
 	}
@@ -380,6 +386,28 @@ func (m *Model) Stats() Stats {
 		st.Restarts[k] = v
 	}
 	return st
+}
+
+// Ready reports whether the server should be sent clients, and why not:
+// the first generation serves, at least one worker of the current
+// generation is ready, its table is usable, and no stop has begun. What a
+// load balancer's health check (/readyz) asks.
+func (m *Model) Ready() (bool, string) {
+	switch m.phase {
+	case starting:
+		return false, "starting: the workers are not ready yet"
+	case delaying:
+		return false, "stopping: serving until the shutdown delay is over, then draining"
+	case handingOver, stopping, stoppingNow, exited:
+		return false, "stopping"
+	}
+	if m.broken == m.gen {
+		return false, "the data file is damaged: no worker can serve it"
+	}
+	if r, _ := m.Handoffs(); r != ToPool {
+		return false, "no worker of the current generation is ready"
+	}
+	return true, "ready"
 }
 
 // Slots is the number of slots in the pool.

@@ -18,9 +18,13 @@ type Config struct {
 
 	ReadyWait       time.Duration // a worker, a reload, an upgrade must be ready within it (30s)
 	ShutdownTimeout time.Duration // a draining worker finishes within it (10s)
-	WorkerTimeout   time.Duration // a heartbeat older than this means hung (30s)
-	WatchEvery      time.Duration // watchdog period (1s)
-	AbortGrace      time.Duration // after SIGABRT, SIGKILL this much later (3s)
+	// ShutdownDelay is how long a graceful stop keeps serving, reported
+	// not ready, before it drains: load balancers and Kubernetes take a
+	// moment to stop sending new clients. 0: drain at once.
+	ShutdownDelay time.Duration
+	WorkerTimeout time.Duration // a heartbeat older than this means hung (30s)
+	WatchEvery    time.Duration // watchdog period (1s)
+	AbortGrace    time.Duration // after SIGABRT, SIGKILL this much later (3s)
 
 	// Restart back-off: a worker that dies within QuickDeath of its start,
 	// or before it served, counts as failing; the n-th consecutive failure
@@ -66,6 +70,7 @@ type phase int
 const (
 	starting    phase = iota // the first generation is not ready yet
 	serving                  // the pool serves (reloads and upgrades happen here)
+	delaying                 // stopping after ShutdownDelay: still serving, no longer ready
 	handingOver              // a successor serves; the workers retire to it
 	stopping                 // graceful stop: workers finish their requests
 	stoppingNow              // immediate stop: workers killed
@@ -156,6 +161,7 @@ type Model struct {
 	broken uint64
 
 	startBy    time.Time // the first generation must be ready by then
+	delayUntil time.Time // delaying: the graceful stop begins then
 	stopBy     time.Time // graceful stop: kill what is left then
 	exitErr    error     // why a stop ends with an error
 	lastWatch  time.Time
@@ -460,6 +466,18 @@ func (m *Model) signaled(sig Signal) {
 			m.stopNow()
 		}
 		return
+	case delaying:
+		switch sig {
+		case Stop:
+			m.log.Info("second graceful shutdown signal; not waiting out the shutdown delay", "signal", sig.String())
+			m.stopGracefully()
+		case StopNow:
+			m.log.Info("immediate shutdown", "signal", sig.String())
+			m.stopNow()
+		default:
+			m.log.Warn("signal ignored while stopping", "signal", sig.String())
+		}
+		return
 	case handingOver, stopping, stoppingNow:
 		if sig == StopNow && m.phase != stoppingNow {
 			m.stopNow()
@@ -487,6 +505,17 @@ func (m *Model) signaled(sig Signal) {
 			m.shrink()
 		}
 	case Stop:
+		if m.cfg.ShutdownDelay > 0 {
+			// Not ready from now on, still serving: whoever routes clients
+			// here sees /readyz fail and stops, then the drain begins.
+			m.log.Info("graceful shutdown after the shutdown delay; not ready meanwhile", "signal", sig.String(),
+				"delay", m.cfg.ShutdownDelay, "timeout", m.cfg.ShutdownTimeout)
+			m.failUpgrade("the old master is stopping")
+			m.phase = delaying
+			m.delayUntil = m.now.Add(m.cfg.ShutdownDelay)
+			m.emit(Notify{State: "STOPPING=1"})
+			return
+		}
 		m.log.Info("graceful shutdown", "signal", sig.String(), "timeout", m.cfg.ShutdownTimeout)
 		m.stopGracefully()
 	case StopNow:
@@ -547,9 +576,12 @@ func (m *Model) shrink() {
 func (m *Model) stopGracefully() {
 	m.failUpgrade("the old master is stopping")
 	m.reload = nil // its table, if loaded, is released with the others at exit
+	if m.phase != delaying {
+		m.emit(Notify{State: "STOPPING=1"})
+	}
 	m.phase = stopping
 	m.stopBy = m.now.Add(m.cfg.ShutdownTimeout + time.Second)
-	m.emit(Notify{State: "STOPPING=1"}, StopAccepting{})
+	m.emit(StopAccepting{})
 	for _, w := range m.liveWorkers() {
 		if w.state != wDraining {
 			w.state = wDraining

@@ -437,3 +437,33 @@ func TestBrokenTableStartsUnavailableWorkers(t *testing.T) {
 		step{ev: loaded(2, nil), want: []string{"notify RELOADING=1", "start worker 6 in slot 0 (generation 2)", "start worker 7 in slot 1 (generation 2)"}},
 	))
 }
+
+// TestShutdownDelayKeepsServingNotReady: with a shutdown delay, SIGTERM
+// first makes the server not ready while it goes on serving (a worker that
+// dies is still replaced), then drains; a second SIGTERM skips the rest of
+// the delay.
+func TestShutdownDelayKeepsServingNotReady(t *testing.T) {
+	notReady := func(t *testing.T, m *Model) {
+		if ok, why := m.Ready(); ok || !strings.Contains(why, "shutdown delay") {
+			t.Errorf("Ready() = %v, %q during the delay", ok, why)
+		}
+		if r, _ := m.Handoffs(); r != ToPool {
+			t.Errorf("Handoffs() = %v during the delay, want ToPool: it still serves", r)
+		}
+	}
+	run(t, Config{Workers: 2, ShutdownDelay: 5 * time.Second}, with(twoReady,
+		step{ev: tick(), want: none, check: func(t *testing.T, m *Model) {
+			if ok, _ := m.Ready(); !ok {
+				t.Error("not ready while serving")
+			}
+		}},
+		step{ev: sig(Stop), want: []string{"notify STOPPING=1"}, check: notReady},
+		step{after: time.Second, ev: killed(1), want: []string{"clear entry 0", "start worker 3 in slot 0 (generation 1)"}},
+		step{after: 4 * time.Second, ev: tick(), want: []string{"stop accepting", "drain worker 2", "drain worker 3"}},
+	))
+	run(t, Config{Workers: 1, ShutdownDelay: time.Minute}, []step{
+		{ev: begin()}, {ev: ready(1)},
+		{ev: sig(Stop), want: []string{"notify STOPPING=1"}},
+		{after: time.Second, ev: sig(Stop), want: []string{"stop accepting", "drain worker 1"}},
+	})
+}
