@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-faults test-short vet fmt-check bench bench-redis fuzz clean
+.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz clean
 
 all: build
 
@@ -17,13 +17,24 @@ run: build
 # Everything CI checks: formatting, vet, and the tests under the race detector.
 # The fault suite is a step of its own: make test-faults.
 test: fmt-check vet
-	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v /faults)
+	$(GO) test -race -count=1 -timeout 15m $$($(GO) list ./... | grep -v -e /faults -e /scale)
 
 # The fault suite (package faults): named faults under load, each bounded to
 # a few seconds, with the server built under the race detector too. About
 # 70 s on 2 cores; -v prints its summary table.
 test-faults:
 	$(GO) test -race -count=1 -timeout 10m -v ./faults/
+
+# Replicas behind a real HAProxy (Debian's package, installed if missing):
+# contrib/haproxy/haproxy.cfg in front of three freqd servers on loopback.
+test-scale:
+	scripts/need.sh haproxy
+	FREQD_TEST_HAPROXY=require $(GO) test -race -count=1 -timeout 10m -v ./scale/
+
+# The Kubernetes manifests of contrib/kubernetes, decoded strictly into the
+# API's types (a module of its own: the server does not link Kubernetes).
+test-manifests:
+	cd contrib/kubernetes && $(GO) test -count=1 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
