@@ -140,5 +140,5 @@ func statusOf(st *os.ProcessState) pool.Status {
 	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return pool.Status{Signal: ws.Signal()}
 	}
-	return pool.Status{Code: st.ExitCode()}
+	return pool.Status{Code: st.ExitCode(), TableUnusable: st.ExitCode() == control.ExitTableUnusable}
 }

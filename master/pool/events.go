@@ -58,6 +58,10 @@ type Exited struct {
 type Status struct {
 	Code   int            // exit status, when it exited by itself
 	Signal syscall.Signal // the signal that ended it, 0 if none did
+	// TableUnusable says the worker exited because it could not map its
+	// generation's table (a data file damaged under --data-mode map): the
+	// table is broken, not the worker.
+	TableUnusable bool
 }
 
 // String renders the status as the logs show it.

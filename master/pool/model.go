@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/freqd/freqd/worker/control"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -342,7 +341,7 @@ func (m *Model) exited(id WorkerID, st Status) {
 	if !w.aborted.IsZero() {
 		cause = "hung (" + cause + ")"
 	}
-	if st.Signal == 0 && st.Code == control.ExitTableUnusable && w.gen == m.gen {
+	if st.TableUnusable && w.gen == m.gen {
 		cause = "data file unusable"
 		if m.broken != m.gen {
 			m.broken = m.gen

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/freqd/freqd/worker/control"
 	"github.com/hashicorp/go-hclog"
 )
 
@@ -427,7 +426,7 @@ func TestDeadlineIsTheNextThingDue(t *testing.T) {
 func TestBrokenTableStartsUnavailableWorkers(t *testing.T) {
 	run(t, Config{Workers: 2}, with(twoReady,
 		step{after: 5 * time.Second, ev: killed(1), want: []string{"clear entry 0", "start worker 3 in slot 0 (generation 1)"}},
-		step{after: 10 * time.Millisecond, ev: exitCode(3, control.ExitTableUnusable),
+		step{after: 10 * time.Millisecond, ev: func(t time.Time) Event { return NewExited(t, 3, Status{Code: 3, TableUnusable: true}) },
 			want: []string{"clear entry 0", "start worker 4 in slot 0 (generation 1), unavailable"}},
 		step{ev: ready(4), want: none},
 		step{ev: exitCode(2, 2), want: []string{"clear entry 1", "start worker 5 in slot 1 (generation 1), unavailable"}},
