@@ -1,5 +1,6 @@
-// Package resp is freqd's codec for RESP2, the Redis serialization protocol:
-// an incremental request parser and append-style reply writers.
+// Package resp is freqd's codec for the Redis serialization protocol: an
+// incremental request parser, and append-style reply writers for RESP2 and
+// RESP3.
 //
 // # Parsing
 //
@@ -31,5 +32,9 @@
 // AppendArrayLen, ...) append one reply element to a byte slice in the style
 // of strconv.AppendInt, so a server builds every reply of a pipelined batch
 // in one reused buffer and writes it with one system call. None of them
-// allocates beyond growing that slice.
+// allocates beyond growing that slice. Requests are the same in both
+// protocol versions; replies differ only in the types RESP3 added, so the
+// writers of those (AppendNull, AppendDouble, AppendMapLen, AppendSetLen,
+// AppendVerbatim) take the connection's Proto and write the RESP2 form Redis
+// uses for the same reply when the client has not asked for RESP3.
 package resp
