@@ -22,6 +22,9 @@ func FuzzParse(f *testing.F) {
 		"$9223372036854775807\r\n",
 		"*2\r\n$3\r\nGET\r\n$3\r\ntheX\r\n",
 		"\r\n\n*0\r\n*-1\r\n",
+		"*-5\r\n*02\r\n$03\r\nabc\r\n",
+		"*1\r\n$-0\r\n\r\n*-0\r\n",
+		"ECHO a\vb \f\vc\tX\rY\x00Z\r\nPING\n",
 	} {
 		f.Add([]byte(seed), uint16(3))
 	}

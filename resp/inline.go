@@ -4,7 +4,10 @@ import "bytes"
 
 // inline parses one inline request: a line of space-separated arguments
 // ended by "\r\n" or "\n", with redis-cli's quoting for arguments that hold
-// spaces or binary bytes.
+// spaces or binary bytes. It splits as Redis 7 does (sdssplitargs): an
+// unquoted argument ends at a space, tab, CR or LF, but not at a vertical
+// tab or form feed, which Redis skips only between arguments; and a NUL
+// byte ends the line, since Redis reads it as a C string.
 func (p *Parser) inline(buf []byte, lim *Limits) ([][]byte, int, error) {
 	i := bytes.IndexByte(buf[p.pos:], '\n')
 	if i < 0 {
@@ -25,6 +28,9 @@ func (p *Parser) inline(buf []byte, lim *Limits) ([][]byte, int, error) {
 	if len(line) > lim.MaxInlineLen {
 		return nil, 0, errInlineTooBig
 	}
+	if i := bytes.IndexByte(line, 0); i >= 0 {
+		line = line[:i]
+	}
 	p.args = p.args[:0]
 	if bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\'') < 0 {
 		p.args = splitPlain(p.args, line)
@@ -43,19 +49,27 @@ func (p *Parser) inline(buf []byte, lim *Limits) ([][]byte, int, error) {
 	return p.args, n, nil
 }
 
-// isBlank reports whether c separates inline arguments.
-func isBlank(c byte) bool {
-	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f' || c == 0
+// isSpace reports whether c is skipped between inline arguments: what C's
+// isspace accepts, as Redis skips them.
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
 }
 
-// splitPlain appends the blank-separated fields of line to args, aliasing line.
+// endsArg reports whether c ends an unquoted inline argument. Vertical tab
+// and form feed do not: in Redis they are part of the argument.
+func endsArg(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// splitPlain appends the arguments of line, which holds no quote, to args,
+// aliasing line.
 func splitPlain(args [][]byte, line []byte) [][]byte {
 	for i := 0; i < len(line); {
-		for i < len(line) && isBlank(line[i]) {
+		for i < len(line) && isSpace(line[i]) {
 			i++
 		}
 		start := i
-		for i < len(line) && !isBlank(line[i]) {
+		for i < len(line) && !endsArg(line[i]) {
 			i++
 		}
 		if i > start {
@@ -67,7 +81,7 @@ func splitPlain(args [][]byte, line []byte) [][]byte {
 
 // splitQuoted splits line as redis-cli and Redis's sdssplitargs do: "double
 // quotes" understand \n \r \t \b \a \xHH and \<any>, 'single quotes' only \',
-// and a closing quote must be followed by a blank or the end of the line.
+// and a closing quote must be followed by a space or the end of the line.
 // Unescaped arguments are built in p.scratch, which is sized up front (an
 // argument is never longer than its quoted form) so that it never moves
 // while earlier arguments point into it.
@@ -78,7 +92,7 @@ func (p *Parser) splitQuoted(args [][]byte, line []byte) ([][]byte, bool) {
 	out := p.scratch[:0]
 	i := 0
 	for {
-		for i < len(line) && isBlank(line[i]) {
+		for i < len(line) && isSpace(line[i]) {
 			i++
 		}
 		if i == len(line) {
@@ -99,7 +113,7 @@ func (p *Parser) splitQuoted(args [][]byte, line []byte) ([][]byte, bool) {
 					i++
 					out = append(out, unescape(line[i]))
 				case c == '"':
-					if i+1 < len(line) && !isBlank(line[i+1]) {
+					if i+1 < len(line) && !isSpace(line[i+1]) {
 						return args, false
 					}
 					inDouble = false
@@ -114,7 +128,7 @@ func (p *Parser) splitQuoted(args [][]byte, line []byte) ([][]byte, bool) {
 					i++
 					out = append(out, '\'')
 				case c == '\'':
-					if i+1 < len(line) && !isBlank(line[i+1]) {
+					if i+1 < len(line) && !isSpace(line[i+1]) {
 						return args, false
 					}
 					inSingle = false
@@ -123,7 +137,7 @@ func (p *Parser) splitQuoted(args [][]byte, line []byte) ([][]byte, bool) {
 				default:
 					out = append(out, c)
 				}
-			case isBlank(c):
+			case endsArg(c):
 				break token
 			case c == '"':
 				inDouble = true

@@ -95,12 +95,13 @@ func (p *Parser) multibulk(buf []byte, lim *Limits) ([][]byte, int, error) {
 		}
 		count, ok := parseInt(line[1:])
 		switch {
-		case !ok || count < -1 || count > int64(lim.MaxArgs):
+		case !ok || count > int64(lim.MaxArgs):
 			return nil, 0, errInvalidMultibulk
 		case p.Unauthenticated && count > int64(lim.UnauthMaxArgs):
 			return nil, 0, errUnauthMultibulk
 		case count <= 0:
-			// "*0" and "*-1" are empty requests; Redis skips them.
+			// "*0", "*-1" and any other negative count are empty
+			// requests: Redis skips them without a reply.
 			return nil, next, nil
 		case int64(next)+count*int64(len("$0\r\n\r\n")) > int64(lim.MaxRequestLen):
 			return nil, 0, errRequestTooBig
@@ -175,15 +176,16 @@ func readHeader(buf []byte, start int, tooBig, bad error) (line []byte, next int
 	return line, start + i + 1, nil
 }
 
-// parseInt parses an optionally negative decimal integer with nothing
-// around it, rejecting overflow instead of wrapping.
+// parseInt parses a decimal integer as Redis's string2ll does: an optional
+// minus sign, then either "0" alone or digits without a leading zero, and
+// nothing around them; "-0", "03" and "+3" are refused, as is overflow.
 func parseInt(b []byte) (int64, bool) {
 	neg := false
 	if len(b) > 0 && b[0] == '-' {
 		neg = true
 		b = b[1:]
 	}
-	if len(b) == 0 || len(b) > 19 {
+	if len(b) == 0 || len(b) > 19 || (b[0] == '0' && (len(b) > 1 || neg)) {
 		return 0, false
 	}
 	var v uint64
@@ -194,11 +196,11 @@ func parseInt(b []byte) (int64, bool) {
 		v = v*10 + uint64(c-'0')
 	}
 	// 19 digits fit in a uint64, so only the sign can overflow int64.
-	if v > 1<<63-1 {
+	switch {
+	case neg && v <= 1<<63:
+		return int64(-v), true
+	case v > 1<<63-1:
 		return 0, false
-	}
-	if neg {
-		return -int64(v), true
 	}
 	return int64(v), true
 }
