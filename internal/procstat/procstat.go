@@ -1,6 +1,7 @@
 // Package procstat reads /proc/PID/stat, the one place freqd does: the
 // master (is a silent worker stopped?), the benchmarks (CPU per request,
-// a server's process tree) and the tests (children, zombies) all ask it.
+// a server's process tree) and the tests (children, zombies) all ask it;
+// and /proc/PID/statm, for the memory INFO reports (ReadMemory).
 package procstat
 
 import (
