@@ -34,7 +34,7 @@ func (m *Master) perform(a pool.Action) {
 	case pool.Kill:
 		m.signal(a.ID, syscall.SIGKILL)
 	case pool.ClearEntry:
-		m.board.Clear(a.Entry)
+		m.board.Retire(a.Entry)
 	case pool.LoadTable:
 		t, err := table.Load(m.cfg.Data)
 		if err == nil {
