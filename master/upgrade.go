@@ -113,6 +113,8 @@ func (m *Master) startSuccessor() (pid int, err error) {
 		// it would serve without one.
 		env = append(env, "FREQD_REQUIREPASS="+m.cfg.RequirePass)
 	}
+	// The successor keeps the server's start time, for INFO's uptime.
+	env = append(env, m.board.StartedEnvValue())
 	b.Cmd.Env = append(os.Environ(), env...)
 	b.Cmd.Stdout, b.Cmd.Stderr = os.Stdout, os.Stderr
 	if err := b.Start((*exec.Cmd).Start); err != nil {
