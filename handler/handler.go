@@ -25,6 +25,8 @@ type Handler struct {
 	// datagramRefused counts replies to unauthenticated UDP requests
 	// replaced by the amplification refusal.
 	datagramRefused atomic.Uint64
+	hits            atomic.Uint64
+	misses          atomic.Uint64
 	calls           [numCommands]atomic.Uint64
 }
 
@@ -130,6 +132,8 @@ type Stats struct {
 	ProtocolErrors   uint64 // connections closed for breaking the protocol
 	AuthFailures     uint64 // AUTH and HELLO AUTH refused for a wrong user or password
 	DatagramRefused  uint64 // UDP replies refused for amplification (ServeDatagram)
+	KeyspaceHits     uint64 // words looked up and found, as Redis counts key reads
+	KeyspaceMisses   uint64 // words looked up and not found: the out-of-vocabulary count
 }
 
 // Stats returns the current counters.
@@ -142,5 +146,7 @@ func (h *Handler) Stats() Stats {
 		ProtocolErrors:   h.protocolErrors.Load(),
 		AuthFailures:     h.authFailures.Load(),
 		DatagramRefused:  h.datagramRefused.Load(),
+		KeyspaceHits:     h.hits.Load(),
+		KeyspaceMisses:   h.misses.Load(),
 	}
 }

@@ -16,6 +16,7 @@ type Session struct {
 	h       *Handler
 	parser  resp.Parser
 	id      uint64
+	proto   resp.Proto // set by HELLO; the zero value writes RESP2
 	name    []byte
 	libName []byte
 	libVer  []byte
@@ -57,6 +58,15 @@ func (s *Session) Close() {
 
 // ID returns the session's client id, unique within the Handler.
 func (s *Session) ID() uint64 { return s.id }
+
+// Proto returns the protocol version the client chose: RESP2 unless it
+// sent HELLO 3.
+func (s *Session) Proto() resp.Proto {
+	if s.proto == resp.RESP3 {
+		return resp.RESP3
+	}
+	return resp.RESP2
+}
 
 // authenticated reports whether the session may run every command: always
 // when the Handler has no RequirePass, else once AUTH has succeeded.

@@ -36,7 +36,8 @@ type tagScratch struct {
 }
 
 // TAG [LIMIT n] text...: the unusual words of the text, scored as the
-// package documentation describes.
+// package documentation describes: a map of word to score in RESP3, a flat
+// array of word, score pairs in RESP2.
 //
 // The text is bounded before it gets here, by the Handler's request limits
 // (resp.Limits, defaults in brackets): each argument of a multibulk TAG by
@@ -86,10 +87,10 @@ func runTag(s *Session, args [][]byte, out []byte) []byte {
 		return bytes.Compare(a.word, b.word)
 	})
 	terms = terms[:min(limit, len(terms))]
-	out = resp.AppendArrayLen(out, 2*len(terms))
+	out = resp.AppendMapLen(out, len(terms), s.proto)
 	for _, t := range terms {
 		out = resp.AppendBulk(out, t.word)
-		out = resp.AppendBulkFloat(out, t.score, scoreDecimals)
+		out = resp.AppendDouble(out, t.score, scoreDecimals, s.proto)
 	}
 	return out
 }

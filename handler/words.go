@@ -18,10 +18,10 @@ func runMGet(s *Session, args [][]byte, out []byte) []byte {
 }
 
 func appendCountBulk(s *Session, word []byte, out []byte) []byte {
-	if n, ok := s.h.table.Lookup(word); ok {
+	if n, ok := s.lookup(word); ok {
 		return resp.AppendBulkUint(out, n)
 	}
-	return resp.AppendNullBulk(out)
+	return resp.AppendNull(out, s.proto)
 }
 
 // EXISTS word...: how many of the words are present, a repeated word
@@ -29,7 +29,7 @@ func appendCountBulk(s *Session, word []byte, out []byte) []byte {
 func runExists(s *Session, args [][]byte, out []byte) []byte {
 	var n int64
 	for _, w := range args[1:] {
-		if _, ok := s.h.table.Lookup(w); ok {
+		if _, ok := s.lookup(w); ok {
 			n++
 		}
 	}
@@ -41,7 +41,7 @@ func runExists(s *Session, args [][]byte, out []byte) []byte {
 func runFreq(s *Session, args [][]byte, out []byte) []byte {
 	out = resp.AppendArrayLen(out, len(args)-1)
 	for _, w := range args[1:] {
-		n, _ := s.h.table.Lookup(w)
+		n, _ := s.lookup(w)
 		out = resp.AppendUint(out, n)
 	}
 	return out
@@ -49,10 +49,10 @@ func runFreq(s *Session, args [][]byte, out []byte) []byte {
 
 // RANK word: the word's position in frequency order, nil when absent.
 func runRank(s *Session, args [][]byte, out []byte) []byte {
-	if r, ok := s.h.table.Rank(args[1]); ok {
+	if r, ok := s.rank(args[1]); ok {
 		return resp.AppendUint(out, r)
 	}
-	return resp.AppendNullBulk(out)
+	return resp.AppendNull(out, s.proto)
 }
 
 // DBSIZE: the number of words.
