@@ -1,17 +1,27 @@
 package handler
 
-import "slices"
-
-// command describes one command: how to run it, and what COMMAND reports
-// about it so that client libraries can route and classify it.
+// command describes one command or subcommand: how to run it, and what
+// COMMAND and COMMAND DOCS report about it, in Redis 7's terms, so that
+// client libraries learn which commands are read-only and where their keys
+// are (cluster clients route by it), and redis-cli can show help.
 type command struct {
-	name     string // lower case, as Redis reports it
-	arity    int    // Redis's convention: n means exactly n, -n at least n, name included
-	flags    []string
-	firstKey int
-	lastKey  int
-	keyStep  int
-	run      func(s *Session, args [][]byte, out []byte) []byte
+	name  string // lower case; a subcommand's is "container|sub", as Redis names it
+	arity int    // Redis's convention: n means exactly n, -n at least n, name included
+	flags cmdFlags
+	acl   aclCats // the categories of its kind; those its flags imply are added at init
+	keys  keySpec // where its keys are; the zero keySpec means it takes none
+
+	group, since, summary, complexity string // COMMAND DOCS
+
+	// immediate commands run at once inside MULTI instead of being queued,
+	// as Redis runs EXEC, DISCARD, MULTI, WATCH and QUIT.
+	immediate bool
+
+	run  func(s *Session, args [][]byte, out []byte) []byte // nil for a container without a run of its own
+	subs []*command                                         // a container's subcommands
+
+	id     int      // index in commandList and in the Handler's call counters
+	parent *command // the container of a subcommand
 }
 
 func (c *command) arityOK(n int) bool {
@@ -21,82 +31,177 @@ func (c *command) arityOK(n int) bool {
 	return n == c.arity
 }
 
-// noAuth reports whether the command may run before the connection has
-// authenticated: the "no_auth" flag COMMAND reports, so the rule and what
-// clients are told about it cannot disagree. It is only asked of
-// connections that have not authenticated, so scanning the flags costs the
-// others nothing.
-func (c *command) noAuth() bool { return slices.Contains(c.flags, "no_auth") }
+// cmdFlags are the command flags COMMAND reports.
+type cmdFlags uint32
 
-// Command identifiers, which index the command table and the Handler's
-// per-command call counters.
+// The flags, in the order Redis lists them.
 const (
-	cmdGet = iota
-	cmdMGet
-	cmdExists
-	cmdFreq
-	cmdRank
-	cmdDBSize
-	cmdTag
-	cmdPing
-	cmdEcho
-	cmdQuit
-	cmdInfo
-	cmdSelect
-	cmdHello
-	cmdClient
-	cmdCommand
-	cmdConfig
-	cmdAuth
-	numCommands
+	flagWrite cmdFlags = 1 << iota
+	flagReadonly
+	flagAdmin
+	flagNoScript
+	flagLoading
+	flagStale
+	flagSkipSlowlog
+	flagFast
+	flagNoAuth
+	flagAllowBusy
+	numFlags = iota
 )
+
+var flagNames = [numFlags]string{"write", "readonly", "admin", "noscript", "loading", "stale", "skip_slowlog", "fast", "no_auth", "allow_busy"}
+
+// aclCats are ACL categories, which COMMAND reports as "@name".
+type aclCats uint32
+
+// The categories, in the order Redis lists them.
+const (
+	aclKeyspace aclCats = 1 << iota
+	aclRead
+	aclWrite
+	aclString
+	aclAdmin
+	aclFast
+	aclSlow
+	aclDangerous
+	aclConnection
+	aclTransaction
+	numACL = iota
+)
+
+var aclNames = [numACL]string{"keyspace", "read", "write", "string", "admin", "fast", "slow", "dangerous", "connection", "transaction"}
+
+// keySpec is a Redis 7 key specification of the one kind freqd's commands
+// need: keys from argument begin, to argument begin+last (a negative last
+// counts from the end: -1 is the last argument), every step arguments.
+type keySpec struct {
+	begin, last, step int
+	flags             keyFlags
+}
+
+// keyFlags are the flags of a key specification.
+type keyFlags uint8
+
+// The key flags, in the order Redis lists them.
+const (
+	keyRO keyFlags = 1 << iota
+	keyAccess
+	numKeyFlags = iota
+)
+
+var keyFlagNames = [numKeyFlags]string{"RO", "access"}
+
+// Key specifications of freqd's commands: one key (GET word), every
+// argument a key (MGET word...), or one key after a subcommand name
+// (MEMORY USAGE word).
+var (
+	oneKey       = keySpec{begin: 1, last: 0, step: 1, flags: keyRO | keyAccess}
+	allKeys      = keySpec{begin: 1, last: -1, step: 1, flags: keyRO | keyAccess}
+	oneKeyNoUse  = keySpec{begin: 1, last: 0, step: 1, flags: keyRO}
+	allKeysNoUse = keySpec{begin: 1, last: -1, step: 1, flags: keyRO}
+	subKey       = keySpec{begin: 2, last: 0, step: 1, flags: keyRO}
+)
+
+// legacy returns the first key, last key and step COMMAND reports before
+// the key specifications, as Redis derives them from the first one.
+func (k keySpec) legacy() (first, last, step int) {
+	if k.begin == 0 {
+		return 0, 0, 0
+	}
+	last = k.last
+	if last >= 0 {
+		last += k.begin
+	}
+	return k.begin, last, k.step
+}
+
+// keyPositions appends the positions of the keys in args to dst.
+func (k keySpec) keyPositions(dst []int, n int) []int {
+	if k.begin == 0 || k.begin >= n {
+		return dst
+	}
+	last := k.begin + k.last
+	if k.last < 0 {
+		last = n + k.last
+	}
+	for i := k.begin; i <= last && i < n; i += k.step {
+		dst = append(dst, i)
+	}
+	return dst
+}
 
 var (
-	commandTable [numCommands]command
-	commandIndex = make(map[string]int, numCommands)
+	// commandList is every command and subcommand, in the order COMMAND
+	// lists them; a command's id is its index. The order is fixed for a
+	// given binary, so that processes of one server can add up their call
+	// counts position by position.
+	commandList []*command
+	// topLevel holds the commands a request can name; byFullName also
+	// holds subcommands, by the "container|sub" names COMMAND INFO takes.
+	topLevel   = map[string]*command{}
+	byFullName = map[string]*command{}
+	// numTopLevel is what COMMAND COUNT reports: subcommands not included.
+	numTopLevel int
 )
 
-// maxCommandName is the longest command name; lookup need not fold longer
-// input to know it is unknown.
+// maxCommandName is the longest name a request can name; lookup need not
+// fold longer input to know it is unknown.
 const maxCommandName = 16
 
 func init() {
-	// Filled here rather than in the declaration because COMMAND's run
+	// Built here rather than in a declaration because COMMAND's run
 	// function reads the table, which would be an initialisation cycle.
-	commandTable = [numCommands]command{
-		cmdGet:     {"get", 2, []string{"readonly", "fast"}, 1, 1, 1, runGet},
-		cmdMGet:    {"mget", -2, []string{"readonly", "fast"}, 1, -1, 1, runMGet},
-		cmdExists:  {"exists", -2, []string{"readonly", "fast"}, 1, -1, 1, runExists},
-		cmdFreq:    {"freq", -2, []string{"readonly", "fast"}, 1, -1, 1, runFreq},
-		cmdRank:    {"rank", 2, []string{"readonly", "fast"}, 1, 1, 1, runRank},
-		cmdDBSize:  {"dbsize", 1, []string{"readonly", "fast"}, 0, 0, 0, runDBSize},
-		cmdTag:     {"tag", -2, []string{"readonly"}, 0, 0, 0, runTag},
-		cmdPing:    {"ping", -1, []string{"fast", "stale"}, 0, 0, 0, runPing},
-		cmdEcho:    {"echo", 2, []string{"fast"}, 0, 0, 0, runEcho},
-		cmdQuit:    {"quit", -1, []string{"fast", "no_auth"}, 0, 0, 0, runQuit},
-		cmdInfo:    {"info", -1, []string{"loading", "stale"}, 0, 0, 0, runInfo},
-		cmdSelect:  {"select", 2, []string{"fast", "loading", "stale"}, 0, 0, 0, runSelect},
-		cmdHello:   {"hello", -1, []string{"fast", "no_auth"}, 0, 0, 0, runHello},
-		cmdClient:  {"client", -2, []string{"loading", "stale"}, 0, 0, 0, runClient},
-		cmdCommand: {"command", -1, []string{"loading", "stale"}, 0, 0, 0, runCommand},
-		cmdConfig:  {"config", -2, []string{"admin", "loading", "stale"}, 0, 0, 0, runConfig},
-		cmdAuth:    {"auth", -2, []string{"fast", "no_auth", "loading", "stale"}, 0, 0, 0, runAuth},
-	}
-	for i := range commandTable {
-		c := &commandTable[i]
-		if c.name == "" || len(c.name) > maxCommandName {
-			panic("handler: command table entry " + c.name + " is missing or too long")
-		}
-		commandIndex[c.name] = i
+	for _, c := range commandTable() {
+		register(c, nil)
 	}
 }
 
-// lookup finds the command named by name in any letter case, without
+func register(c *command, parent *command) {
+	c.parent = parent
+	c.id = len(commandList)
+	c.acl = impliedACL(c.acl, c.flags)
+	commandList = append(commandList, c)
+	byFullName[c.name] = c
+	if parent == nil {
+		if len(c.name) > maxCommandName {
+			panic("handler: command name " + c.name + " is too long")
+		}
+		topLevel[c.name] = c
+		numTopLevel++
+	}
+	for _, sub := range c.subs {
+		if len(sub.name) <= len(c.name)+1 || sub.name[:len(c.name)+1] != c.name+"|" {
+			panic("handler: subcommand " + sub.name + " is not named after " + c.name)
+		}
+		register(sub, c)
+	}
+}
+
+// impliedACL adds the categories Redis derives from a command's flags.
+func impliedACL(acl aclCats, f cmdFlags) aclCats {
+	if f&flagWrite != 0 {
+		acl |= aclWrite
+	}
+	if f&flagReadonly != 0 {
+		acl |= aclRead
+	}
+	if f&flagAdmin != 0 {
+		acl |= aclAdmin | aclDangerous
+	}
+	if f&flagFast != 0 {
+		acl |= aclFast
+	} else {
+		acl |= aclSlow
+	}
+	return acl
+}
+
+// lookup finds the command a request names in any letter case, without
 // allocating: the folded name lives on the stack and the map lookup with
 // string(bytes) does not copy.
-func lookup(name []byte) (*command, int) {
+func lookup(name []byte) *command {
 	if len(name) > maxCommandName {
-		return nil, -1
+		return nil
 	}
 	var buf [maxCommandName]byte
 	for i, c := range name {
@@ -105,9 +210,62 @@ func lookup(name []byte) (*command, int) {
 		}
 		buf[i] = c
 	}
-	i, ok := commandIndex[string(buf[:len(name)])]
-	if !ok {
-		return nil, -1
+	return topLevel[string(buf[:len(name)])]
+}
+
+// sub finds a container's subcommand named by name in any letter case.
+func (c *command) sub(name []byte) *command {
+	for _, s := range c.subs {
+		if len(name) == len(s.name)-len(c.name)-1 && equalFold(name, s.name[len(c.name)+1:]) {
+			return s
+		}
 	}
-	return &commandTable[i], i
+	return nil
+}
+
+// resolve finds the command a request runs: the command its first argument
+// names or, for a container given a second argument, its subcommand. It
+// returns the container and nil when the subcommand is unknown.
+func resolve(args [][]byte) (cmd *command, container *command) {
+	c := lookup(args[0])
+	if c == nil || len(c.subs) == 0 || len(args) < 2 {
+		return c, nil
+	}
+	if s := c.sub(args[1]); s != nil {
+		return s, nil
+	}
+	return nil, c
+}
+
+// lookupFullName finds a command or subcommand by the name COMMAND INFO
+// and COMMAND DOCS take ("get", "client|setname"), in any letter case.
+func lookupFullName(name []byte) *command {
+	if len(name) > 2*maxCommandName {
+		return nil
+	}
+	var buf [2 * maxCommandName]byte
+	for i, c := range name {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+	}
+	return byFullName[string(buf[:len(name)])]
+}
+
+// equalFold reports whether a equals the lower-case ASCII b in any case.
+func equalFold(a []byte, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		c := a[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != b[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -3,7 +3,6 @@ package handler
 import (
 	"bytes"
 	"fmt"
-	"strconv"
 
 	"github.com/freqd/freqd/resp"
 )
@@ -36,11 +35,13 @@ func runQuit(s *Session, _ [][]byte, out []byte) []byte {
 }
 
 // SELECT index: freqd has one database, 0, which clients configured for
-// database 0 select anyway.
+// database 0 select anyway; any other index gets Redis's error for an index
+// beyond its databases, and CONFIG GET databases says 1, so a client
+// configured for another database fails as it starts, with a clear message.
 func runSelect(_ *Session, args [][]byte, out []byte) []byte {
-	db, err := strconv.ParseInt(string(args[1]), 10, 64)
+	db, ok := parseInt(args[1])
 	switch {
-	case err != nil:
+	case !ok:
 		return resp.AppendError(out, errNotInteger)
 	case db != 0:
 		return resp.AppendError(out, "ERR DB index is out of range")
@@ -48,26 +49,28 @@ func runSelect(_ *Session, args [][]byte, out []byte) []byte {
 	return resp.AppendOK(out)
 }
 
-// HELLO [protover [AUTH user pass] [SETNAME name]]: freqd speaks RESP2
-// only, so it refuses protocol 3 the way Redis refuses versions it lacks
-// (clients such as go-redis then carry on in RESP2, sending AUTH on its own
-// if they have a password) and answers HELLO 2 with Redis 6's server
-// description, a map written as a flat array.
+// HELLO [protover [AUTH user pass] [SETNAME name]]: choose the protocol
+// version, RESP2 or RESP3, optionally authenticating and naming the
+// connection in the same round trip, and describe the server in a map (a
+// flat array in RESP2). Without a version it only describes the server.
 //
 // The steps are Redis's, in its order: the version is checked first, so
-// HELLO 3 AUTH is refused without authenticating; then the options' syntax
+// HELLO 4 AUTH is refused without authenticating; then the options' syntax
 // and the name; then AUTH, as the AUTH command checks it; and on a
 // password-protected connection that is still not authenticated, HELLO
-// refuses to do anything else. The name is set only once all that passed.
+// refuses to do anything else. The name and the version are set only once
+// all that passed, and the reply is written in the version chosen.
 func runHello(s *Session, args [][]byte, out []byte) []byte {
+	proto := s.Proto()
 	if len(args) > 1 {
-		v, err := strconv.ParseInt(string(args[1]), 10, 64)
-		if err != nil {
+		v, ok := parseInt(args[1])
+		if !ok {
 			return resp.AppendError(out, "ERR Protocol version is not an integer or out of range")
 		}
-		if v != 2 {
+		if v != 2 && v != 3 {
 			return resp.AppendError(out, "NOPROTO unsupported protocol version")
 		}
+		proto = resp.Proto(v)
 	}
 	var name, user, pass []byte
 	setName, auth := false, false
@@ -96,13 +99,14 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 	if setName {
 		s.name = append(s.name[:0], name...)
 	}
-	out = resp.AppendArrayLen(out, 14)
+	s.proto = proto
+	out = resp.AppendMapLen(out, 7, proto)
 	out = resp.AppendBulkString(out, "server")
 	out = resp.AppendBulkString(out, "redis")
 	out = resp.AppendBulkString(out, "version")
 	out = resp.AppendBulkString(out, compatVersion)
 	out = resp.AppendBulkString(out, "proto")
-	out = resp.AppendInt(out, 2)
+	out = resp.AppendInt(out, int64(proto))
 	out = resp.AppendBulkString(out, "id")
 	out = resp.AppendUint(out, s.id)
 	out = resp.AppendBulkString(out, "mode")
@@ -113,54 +117,46 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 	return resp.AppendArrayLen(out, 0)
 }
 
-// CLIENT SETNAME|GETNAME|ID|SETINFO: what client libraries send to label
-// their connections.
-func runClient(s *Session, args [][]byte, out []byte) []byte {
-	sub := args[1]
-	switch {
-	case bytes.EqualFold(sub, []byte("SETNAME")):
-		if len(args) != 3 {
-			return appendArityError(out, "client|setname")
-		}
-		if e := labelError("Client names", args[2]); e != "" {
-			return resp.AppendError(out, e)
-		}
-		s.name = append(s.name[:0], args[2]...)
-		return resp.AppendOK(out)
-	case bytes.EqualFold(sub, []byte("GETNAME")):
-		if len(args) != 2 {
-			return appendArityError(out, "client|getname")
-		}
-		if len(s.name) == 0 {
-			return resp.AppendNullBulk(out)
-		}
-		return resp.AppendBulk(out, s.name)
-	case bytes.EqualFold(sub, []byte("ID")):
-		if len(args) != 2 {
-			return appendArityError(out, "client|id")
-		}
-		return resp.AppendUint(out, s.id)
-	case bytes.EqualFold(sub, []byte("SETINFO")):
-		if len(args) != 4 {
-			return appendArityError(out, "client|setinfo")
-		}
-		attr, val := args[2], args[3]
-		var dst *[]byte
-		switch {
-		case bytes.EqualFold(attr, []byte("LIB-NAME")):
-			dst = &s.libName
-		case bytes.EqualFold(attr, []byte("LIB-VER")):
-			dst = &s.libVer
-		default:
-			return resp.AppendError(out, "ERR Unrecognized option '"+string(clip(attr, 128))+"'")
-		}
-		if e := labelError(string(bytes.ToLower(attr)), val); e != "" {
-			return resp.AppendError(out, e)
-		}
-		*dst = append((*dst)[:0], val...)
-		return resp.AppendOK(out)
+// CLIENT SETNAME name: label the connection.
+func runClientSetName(s *Session, args [][]byte, out []byte) []byte {
+	if e := labelError("Client names", args[2]); e != "" {
+		return resp.AppendError(out, e)
 	}
-	return appendUnknownSubcommand(out, "CLIENT", sub)
+	s.name = append(s.name[:0], args[2]...)
+	return resp.AppendOK(out)
+}
+
+// CLIENT GETNAME: the connection's label, nil when it has none.
+func runClientGetName(s *Session, _ [][]byte, out []byte) []byte {
+	if len(s.name) == 0 {
+		return resp.AppendNull(out, s.proto)
+	}
+	return resp.AppendBulk(out, s.name)
+}
+
+// CLIENT ID: the connection's id, unique across the server's processes.
+func runClientID(s *Session, _ [][]byte, out []byte) []byte {
+	return resp.AppendUint(out, s.id)
+}
+
+// CLIENT SETINFO LIB-NAME|LIB-VER value: what client libraries send to
+// say who they are.
+func runClientSetInfo(s *Session, args [][]byte, out []byte) []byte {
+	attr, val := args[2], args[3]
+	var dst *[]byte
+	switch {
+	case bytes.EqualFold(attr, []byte("LIB-NAME")):
+		dst = &s.libName
+	case bytes.EqualFold(attr, []byte("LIB-VER")):
+		dst = &s.libVer
+	default:
+		return resp.AppendError(out, "ERR Unrecognized option '"+string(clip(attr, 128))+"'")
+	}
+	if e := labelError(string(bytes.ToLower(attr)), val); e != "" {
+		return resp.AppendError(out, e)
+	}
+	*dst = append((*dst)[:0], val...)
+	return resp.AppendOK(out)
 }
 
 // maxLabel bounds a client name or library label. Redis sets none, but a

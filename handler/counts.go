@@ -1,11 +1,12 @@
 package handler
 
-// CommandNames lists the commands freqd has, in lower case, in the order
-// CommandCounts reports them; the order is fixed for a given binary.
+// CommandNames lists the commands and subcommands freqd has, in lower case
+// ("get", "client|setname"), in the order CommandCounts reports them; the
+// order is fixed for a given binary.
 func CommandNames() []string {
-	names := make([]string, numCommands)
-	for i := range commandTable {
-		names[i] = commandTable[i].name
+	names := make([]string, len(commandList))
+	for i, c := range commandList {
+		names[i] = c.name
 	}
 	return names
 }

@@ -101,8 +101,10 @@ type DatagramLimits struct {
 //
 // Each datagram is a session of its own, with nothing carried over to the
 // next one from the same peer: CLIENT SETNAME names only the rest of its
-// datagram, CLIENT ID is new each time, and QUIT answers +OK and ends the
-// datagram (commands after it do not run), as it ends a stream. Datagram
+// datagram, HELLO 3 makes only the rest of its datagram RESP3, CLIENT ID is
+// new each time, and QUIT answers +OK and ends the datagram (commands after
+// it do not run), as it ends a stream. MULTI, whose transaction must span
+// requests, is refused with an error that says to use a stream. Datagram
 // sessions are not counted as connections in INFO; their commands are.
 //
 // With RequirePass set, a datagram's first command must authenticate it
@@ -236,6 +238,9 @@ func (s *Session) resetForDatagram(h *Handler) {
 	s.name = s.name[:0]
 	s.libName = s.libName[:0]
 	s.libVer = s.libVer[:0]
+	s.proto = resp.RESP2
+	s.multi, s.exec = nil, nil
+	s.datagram = true
 	s.closing = false
 	s.closed = true // not counted as a connection, so Close has nothing to undo
 }

@@ -42,7 +42,7 @@ func appendArityError(out []byte, name string) []byte {
 // appendUnknownSubcommand appends the reply to CLIENT, COMMAND or CONFIG
 // with a subcommand freqd does not have.
 func appendUnknownSubcommand(out []byte, cmd string, sub []byte) []byte {
-	return resp.AppendError(out, "ERR unknown subcommand '"+string(clip(sub, 128))+"'. Try "+cmd+" HELP.")
+	return resp.AppendError(out, "ERR unknown subcommand '"+string(clip(sub, 128))+"'. Try "+strings.ToUpper(cmd)+" HELP.")
 }
 
 func clip(b []byte, n int) []byte {

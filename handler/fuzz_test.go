@@ -79,8 +79,9 @@ func processChecked(t *testing.T, s *Session, chunks ...[]byte) (string, bool) {
 	return string(replies), false
 }
 
-// skipReplies walks a sequence of RESP2 replies and reports the first
-// malformation. It is a reader independent of the resp package's writers.
+// skipReplies walks a sequence of RESP2 and RESP3 replies and reports the
+// first malformation. It is a reader independent of the resp package's
+// writers.
 func skipReplies(b []byte) ([]byte, string) {
 	for len(b) > 0 {
 		var err string
@@ -122,10 +123,33 @@ func skipReply(b []byte) ([]byte, string) {
 			return b, "bulk shorter than announced"
 		}
 		return rb[n+2:], ""
-	case '*':
+	case '_':
+		if line != "_" {
+			return b, "bad null"
+		}
+		return rb, ""
+	case ',':
+		switch line[1:] {
+		case "inf", "-inf", "nan":
+			return rb, ""
+		}
+		if _, err := strconv.ParseFloat(line[1:], 64); err != nil {
+			return b, "bad double"
+		}
+		return rb, ""
+	case '=':
 		n, err := strconv.Atoi(line[1:])
-		if err != nil || n < -1 {
-			return b, "bad array length"
+		if err != nil || n < 4 || len(rb) < n+2 || string(rb[n:n+2]) != "\r\n" || rb[3] != ':' {
+			return b, "bad verbatim string"
+		}
+		return rb[n+2:], ""
+	case '*', '~', '%':
+		n, err := strconv.Atoi(line[1:])
+		if err != nil || n < -1 || (n == -1 && line[0] != '*') {
+			return b, "bad aggregate length"
+		}
+		if line[0] == '%' {
+			n *= 2
 		}
 		for range n {
 			var e string

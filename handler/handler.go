@@ -27,7 +27,8 @@ type Handler struct {
 	datagramRefused atomic.Uint64
 	hits            atomic.Uint64
 	misses          atomic.Uint64
-	calls           [numCommands]atomic.Uint64
+	calls           []atomic.Uint64 // per command, by command id
+	ops             opsMeter
 }
 
 // Options configure a Handler. The zero value serves with resp's default
@@ -67,6 +68,16 @@ type Options struct {
 	// event loop closes the client holding the most when the budget is
 	// passed, as Redis's maxmemory-clients does. Zero means no budget.
 	MaxRequestMemory int64
+
+	// MaxClients is the bound on connections open at once the server
+	// enforces, 0 for none; CONFIG GET maxclients and INFO report it.
+	MaxClients int
+
+	// Server, when set, gives INFO the figures of the whole server, of
+	// which this Handler serves a part: a pre-forked worker's pool. Without
+	// it INFO reports this Handler's own, the whole server for the designs
+	// that run in one process.
+	Server func(*ServerStats)
 
 	// ClientIDBase is added to every client id this Handler gives out, so
 	// that the processes of one server (which each count from 1) give
@@ -110,7 +121,7 @@ func New(t Table, opts Options) *Handler {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	return &Handler{table: t, opts: opts, started: time.Now()}
+	return &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList))}
 }
 
 // Limits returns the request limits, defaults filled in.

@@ -51,14 +51,14 @@ func processChunks(s *Session, chunks ...[]byte) (string, bool) {
 	var pending []byte
 	for _, c := range chunks {
 		pending = append(pending[:len(pending):len(pending)], c...)
-		for len(pending) > 0 {
+		for len(pending) > 0 || s.Executing() {
 			n, out, closeAfter := s.Process(pending, replies)
 			replies = out
 			pending = pending[n:]
 			if closeAfter {
 				return string(replies), true
 			}
-			if n == 0 {
+			if n == 0 && !s.Executing() {
 				break
 			}
 		}

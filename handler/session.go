@@ -10,19 +10,30 @@ import (
 // (INFO, COMMAND) would grow the reply buffer without bound.
 const replyFlushSize = 64 << 10
 
-// Session is one client connection's state: its parser, identity and
-// whether it is closing. A Session is used by one goroutine at a time.
+// Session is one client connection's state: its parser, identity, the
+// protocol version it chose, a transaction it has open, and whether it is
+// closing. A Session is used by one goroutine at a time.
 type Session struct {
 	h       *Handler
 	parser  resp.Parser
 	id      uint64
-	proto   resp.Proto // set by HELLO; the zero value writes RESP2
+	proto   resp.Proto
 	name    []byte
 	libName []byte
 	libVer  []byte
 	closing bool
 	closed  bool
 	tag     tagScratch
+
+	// datagram marks the session of one datagram, where a transaction,
+	// which must span requests, is refused.
+	datagram bool
+
+	// multi is the transaction open since MULTI, nil outside one; exec is
+	// a transaction whose queued commands EXEC is running, a batch of
+	// replies at a time (see Process).
+	multi *transaction
+	exec  *transaction
 
 	// authedID is the session id under which the client authenticated, 0
 	// before it has. It holds the id rather than a flag so that a Session
@@ -59,6 +70,12 @@ func (s *Session) Close() {
 // ID returns the session's client id, unique within the Handler.
 func (s *Session) ID() uint64 { return s.id }
 
+// authenticated reports whether the session may run every command: always
+// when the Handler has no RequirePass, else once AUTH has succeeded.
+func (s *Session) authenticated() bool {
+	return s.h.opts.RequirePass == "" || s.authedID == s.id
+}
+
 // Proto returns the protocol version the client chose: RESP2 unless it
 // sent HELLO 3.
 func (s *Session) Proto() resp.Proto {
@@ -68,11 +85,13 @@ func (s *Session) Proto() resp.Proto {
 	return resp.RESP2
 }
 
-// authenticated reports whether the session may run every command: always
-// when the Handler has no RequirePass, else once AUTH has succeeded.
-func (s *Session) authenticated() bool {
-	return s.h.opts.RequirePass == "" || s.authedID == s.id
-}
+// InTransaction reports whether the client is inside MULTI, or EXEC is
+// still running its commands: the connection is not between requests.
+func (s *Session) InTransaction() bool { return s.multi != nil || s.exec != nil }
+
+// Executing reports whether EXEC has queued commands still to run: Process
+// must be called again, whether or not more input has arrived.
+func (s *Session) Executing() bool { return s.exec != nil && !s.closing }
 
 // gavePassword reports whether the session authenticated with the
 // password: never when the Handler has none, since then anyone may log in.
@@ -89,13 +108,20 @@ func (s *Session) gavePassword() bool {
 //
 // Process stops early once about 64 KiB of replies are waiting, so replies
 // stay bounded whatever is pipelined; the caller writes them and calls
-// Process again on in[consumed:]. A return with consumed == 0 means in holds
-// no complete request: read more bytes, append them to in[consumed:], and
-// call again. The Session remembers how far it parsed a partial request, so
-// each call must begin with the first byte not yet consumed.
+// Process again on in[consumed:]. That holds inside EXEC too, whose queued
+// commands run a batch of replies at a time: while Executing reports true,
+// the caller calls Process again even with no new input. Otherwise a
+// return with consumed == 0 means in holds no complete request: read more
+// bytes, append them to in[consumed:], and call again. The Session
+// remembers how far it parsed a partial request, so each call must begin
+// with the first byte not yet consumed.
 func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfter bool) {
 	start := len(out)
 	for !s.closing && len(out)-start < replyFlushSize {
+		if s.exec != nil {
+			out = s.runQueued(out)
+			continue
+		}
 		args, n, err := s.parser.Next(in[consumed:])
 		if err == resp.ErrIncomplete {
 			break
@@ -116,27 +142,37 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 	return consumed, out, s.closing
 }
 
-// execute runs one request and appends its reply. Its checks come in
-// Redis's order: the command must exist, then have a valid number of
-// arguments, then the connection must have authenticated, so a client that
-// has not gets "unknown command" and arity errors before NOAUTH, as from
-// Redis.
+// execute runs one request, or queues it inside MULTI, and appends its
+// reply. Its checks come in Redis's order: the command (and subcommand)
+// must exist, then have a valid number of arguments, then the connection
+// must have authenticated, so a client that has not gets "unknown command"
+// and arity errors before NOAUTH, as from Redis. A request refused by these
+// checks inside MULTI makes EXEC fail, as in Redis.
 func (s *Session) execute(args [][]byte, out []byte) []byte {
 	start := len(out)
-	cmd, i := lookup(args[0])
+	cmd, container := resolve(args)
 	switch {
-	case s.h.opts.Unavailable != "" && i != cmdQuit:
+	case s.h.opts.Unavailable != "" && (cmd == nil || cmd.name != "quit"):
 		out = resp.AppendError(out, "ERR "+s.h.opts.Unavailable)
+	case cmd == nil && container != nil:
+		out = appendUnknownSubcommand(out, container.name, args[1])
+		s.abortTransaction()
 	case cmd == nil:
 		out = appendUnknownCommand(out, args)
+		s.abortTransaction()
 	case !cmd.arityOK(len(args)):
-		s.h.calls[i].Add(1)
+		s.h.calls[cmd.id].Add(1)
 		out = appendArityError(out, cmd.name)
-	case !s.authenticated() && !cmd.noAuth():
-		s.h.calls[i].Add(1)
+		s.abortTransaction()
+	case !s.authenticated() && cmd.flags&flagNoAuth == 0:
+		s.h.calls[cmd.id].Add(1)
 		out = resp.AppendError(out, errNoAuth)
+		s.abortTransaction()
+	case s.multi != nil && !cmd.immediate:
+		// Counted when EXEC runs it.
+		return s.queue(args, out)
 	default:
-		s.h.calls[i].Add(1)
+		s.h.calls[cmd.id].Add(1)
 		out = cmd.run(s, args, out)
 	}
 	// Counted after running, as Redis does, so INFO does not count itself.

@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"testing"
@@ -97,4 +98,56 @@ func TestClientNamesAreBounded(t *testing.T) {
 func run(s *Session, in []byte) string {
 	out, _ := processChunks(s, in)
 	return out
+}
+
+// TestStateCarriesTheProtocol: a RESP3 client handed to another process
+// keeps getting RESP3, and a version 1 state (an older binary's, during an
+// upgrade) still resumes, in RESP2.
+func TestStateCarriesTheProtocol(t *testing.T) {
+	st := realTable(t)
+	old := New(st.table, Options{})
+	s := old.NewSession()
+	processChunks(s, []byte(inline("HELLO", "3", "SETNAME", "r3")))
+	state := s.AppendState(nil)
+	s.Close()
+
+	next := New(st.table, Options{})
+	r, err := next.ResumeSession(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := processChunks(r, []byte(inline("GET", "zzxqvjk")+inline("CLIENT", "GETNAME"))); got != null3+bulk("r3") {
+		t.Errorf("resumed RESP3 session: %q", got)
+	}
+	r.Close()
+	if st := next.Stats(); st.Connections != 0 {
+		t.Errorf("a handed-over connection counted as %d received, want 0", st.Connections)
+	}
+
+	// Version 1: 'S', 1, id, flags, then three labels.
+	v1 := []byte{'S', 1}
+	v1 = binary.AppendUvarint(v1, 77)
+	v1 = binary.AppendUvarint(v1, 0)
+	for _, label := range []string{"n1", "", ""} {
+		v1 = binary.AppendUvarint(v1, uint64(len(label)))
+		v1 = append(v1, label...)
+	}
+	r, err = next.ResumeSession(v1)
+	if err != nil {
+		t.Fatalf("version 1 state: %v", err)
+	}
+	defer r.Close()
+	if got, _ := processChunks(r, []byte(inline("GET", "zzxqvjk")+inline("CLIENT", "GETNAME")+inline("CLIENT", "ID"))); got != nilBulk+bulk("n1")+integer(77) {
+		t.Errorf("resumed version 1 session: %q", got)
+	}
+
+	// A protocol this code does not know is refused.
+	bad := append([]byte{'S', stateVersion}, binary.AppendUvarint(nil, 5)...)
+	bad = binary.AppendUvarint(bad, 0)
+	bad = binary.AppendUvarint(bad, 4)
+	bad = append(bad, 0, 0, 0)
+	if r, err := next.ResumeSession(bad); err == nil {
+		r.Close()
+		t.Error("a state with protocol 4 was accepted")
+	}
 }

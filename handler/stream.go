@@ -118,8 +118,11 @@ func (s *Stream) Held() int {
 // ReceivedEOF records that the client has finished sending.
 func (s *Stream) ReceivedEOF() { s.eof = true }
 
-// Runnable reports whether complete requests wait in the input buffer.
-func (s *Stream) Runnable() bool { return s.start < s.end && !s.incomplete && !s.closeAfter }
+// Runnable reports whether there is work to do: complete requests in the
+// input buffer, or queued commands an EXEC is still running.
+func (s *Stream) Runnable() bool {
+	return !s.closeAfter && ((s.start < s.end && !s.incomplete) || s.sess.Executing())
+}
 
 // Process executes the complete requests in the input buffer while fewer
 // than maxPendingOutput reply bytes wait to be written.
@@ -141,7 +144,7 @@ func (s *Stream) Process(now time.Time) {
 		switch {
 		case closeAfter:
 			s.closeAfter = true
-		case n == 0:
+		case n == 0 && !s.sess.Executing():
 			s.incomplete = true
 		}
 	}
@@ -224,10 +227,11 @@ func (s *Stream) Finished() (bool, error) {
 }
 
 // AtBoundary reports whether the connection is between requests: nothing
-// buffered, nothing to write, not closing. Only there may it be handed to
+// buffered, nothing to write, not closing, and not inside a transaction
+// (MULTI, or an EXEC still running). Only there may it be handed to
 // another process.
 func (s *Stream) AtBoundary() bool {
-	return s.start == s.end && len(s.out) == s.sent && !s.closeAfter
+	return s.start == s.end && len(s.out) == s.sent && !s.closeAfter && !s.sess.InTransaction()
 }
 
 // Expired reports whether the connection is past one of its timeouts at

@@ -13,4 +13,14 @@ type Table interface {
 	Len() uint64
 	// Total returns the sum of all counts.
 	Total() uint64
+	// Entry returns the word of a rank (1..Len) and its count: SCAN, KEYS
+	// and RANDOMKEY walk the table in rank order through it.
+	Entry(rank uint64) (word []byte, count uint64, ok bool)
+	// Checksum identifies the table's contents: INFO's table_id, and the
+	// tag that ties a SCAN cursor to the table it walks.
+	Checksum() uint64
+	// Meta returns a fact the table records about itself ("built").
+	Meta(key string) (string, bool)
+	// Size returns the table's size in bytes.
+	Size() int64
 }
