@@ -32,7 +32,7 @@ import (
 // would hold a reader for as long as the client chose, and with it every
 // other client's requests queued behind; so a reply that cannot be sent at
 // once is dropped, as a network drops a datagram, and counted
-// (datagram_replies_dropped in INFO, freqd_datagram_replies_dropped_total in
+// (worker_datagram_replies_dropped in INFO, freqd_datagram_replies_dropped_total in
 // the metrics). The client retries, or reads, which is its side of the
 // bargain.
 const (
@@ -363,7 +363,7 @@ func (w *Worker) replyFailed(s datagramSocket, to any, err error) {
 	}
 	if w.dgram.dropped.Add(1) == 1 {
 		w.log.Info("datagram reply dropped: the client's socket had no room for it (not reading?), or is gone; "+
-			"further drops are counted in INFO (datagram_replies_dropped), not logged",
+			"further drops are counted in INFO (worker_datagram_replies_dropped), not logged",
 			"listen", s.addr, "to", to, "error", err)
 		return
 	}

@@ -81,7 +81,7 @@ func TestDatagramClientThatNeverReads(t *testing.T) {
 	// metrics at the next heartbeat (500 ms).
 	testserver.Eventually(t, 10*time.Second, func() bool {
 		info, err := infoFields(s.TCP, "workers")
-		return err == nil && info["datagram_replies_dropped"] > 0 && info["pool_datagram_replies_dropped"] > 0 &&
+		return err == nil && info["worker_datagram_replies_dropped"] > 0 && info["pool_datagram_replies_dropped"] > 0 &&
 			metric(t, s, "freqd_datagram_replies_dropped_total") > 0
 	}, func() string {
 		info, err := infoFields(s.TCP, "workers")
@@ -167,7 +167,7 @@ func TestDatagramAmplification(t *testing.T) {
 			// heartbeat (500 ms).
 			testserver.Eventually(t, 10*time.Second, func() bool {
 				info, err := infoFields(s.TCP, "workers", tc.flags...)
-				return err == nil && info["datagram_replies_refused"] == refused &&
+				return err == nil && info["worker_datagram_replies_refused"] == refused &&
 					metric(t, s, "freqd_datagram_replies_refused_total") == float64(refused)
 			}, func() string {
 				info, err := infoFields(s.TCP, "workers", tc.flags...)

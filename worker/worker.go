@@ -138,6 +138,8 @@ func (w *Worker) setup() error {
 		Timeouts:         s.Timeouts,
 		RequirePass:      s.RequirePass,
 		MaxRequestMemory: s.MaxRequestMemory,
+		MaxClients:       s.MaxClients,
+		Server:           w.serverStats,
 		Info: []handler.InfoSection{
 			{Name: "workers", Append: w.appendInfo},
 			{Name: "eventloop", Append: func(b []byte) []byte { return w.loop.AppendInfo(b) }},
@@ -279,8 +281,9 @@ func (w *Worker) stopHeartbeat() {
 	<-w.beatDone
 }
 
-// heartbeat stamps the scoreboard entry, publishes the counters, and asks
-// once to be recycled when MaxRequests is reached, until stopHeartbeat.
+// heartbeat stamps the scoreboard entry, publishes the counters, rate and
+// memory INFO sums over the pool, and asks once to be recycled when
+// MaxRequests is reached, until stopHeartbeat.
 func (w *Worker) heartbeat() {
 	defer close(w.beatDone)
 	limit := uint64(0)
@@ -292,17 +295,14 @@ func (w *Worker) heartbeat() {
 	t := time.NewTicker(heartbeatEvery)
 	defer t.Stop()
 	for {
+		var now time.Time
 		select {
 		case <-w.beating:
 			return
-		case <-t.C:
+		case now = <-t.C:
 		}
 		w.entry.Heartbeat()
-		st := w.h.Stats()
-		w.entry.SetCounters(st.Commands, st.ErrorReplies)
-		w.entry.SetDatagramCounters(w.dgram.dropped.Load(), st.DatagramRefused)
-		counts = w.h.CommandCounts(counts[:0])
-		w.entry.SetCommandCounts(counts)
+		st := w.publish(now, &counts)
 		if limit > 0 && !asked && st.Commands >= limit && !w.draining.Load() {
 			asked = true
 			w.log.Info("served max requests; asking to be recycled", "requests", st.Commands, "limit", limit)

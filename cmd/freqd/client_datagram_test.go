@@ -65,7 +65,7 @@ func TestGetOverDatagramsWithPassword(t *testing.T) {
 	if lines := strings.Count(r.stdout, "\n"); lines != len(many) || r.stderr != "" {
 		t.Errorf("400 words over UDP: %d lines, stderr %q; want one line per word", lines, r.stderr)
 	}
-	if info := infoOver(t, s, pass); !strings.Contains(info, "datagram_replies_refused:0\r\n") {
+	if info := infoOver(t, s, pass); !strings.Contains(info, "worker_datagram_replies_refused:0\r\n") {
 		t.Errorf("INFO workers after authenticated queries: want no refused reply, got:\n%s", info)
 	}
 }
