@@ -47,6 +47,33 @@ func (rc *rawClient) do(args ...string) string {
 	return string(reply)
 }
 
+// hello3 sends HELLO 3 with the client's password and name and reads the
+// RESP3 map it gets back, whole.
+func (rc *rawClient) hello3(pass, name string) string {
+	rc.t.Helper()
+	rc.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := fmt.Fprintf(rc.c, "HELLO 3 AUTH default %s SETNAME %s\r\n", pass, name); err != nil {
+		rc.t.Fatal(err)
+	}
+	head, err := rc.r.ReadString('\n')
+	if err != nil || head != "%7\r\n" {
+		rc.t.Fatalf("HELLO 3: %q, %v; want a map of 7", head, err)
+	}
+	reply := head
+	for range 14 { // seven keys and values, each one line or a bulk's two
+		line, err := rc.r.ReadString('\n')
+		if err != nil {
+			rc.t.Fatal(err)
+		}
+		reply += line
+		if strings.HasPrefix(line, "$") {
+			rest, _ := rc.r.ReadString('\n')
+			reply += rest
+		}
+	}
+	return reply
+}
+
 // TestHandedBackSessionKeepsItsState: a keep-alive client that has
 // authenticated and named itself keeps both across every event that
 // hands its connection to another worker (reload, recycle, resize) or
@@ -64,15 +91,20 @@ func TestHandedBackSessionKeepsItsState(t *testing.T) {
 			// was counted as new would be refused.
 			s := startServerBin(t, bin, mode, 2, "--data", data, "--requirepass", "sesame", "--max-clients", "2")
 			s.waitWorkers(2, 5*time.Second)
+			// Client 0 speaks RESP2 (AUTH, CLIENT SETNAME); client 1 logs
+			// in, names itself and switches to RESP3 with one HELLO 3, and
+			// must keep getting RESP3's null wherever it is handed.
 			clients := []*rawClient{dialRaw(t, "tcp", s.tcp), dialRaw(t, "unix", s.unix)}
-			for i, c := range clients {
-				if got := c.do("AUTH", "sesame"); got != "+OK\r\n" {
-					t.Fatalf("AUTH: %q", got)
-				}
-				if got := c.do("CLIENT", "SETNAME", fmt.Sprintf("client-%d", i)); got != "+OK\r\n" {
-					t.Fatalf("SETNAME: %q", got)
-				}
+			if got := clients[0].do("AUTH", "sesame"); got != "+OK\r\n" {
+				t.Fatalf("AUTH: %q", got)
 			}
+			if got := clients[0].do("CLIENT", "SETNAME", "client-0"); got != "+OK\r\n" {
+				t.Fatalf("SETNAME: %q", got)
+			}
+			if got := clients[1].hello3("sesame", "client-1"); !strings.Contains(got, "$5\r\nproto\r\n:3\r\n") {
+				t.Fatalf("HELLO 3: %q", got)
+			}
+			nulls := []string{"$-1\r\n", "_\r\n"}
 			check := func(event string) {
 				t.Helper()
 				for i, c := range clients {
@@ -81,6 +113,9 @@ func TestHandedBackSessionKeepsItsState(t *testing.T) {
 					}
 					if got, want := c.do("CLIENT", "GETNAME"), fmt.Sprintf("$8\r\nclient-%d\r\n", i); got != want {
 						t.Errorf("after %s, client %d: CLIENT GETNAME = %q; want %q", event, i, got, want)
+					}
+					if got := c.do("GET", "nosuchword"); got != nulls[i] {
+						t.Errorf("after %s, client %d: GET of an absent word = %q; want %q", event, i, got, nulls[i])
 					}
 				}
 			}
