@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz clean
+.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean
 
 all: build
 
@@ -57,6 +57,13 @@ bench: build
 	./$(BIN) bench --compare all --duration $(BENCH_DURATION) --reconnect --out bench-out
 	$(GO) test -run '^$$' -bench . -benchtime=$(BENCHTIME) -benchmem ./... >bench-out/micro.txt; \
 	status=$$?; cat bench-out/micro.txt; exit $$status
+
+# The client matrix: redis-py, phpredis, node-redis, ioredis, go-redis and
+# redis-cli, each in its default usage against a freqd of its own over TCP
+# and a unix socket. Installs the Debian packages and npm modules it needs
+# the first time (about a minute); then about 15 s.
+interop: build
+	FREQD=$(BIN) interop/run.sh
 
 # Redis 7 beside freqd's pre-forked designs under redis-benchmark (installs
 # redis-server and redis-tools with apt-get if missing).
