@@ -14,11 +14,15 @@
 //
 // The word commands: GET word (the count as a bulk string, nil when absent),
 // MGET, EXISTS, FREQ (counts as integers, 0 when absent), RANK (1 is the most
-// frequent word), DBSIZE and TAG. The rest is what Redis clients, tools and
-// load balancers send on their own: PING, ECHO, QUIT, INFO, SELECT 0,
-// COMMAND, CLIENT, HELLO, AUTH and CONFIG GET, answered as a RESP2-only
-// Redis 7 would so that redis-cli, redis-benchmark, go-redis and HAProxy
-// connect without special settings. Error texts are Redis's.
+// frequent word), DBSIZE and TAG. The table also reads as a Redis keyspace
+// of string keys that never expire: SCAN, KEYS, RANDOMKEY, TYPE, STRLEN,
+// TTL, PTTL, MEMORY USAGE, OBJECT ENCODING. The rest is what Redis clients,
+// tools and load balancers send on their own: PING, ECHO, QUIT, INFO,
+// SELECT 0, COMMAND, CLIENT, HELLO, AUTH, CONFIG GET and transactions
+// (MULTI, EXEC, DISCARD, WATCH, UNWATCH), answered as Redis 7 would, in
+// RESP2 or, after HELLO 3, RESP3, so that redis-cli, redis-benchmark,
+// redis-py, phpredis, node-redis, ioredis, go-redis and HAProxy connect
+// without special settings. Error texts are Redis's.
 //
 // # Authentication
 //
