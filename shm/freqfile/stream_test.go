@@ -1,0 +1,221 @@
+package freqfile
+
+import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// streamBuild writes entries (in any order) with a StreamWriter and returns
+// the file's bytes.
+func streamBuild(t *testing.T, entries []Entry, opts BuildOptions, mem int64) ([]byte, error) {
+	t.Helper()
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.freq")
+	w, err := NewStreamWriter(path, uint64(len(sorted)), opts, StreamOptions{MemoryLimit: mem})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range sorted {
+		if err := w.Add([]byte(e.Word), e.Count); err != nil {
+			w.Abort()
+			return nil, err
+		}
+	}
+	if err := w.Commit(); err != nil {
+		return nil, err
+	}
+	assertOnly(t, dir, "t.freq")
+	return os.ReadFile(path)
+}
+
+func randomEntries(rng *rand.Rand, n int) []Entry {
+	seen := map[string]bool{}
+	var out []Entry
+	for len(out) < n {
+		l := 1 + rng.IntN(30)
+		if rng.IntN(50) == 0 {
+			l = 100 + rng.IntN(900) // records that never fit a record line
+		}
+		b := make([]byte, l)
+		for i := range b {
+			b[i] = 'a' + byte(rng.IntN(26))
+		}
+		if seen[string(b)] {
+			continue
+		}
+		seen[string(b)] = true
+		c := uint64(1 + rng.IntN(5))
+		if rng.IntN(10) == 0 {
+			c = rng.Uint64() >> 20
+		}
+		out = append(out, Entry{string(b), c})
+	}
+	return out
+}
+
+// The StreamWriter must write exactly what WriteTable writes, whatever the
+// window size: one bucket per window (so entries displaced past a window's
+// end, and from the last bucket round to the first), a few, or all.
+func TestStreamWriterMatchesWriteTable(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	sizes := []int{0, 1, 2, 7, 8, 9, 50, 300, 3000}
+	mems := []int64{512, 2048, 64 << 10, 0}
+	for _, n := range sizes {
+		for trial := range 3 {
+			entries := randomEntries(rng, n)
+			_, want := build(t, entries, BuildOptions{Meta: Metadata{"source": "test"}})
+			for _, mem := range mems {
+				got, err := streamBuild(t, entries, BuildOptions{Meta: Metadata{"source": "test"}}, mem)
+				if err != nil {
+					t.Fatalf("%d entries, memory %d: %v", n, mem, err)
+				}
+				if !bytes.Equal(got, want) {
+					t.Fatalf("%d entries (trial %d), memory %d: the stream writer's file differs from WriteTable's", n, trial, mem)
+				}
+			}
+		}
+	}
+}
+
+// Crowded home buckets force displacements across windows and from the last
+// bucket round to the first, the cases a sweep gets wrong most easily.
+func TestStreamWriterCrowdedBuckets(t *testing.T) {
+	for _, n := range []int{40, 100} {
+		buckets := indexSlotsFor(uint64(n)) / bucketSlots
+		var words []string
+		// The last bucket and the first overflow: the sweep cannot start
+		// at bucket 0.
+		words = append(words, homedAt(buckets, buckets-1, 12, nil)...)
+		words = append(words, homedAt(buckets, 0, 8, nil)...)
+		words = append(words, homedAt(buckets, buckets/2, 11, nil)...)
+		for i := 0; len(words) < n; i++ {
+			words = append(words, fmt.Sprintf("filler%d", i))
+		}
+		var entries []Entry
+		for i, w := range words {
+			entries = append(entries, Entry{w, uint64(1 + i%4)})
+		}
+		_, want := build(t, entries, BuildOptions{})
+		sw := &StreamWriter{buckets: buckets, hist: make([]uint8, buckets)}
+		for _, e := range entries {
+			sw.hist[Hash([]byte(e.Word), hashSeed)&(buckets-1)]++
+		}
+		if sw.startBucket() == 0 {
+			t.Fatalf("%d entries: the sweep starts at bucket 0; the test needs a wrap", n)
+		}
+		for _, mem := range []int64{512, 1024, 0} {
+			got, err := streamBuild(t, entries, BuildOptions{}, mem)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Fatalf("%d crowded entries, memory %d: differs from WriteTable", len(entries), mem)
+			}
+		}
+	}
+}
+
+func TestStreamWriterFolded(t *testing.T) {
+	entries := subtlex(t)[:20000]
+	var folded []Entry
+	seen := map[string]bool{}
+	for _, e := range entries {
+		f := string(Fold(nil, []byte(e.Word)))
+		if !seen[f] {
+			seen[f] = true
+			folded = append(folded, Entry{f, e.Count})
+		}
+	}
+	opts := BuildOptions{FoldCase: true}
+	_, want := build(t, folded, opts)
+	got, err := streamBuild(t, folded, opts, 64<<10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("folded table differs from WriteTable's")
+	}
+}
+
+func TestStreamWriterRejects(t *testing.T) {
+	tests := []struct {
+		name    string
+		entries []Entry // in the order added
+		opts    BuildOptions
+		want    string
+	}{
+		{"out of order", []Entry{{"a", 1}, {"b", 2}}, BuildOptions{}, "must come by count"},
+		{"ties out of order", []Entry{{"b", 2}, {"a", 2}}, BuildOptions{}, "must come by count"},
+		{"adjacent duplicate", []Entry{{"a", 2}, {"a", 2}}, BuildOptions{}, `duplicate word "a"`},
+		{"unfolded", []Entry{{"The", 2}}, BuildOptions{FoldCase: true}, "not case-folded"},
+		{"empty", []Entry{{"", 2}}, BuildOptions{}, "empty word"},
+	}
+	for _, tc := range tests {
+		dir := t.TempDir()
+		w, err := NewStreamWriter(filepath.Join(dir, "t.freq"), uint64(len(tc.entries)), tc.opts, StreamOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range tc.entries {
+			if err = w.Add([]byte(e.Word), e.Count); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = w.Commit()
+		} else {
+			w.Abort()
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
+		assertOnly(t, dir)
+	}
+	// A duplicate with another count is found when the index is laid out.
+	_, err := streamBuild(t, []Entry{{"x", 9}, {"dup", 5}, {"y", 3}, {"dup", 2}}, BuildOptions{}, 0)
+	var de *DuplicateError
+	if !errors.As(err, &de) || de.Word != "dup" {
+		t.Errorf("duplicate with two counts: %v, want a DuplicateError for dup", err)
+	}
+}
+
+func BenchmarkStreamWriter(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	entries := randomEntries(rng, 200000)
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+	dir := b.TempDir()
+	for i := 0; b.Loop(); i++ {
+		w, err := NewStreamWriter(filepath.Join(dir, fmt.Sprint(i%2)), uint64(len(entries)), BuildOptions{}, StreamOptions{MemoryLimit: 1 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, e := range entries {
+			if err := w.Add([]byte(e.Word), e.Count); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Commit(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
