@@ -20,6 +20,7 @@ import (
 const (
 	chunkBits = 20
 	chunkSize = 1 << chunkBits // 1 MiB: small waste at each chunk's end, few chunks
+	firstSize = 16 << 10       // the first chunk: a small table stays small
 	refBits   = 40             // 2^40 bytes of words: far beyond any real vocabulary
 	refMask   = 1<<refBits - 1
 	countSize = 8
@@ -27,6 +28,7 @@ const (
 
 type arena struct {
 	chunks [][]byte // all full but the last; len is the used part
+	bytes  int64    // capacity of the chunks
 }
 
 // add stores a new record and returns its reference. The word must be at most
@@ -34,8 +36,15 @@ type arena struct {
 func (a *arena) add(word []byte, count uint64) uint64 {
 	need := binary.MaxVarintLen16 + len(word) + countSize
 	last := len(a.chunks) - 1
-	if last < 0 || len(a.chunks[last])+need > chunkSize {
-		a.chunks = append(a.chunks, make([]byte, 0, chunkSize))
+	if last < 0 || len(a.chunks[last])+need > cap(a.chunks[last]) {
+		// Chunks double from firstSize to chunkSize, so the many small
+		// tables of a parallel build cost little until they fill.
+		size := firstSize
+		if last >= 0 {
+			size = min(2*cap(a.chunks[last]), chunkSize)
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, size))
+		a.bytes += int64(size)
 		last++
 	}
 	c := a.chunks[last]

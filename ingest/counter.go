@@ -6,226 +6,712 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
-	"math/bits"
+	"math"
+	"runtime"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/freqd/freqd/shm/freqfile"
 )
 
+// DefaultMemoryLimit is the memory a build may hold without --memory-limit.
+const DefaultMemoryLimit = 1 << 30
+
 // Options choose how a Counter reads its inputs.
 type Options struct {
 	// Format is the layout of every input; Auto detects it per input from
-	// the first lines (see Detect).
+	// the first lines (see detectLayout).
 	Format Format
 	// KeepCase counts "The" and "the" as different words. By default each
 	// word is folded with freqfile.Fold, the folding lookups on a folded table use.
 	KeepCase bool
+	// Header says whether word lists start with a header line.
+	Header HeaderMode
+	// Columns names the word and the count columns (names from the header
+	// line or numbers from 1) of delimited inputs and Parquet files; nil
+	// guesses them.
+	Columns []string
+	// NgramTags is the part-of-speech rule for Google Books n-grams.
+	NgramTags TagRule
+	// MinCount drops the words whose total count is below it, and lets
+	// lines with a zero or negative count be skipped rather than refused.
+	// 0 means not set: every word is kept and such lines are errors.
+	MinCount uint64
+	// MemoryLimit bounds the memory the build holds, in bytes: past it,
+	// counts go to sorted runs in TmpDir that are merged at the end.
+	// 0 means DefaultMemoryLimit.
+	MemoryLimit int64
+	// TmpDir holds the build's temporary files; "" is the system's.
+	TmpDir string
+	// Workers is the number of goroutines that parse and count; 0 means
+	// one per CPU.
+	Workers int
+}
+
+// nShards is the number of hash tables a Counter's words are spread over,
+// by the top bits of their hash, so that workers rarely wait for each
+// other. A power of two.
+const (
+	shardBits = 4
+	nShards   = 1 << shardBits
+)
+
+// shard is one of a Counter's hash tables.
+type shard struct {
+	mu    sync.Mutex
+	t     *wordTable
+	total uint64
+	_     [40]byte // keep shards on their own cache lines
 }
 
 // A Counter accumulates word counts from any number of inputs, summing the
-// counts of a word that appears more than once. It is not safe for
-// concurrent use, except BytesRead.
+// counts of a word that appears more than once. Its methods are not safe
+// for concurrent use, except the progress accessors (BytesRead, Words,
+// Phase); each Add call runs its own parse and count workers.
 type Counter struct {
-	opts    Options
-	words   *wordTable
-	total   uint64
+	opts   Options
+	seed   maphash.Seed
+	shards [nShards]shard
+	mem    atomic.Int64  // bytes the shards hold
+	total  atomic.Uint64 // of every count added
+	budget int64         // shard bytes past which they are spilled
+
+	// gate lets workers insert concurrently (read side) and a spill stop
+	// them all (write side).
+	gate  sync.RWMutex
+	spill *spiller
+
 	read    atomic.Int64
-	folded  []byte
+	words   atomic.Int64 // distinct words counted so far, for progress
+	phase   atomic.Value // string
+	stats   Stats
+	statsMu sync.Mutex
 	drained bool
+}
+
+// Stats describe a finished build.
+type Stats struct {
+	Words        uint64 // distinct words written
+	Total        uint64 // sum of their counts
+	Dropped      uint64 // words dropped by MinCount
+	SkippedLines uint64 // lines skipped for a zero or negative count under MinCount
+	MinTokens    int    // fewest tokens in a key (1 for a word)
+	MaxTokens    int    // most tokens in a key
+	Spills       int    // sorted runs written to disk
+	TempBytes    int64  // most temporary disk in use at once
+	Ngram        bool   // some input was a Google Books n-gram file
 }
 
 // New returns an empty Counter.
 func New(opts Options) *Counter {
-	return &Counter{opts: opts, words: newWordTable()}
+	if opts.MemoryLimit <= 0 {
+		opts.MemoryLimit = DefaultMemoryLimit
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	c := &Counter{opts: opts, seed: maphash.MakeSeed()}
+	// The tables take under half the limit: a spill sorts them with 16
+	// bytes a word more, and the write needs its own share.
+	c.budget = opts.MemoryLimit * 45 / 100
+	for i := range c.shards {
+		c.shards[i].t = newWordTable(c.seed)
+		c.mem.Add(c.shards[i].t.bytes())
+	}
+	c.phase.Store("reading")
+	return c
 }
 
-// AddFile counts the words of the named input: "-" is standard input, and
-// gzip-compressed content is recognised and decompressed whatever the name.
-// It stops early, returning ctx.Err(), when ctx is done.
-func (c *Counter) AddFile(ctx context.Context, name string) error {
-	f, err := openInput(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	format := c.opts.Format
-	if format == Auto {
-		format = formatFromName(name)
-	}
-	return c.addInput(ctx, displayName(name), f, format)
-}
-
-// formatFromName reads a format off a file name's extension (.tsv, .csv,
-// either gzipped), so that a short word list with a bad count is reported as
-// a bad line rather than detected as prose and counted as words. Other
-// names leave the choice to Detect.
-func formatFromName(name string) Format {
-	base := strings.ToLower(strings.TrimSuffix(name, ".gz"))
-	switch {
-	case strings.HasSuffix(base, ".tsv"):
-		return TSV
-	case strings.HasSuffix(base, ".csv"):
-		return CSV
-	}
-	return Auto
-}
-
-// AddReader counts the words read from r; name identifies r in errors.
-// An error leaves the Counter holding part of r's words: a caller that wants
-// all or nothing discards it.
-func (c *Counter) AddReader(ctx context.Context, name string, r io.Reader) error {
-	return c.addInput(ctx, name, r, c.opts.Format)
-}
-
-func (c *Counter) addInput(ctx context.Context, name string, r io.Reader, format Format) error {
-	if c.drained {
-		return errors.New("ingest: Counter used after Entries; make a new one")
-	}
-	br, err := decompressed(&source{ctx: ctx, r: r, read: &c.read}, name)
-	if err != nil {
-		return err
-	}
-	detected := Auto
-	if format == Auto {
-		sample, err := br.Peek(readBufSize)
-		if err != nil && err != io.EOF && len(sample) < readBufSize {
-			return readError(ctx, name, err)
-		}
-		format = Detect(sample)
-		detected = format
-	}
-	if format == Text {
-		err = c.addText(name, br)
-	} else {
-		err = c.addLines(name, br, format, detected)
-	}
-	return readError(ctx, name, err)
-}
-
-// readError names the input in an I/O error; ctx's own error and the line
-// errors that already name it pass unchanged.
-func readError(ctx context.Context, name string, err error) error {
-	var le *LineError
-	if err == nil || errors.As(err, &le) || (ctx.Err() != nil && errors.Is(err, ctx.Err())) {
-		return err
-	}
-	return fmt.Errorf("read %s: %w", name, err)
-}
-
-// addLines reads a word list, one word and count per line. Blank lines are
-// skipped; a CSV file may start with a header line, recognised by a count
-// field that is not a number.
-func (c *Counter) addLines(name string, br *bufio.Reader, format, detected Format) error {
-	parse := lineParserFor(format)
-	for n := 1; ; n++ {
-		b, err := br.ReadSlice('\n')
-		if err == bufio.ErrBufferFull {
-			return &LineError{File: name, Line: n, Err: fmt.Errorf("line is longer than %d bytes; is this a word list?", readBufSize), Detected: detected}
-		}
-		if n == 1 {
-			b = bytes.TrimPrefix(b, utf8BOM)
-		}
-		if line := trimEOL(b); len(bytes.TrimSpace(line)) > 0 {
-			word, count, perr := parse(line)
-			switch {
-			case perr != nil && n == 1 && format == CSV && isHeader(perr):
-			case perr != nil:
-				return &LineError{File: name, Line: n, Err: perr, Detected: detected}
-			case word != nil:
-				if aerr := c.add(word, count); aerr != nil {
-					return &LineError{File: name, Line: n, Err: aerr}
-				}
-			}
-		}
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// isHeader reports whether a CSV line's error comes from a count field that
-// is not a number, the mark of a header line ("word,count").
-func isHeader(err error) bool {
-	var ce *countError
-	return errors.As(err, &ce) && !ce.tooLong
-}
-
-// addText tokenizes running text and counts each occurrence of a word once.
-func (c *Counter) addText(name string, br *bufio.Reader) error {
-	var z tokenizer
-	emit := func(w []byte) error {
-		if err := c.add(w, 1); err != nil {
-			return &LineError{File: name, Err: err}
-		}
-		return nil
-	}
-	buf := make([]byte, readBufSize)
-	for {
-		n, err := br.Read(buf)
-		if werr := z.write(buf[:n], emit); werr != nil {
-			return werr
-		}
-		if err == io.EOF {
-			return z.flush(emit)
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// add counts n more occurrences of word, folding its case unless told not
-// to. A count of zero adds nothing, not even the word: a table answers
-// "absent" for it as for any word never seen.
-func (c *Counter) add(word []byte, n uint64) error {
-	if n == 0 {
-		return nil
-	}
-	if !c.opts.KeepCase {
-		c.folded = freqfile.Fold(c.folded[:0], word)
-		word = c.folded
-		if len(word) > freqfile.MaxWordLen {
-			return fmt.Errorf("word %q... is %d bytes long once case-folded, more than the maximum %d", word[:20], len(word), freqfile.MaxWordLen)
-		}
-	}
-	total, carry := bits.Add64(c.total, n, 0)
-	if carry != 0 {
-		if old, _ := c.words.lookup(word); old+n < old {
-			return fmt.Errorf("count of %q overflows: %d + %d is more than 2^64-1", word, old, n)
-		}
-		return fmt.Errorf("the total of all counts overflows: %d + %d is more than 2^64-1", c.total, n)
-	}
-	c.words.add(word, n) // cannot overflow: no count exceeds the total
-	c.total = total
-	return nil
-}
+// Phase names what the build is doing: reading, merging, sorting, writing.
+func (c *Counter) Phase() string { return c.phase.Load().(string) }
 
 // BytesRead is the number of input bytes read so far, compressed bytes for a
 // compressed input, for progress reports. It is safe to call concurrently
 // with the Add methods.
 func (c *Counter) BytesRead() int64 { return c.read.Load() }
 
-// Len is the number of distinct words counted.
-func (c *Counter) Len() int { return c.words.n }
+// Words is the number of distinct words counted so far (words met again
+// after a spill count twice), for progress reports.
+func (c *Counter) Words() int64 { return c.words.Load() }
 
-// Total is the sum of all counts.
-func (c *Counter) Total() uint64 { return c.total }
+// AddFile counts the words of the named input: "-" is standard input, a
+// directory is read recursively (see ExpandInputs), and compressed content
+// is recognised and decompressed whatever the name.
+// It stops early, returning ctx.Err(), when ctx is done.
+func (c *Counter) AddFile(ctx context.Context, name string) error {
+	ins, err := ExpandInputs([]string{name})
+	if err != nil {
+		return err
+	}
+	return c.AddInputs(ctx, ins)
+}
 
-// Entries returns the counted words for freqfile.WriteTable or freqfile.WriteFile, in
-// the order first seen. It frees the hash index first, so the entries take
-// its place in memory, and the words share the Counter's storage instead of
-// being copied. The Counter accepts no more input afterwards.
+// AddReader counts the words read from r; name identifies r in errors.
+func (c *Counter) AddReader(ctx context.Context, name string, r io.Reader) error {
+	return c.run(ctx, func(p *pipeline) error {
+		return p.readReader(name, r)
+	})
+}
+
+// AddInputs counts the words of every input, in order. An error leaves the
+// Counter holding part of the inputs' words: a caller that wants all or
+// nothing discards it.
+func (c *Counter) AddInputs(ctx context.Context, ins []Input) error {
+	return c.run(ctx, func(p *pipeline) error {
+		for _, in := range ins {
+			if err := p.readInput(in); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pipeline is one Add call: a reader that cuts the inputs into blocks and
+// workers that parse and count them.
+type pipeline struct {
+	c      *Counter
+	ctx    context.Context
+	blocks chan *block
+	free   chan *block
+	seq    int
+	failed atomic.Bool
+
+	errMu  sync.Mutex
+	errSeq int
+	err    error
+}
+
+// blockSize is how much input a worker takes at a time.
+const blockSize = 1 << 20
+
+// block is a piece of one input: whole lines of a word list, text cut
+// between words, or rows read from a Parquet file.
+type block struct {
+	seq    int
+	src    *source_
+	data   []byte
+	line   int      // number of data's first line
+	lens   []uint32 // Parquet: the words, back to back in data
+	counts []int64  // Parquet: their counts (negative ones are errors)
+}
+
+// source_ is what the workers need to know about the input a block is
+// from.
+type source_ struct {
+	name   string
+	layout layout
+	auto   bool // the layout was detected, which an error message says
+}
+
+func (c *Counter) run(ctx context.Context, read func(*pipeline) error) error {
+	if c.drained {
+		return errors.New("ingest: Counter used after it was written; make a new one")
+	}
+	p := &pipeline{c: c, ctx: ctx, errSeq: math.MaxInt}
+	n := c.opts.Workers
+	p.blocks = make(chan *block, 2*n)
+	p.free = make(chan *block, 3*n+1)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w := newWorker(c)
+			for b := range p.blocks {
+				if !p.failed.Load() {
+					if err := w.process(b); err != nil {
+						p.fail(b.seq, err)
+					}
+				}
+				select {
+				case p.free <- b:
+				default:
+				}
+			}
+			if err := w.flush(); err != nil {
+				p.fail(math.MaxInt-1, err)
+			}
+			w.report()
+		}()
+	}
+	rerr := read(p)
+	close(p.blocks)
+	wg.Wait()
+	if p.err != nil {
+		return p.err
+	}
+	return rerr
+}
+
+// fail records a worker's error; the one from the earliest block wins, so
+// that the error reported is the first in the input whatever the timing.
+func (p *pipeline) fail(seq int, err error) {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	if seq < p.errSeq {
+		p.errSeq, p.err = seq, err
+	}
+	p.failed.Store(true)
+}
+
+func (p *pipeline) newBlock(src *source_) *block {
+	var b *block
+	select {
+	case b = <-p.free:
+		b.data, b.lens, b.counts = b.data[:0], b.lens[:0], b.counts[:0]
+	default:
+		b = &block{data: make([]byte, 0, blockSize)}
+	}
+	b.src = src
+	b.seq = p.seq
+	p.seq++
+	return b
+}
+
+func (p *pipeline) send(b *block) error {
+	if p.failed.Load() {
+		return errStop
+	}
+	select {
+	case p.blocks <- b:
+		return nil
+	case <-p.ctx.Done():
+		return p.ctx.Err()
+	}
+}
+
+// errStop ends the reading when a worker has failed; the worker's error is
+// the one reported.
+var errStop = errors.New("stopped")
+
+func (p *pipeline) readInput(in Input) error {
+	o, err := openInput(p.ctx, in, &p.c.read)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	if o.parquet != nil {
+		return p.readParquet(in.Name(), o.parquet, o.size)
+	}
+	return p.readLines(in.Name(), o.r, formatFromName(in.Path))
+}
+
+// readReader reads an input that is not a file.
+func (p *pipeline) readReader(name string, r io.Reader) error {
+	o, err := openContent(p.ctx, name, r, nil, -1, &p.c.read)
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	if o.parquet != nil {
+		return p.readParquet(name, o.parquet, o.size)
+	}
+	return p.readLines(name, o.r, Auto)
+}
+
+// readLines detects the layout of an input and cuts it into blocks.
+func (p *pipeline) readLines(name string, br *bufio.Reader, hint Format) error {
+	c := p.c
+	sample, _ := br.Peek(readBufSize)
+	l, err := detectLayout(sample, c.opts.Format, hint, c.opts.Header, c.opts.Columns)
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	if l.format == Ngram {
+		c.statsMu.Lock()
+		c.stats.Ngram = true
+		c.statsMu.Unlock()
+	}
+	src := &source_{name: name, layout: l, auto: c.opts.Format == Auto}
+	line := 1
+	if bom, _ := br.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	if l.header && l.format != Text {
+		// The header is the first non-blank line.
+		for {
+			b, err := br.ReadSlice('\n')
+			line++
+			if len(bytes.TrimSpace(b)) > 0 || err != nil {
+				if err == io.EOF {
+					return nil
+				}
+				if err != nil && err != bufio.ErrBufferFull {
+					return readError(p.ctx, name, err)
+				}
+				break
+			}
+		}
+	}
+	var carry []byte
+	for {
+		b := p.newBlock(src)
+		b.line = line
+		b.data = append(b.data[:0], carry...)
+		n, err := io.ReadFull(br, b.data[len(b.data):blockSize])
+		b.data = b.data[:len(b.data)+n]
+		eof := err == io.EOF || err == io.ErrUnexpectedEOF
+		if err != nil && !eof {
+			return readError(p.ctx, name, err)
+		}
+		cut := len(b.data)
+		if !eof {
+			if l.format == Text {
+				cut = textCut(b.data)
+			} else if i := bytes.LastIndexByte(b.data, '\n'); i >= 0 {
+				cut = i + 1
+			} else {
+				return &LineError{File: name, Line: line, Err: fmt.Errorf("line is longer than %d bytes; is this a word list?", blockSize)}
+			}
+		}
+		carry = append(carry[:0], b.data[cut:]...)
+		b.data = b.data[:cut]
+		if l.format != Text {
+			line += bytes.Count(b.data, []byte{'\n'})
+		}
+		if len(b.data) > 0 {
+			if err := p.send(b); err != nil {
+				if err == errStop {
+					return nil
+				}
+				return err
+			}
+		}
+		if eof {
+			return nil
+		}
+	}
+}
+
+// textCut returns where to end a block of running text so that no word is
+// split: after the last ASCII byte that cannot be part of a word. With
+// none (a megabyte of letters), the block is cut anyway, at a UTF-8
+// boundary; such a run is no word.
+func textCut(b []byte) int {
+	for i := len(b) - 1; i >= len(b)/2; i-- {
+		c := b[i]
+		if c < 0x80 && !isWordRune(rune(c)) && c != '\'' {
+			return i + 1
+		}
+	}
+	i := len(b)
+	for i > 0 && b[i-1]&0xc0 == 0x80 {
+		i--
+	}
+	if i > 0 && b[i-1] >= 0xc0 {
+		i--
+	}
+	return i
+}
+
+// worker parses blocks and counts their words, batching the words by shard
+// so that a shard's lock is taken once per batch.
+type worker struct {
+	c       *Counter
+	lr      *lineReader
+	lrSrc   *source_
+	z       tokenizer
+	key     []byte
+	batches [nShards]batch
+	pending int
+	minTok  int
+	maxTok  int
+	skipped uint64
+}
+
+// batch is the words of one shard waiting to be added.
+type batch struct {
+	keys    []byte
+	entries []pendingWord
+}
+
+type pendingWord struct {
+	h     uint64
+	end   uint32 // the key is keys[previous end:end]
+	count uint64
+	line  int
+	src   *source_
+}
+
+const batchWords = 4096
+
+func newWorker(c *Counter) *worker {
+	return &worker{c: c, minTok: math.MaxInt}
+}
+
+func (w *worker) process(b *block) error {
+	if b.lens != nil && len(b.lens) > 0 || b.counts != nil && len(b.counts) > 0 {
+		return w.processRows(b)
+	}
+	src := b.src
+	if src.layout.format == Text {
+		emit := func(word []byte) error { return w.add(word, 1, src, 0) }
+		w.z = tokenizer{word: w.z.word[:0]}
+		if err := w.z.write(b.data, emit); err != nil {
+			return err
+		}
+		if err := w.z.flush(emit); err != nil {
+			return err
+		}
+		return w.flush()
+	}
+	if w.lrSrc != src {
+		w.lr = newLineReader(src.layout, w.c.opts.NgramTags)
+		w.lrSrc = src
+	}
+	data := b.data
+	for n := b.line; len(data) > 0; n++ {
+		i := bytes.IndexByte(data, '\n')
+		var line []byte
+		if i < 0 {
+			line, data = data, nil
+		} else {
+			line, data = data[:i], data[i+1:]
+		}
+		line = trimEOL(line)
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		word, count, err := w.lr.parse(line)
+		if err != nil {
+			var ce *countError
+			if w.c.opts.MinCount > 0 && errors.As(err, &ce) && ce.kind == negative {
+				w.skipped++
+				continue
+			}
+			le := &LineError{File: src.name, Line: n, Err: err}
+			if src.auto {
+				le.Detected = src.layout.format
+			}
+			return le
+		}
+		if word == nil {
+			continue
+		}
+		if count == 0 {
+			if w.c.opts.MinCount > 0 {
+				w.skipped++
+				continue
+			}
+			return &LineError{File: src.name, Line: n, Err: errors.New("count is 0; a word that never occurs has no place in the table (--min-count 1 skips such lines)")}
+		}
+		if err := w.add(word, count, src, n); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}
+
+// processRows counts rows read from a Parquet file.
+func (w *worker) processRows(b *block) error {
+	off := 0
+	for i, l := range b.lens {
+		word := b.data[off : off+int(l)]
+		off += int(l)
+		row := b.line + i
+		count := b.counts[i]
+		word = bytes.TrimSpace(word)
+		if err := checkWord(word); err != nil {
+			return &LineError{File: b.src.name, Line: row, Err: err, row: true}
+		}
+		switch {
+		case count <= 0 && w.c.opts.MinCount > 0:
+			w.skipped++
+			continue
+		case count < 0:
+			return &LineError{File: b.src.name, Line: row, row: true, Err: fmt.Errorf("count %d is negative; counts are numbers of occurrences (--min-count 1 skips such rows)", count)}
+		case count == 0:
+			return &LineError{File: b.src.name, Line: row, row: true, Err: errors.New("count is 0; a word that never occurs has no place in the table (--min-count 1 skips such rows)")}
+		}
+		if err := w.add(word, uint64(count), b.src, row); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}
+
+// add normalizes a word (or phrase) and queues it for its shard.
+func (w *worker) add(raw []byte, count uint64, src *source_, line int) error {
+	if src.layout.format == Text {
+		w.key = normalizeWord(w.key[:0], raw, w.c.opts.KeepCase)
+	} else {
+		w.key = normalizePhrase(w.key[:0], raw, w.c.opts.KeepCase)
+	}
+	key := w.key
+	if len(key) > freqfile.MaxWordLen {
+		return &LineError{File: src.name, Line: line, Err: fmt.Errorf("word %q... is %d bytes long once normalized, more than the maximum %d", key[:20], len(key), freqfile.MaxWordLen)}
+	}
+	if len(key) == 0 {
+		return &LineError{File: src.name, Line: line, Err: errors.New("word is empty")}
+	}
+	tokens := 1
+	if src.layout.format != Text {
+		tokens += bytes.Count(key, []byte{' '})
+	}
+	w.minTok = min(w.minTok, tokens)
+	w.maxTok = max(w.maxTok, tokens)
+	h := maphash.Bytes(w.c.seed, key)
+	bt := &w.batches[h>>(64-shardBits)]
+	bt.keys = append(bt.keys, key...)
+	bt.entries = append(bt.entries, pendingWord{h: h, end: uint32(len(bt.keys)), count: count, line: line, src: src})
+	w.pending++
+	if w.pending >= batchWords*nShards/2 {
+		return w.flush()
+	}
+	return nil
+}
+
+// flush adds the queued words to their shards, then spills the shards if
+// they hold more than the budget.
+func (w *worker) flush() error {
+	if w.pending == 0 {
+		return nil
+	}
+	c := w.c
+	c.gate.RLock()
+	var err error
+	for s := range w.batches {
+		bt := &w.batches[s]
+		if len(bt.entries) == 0 {
+			continue
+		}
+		if err == nil {
+			err = c.insert(s, bt)
+		}
+		bt.keys, bt.entries = bt.keys[:0], bt.entries[:0]
+	}
+	c.gate.RUnlock()
+	w.pending = 0
+	if err != nil {
+		return err
+	}
+	if c.mem.Load() > c.budget {
+		return c.spillNow()
+	}
+	return nil
+}
+
+// insert adds a batch to shard s.
+func (c *Counter) insert(s int, bt *batch) error {
+	sh := &c.shards[s]
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	t := sh.t
+	before := t.bytes()
+	n0 := t.n
+	start := uint32(0)
+	var err error
+	for _, e := range bt.entries {
+		key := bt.keys[start:e.end]
+		start = e.end
+		sum, ok := t.addHashed(e.h, key, e.count)
+		if !ok || sum > MaxCount {
+			err = &LineError{File: e.src.name, Line: e.line, Err: fmt.Errorf("the count of %q adds up to more than %d, the largest integer a Redis client can read", clip(key), uint64(MaxCount))}
+			break
+		}
+		sh.total += e.count
+	}
+	c.mem.Add(t.bytes() - before)
+	c.words.Add(int64(t.n - n0))
+	if err != nil {
+		return err
+	}
+	// The total of every count must fit too.
+	var sum uint64
+	for _, e := range bt.entries {
+		sum += e.count
+		if sum > MaxCount {
+			break // the total is past the limit whatever came before
+		}
+	}
+	if total := c.total.Add(min(sum, MaxCount+1)); total > MaxCount || total < sum {
+		running := total - min(sum, MaxCount+1)
+		for _, e := range bt.entries {
+			if running += e.count; running > MaxCount {
+				return &LineError{File: e.src.name, Line: e.line, Err: fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))}
+			}
+		}
+		return fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))
+	}
+	return nil
+}
+
+// report adds the worker's observations to the Counter's statistics.
+func (w *worker) report() {
+	c := w.c
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	c.stats.SkippedLines += w.skipped
+	if w.maxTok > 0 {
+		if c.stats.MaxTokens == 0 || w.minTok < c.stats.MinTokens {
+			c.stats.MinTokens = w.minTok
+		}
+		c.stats.MaxTokens = max(c.stats.MaxTokens, w.maxTok)
+	}
+	w.skipped = 0
+}
+
+// Len is the number of distinct words counted, while nothing has been
+// spilled to disk; after a spill it counts words met again twice.
+func (c *Counter) Len() int { return int(c.words.Load()) }
+
+// Total is the sum of all counts added.
+func (c *Counter) Total() uint64 { return c.total.Load() }
+
+// Entries returns the counted words for freqfile.WriteTable or
+// freqfile.WriteFile, in no particular order, their strings sharing the
+// Counter's memory. It is for small builds that never spilled (the
+// embedded table); the Counter accepts no more input afterwards.
 func (c *Counter) Entries() []freqfile.Entry {
 	c.drained = true
-	c.words.slots = nil
-	entries := make([]freqfile.Entry, 0, c.words.n)
-	c.words.arena.each(func(_ uint64, word []byte, count uint64) {
-		entries = append(entries, freqfile.Entry{Word: unsafeString(word), Count: count})
-	})
+	if c.spill != nil {
+		panic("ingest: Entries after a spill; use WriteFile")
+	}
+	var entries []freqfile.Entry
+	for i := range c.shards {
+		t := c.shards[i].t
+		t.slots = nil
+		t.arena.each(func(_ uint64, word []byte, count uint64) {
+			if count >= c.opts.MinCount {
+				entries = append(entries, freqfile.Entry{Word: unsafeString(word), Count: count})
+			}
+		})
+	}
 	return entries
+}
+
+// keysLabel names what a table's keys are, for messages: words or phrases.
+func keysLabel(st Stats) string {
+	if st.MaxTokens > 1 {
+		return "phrase"
+	}
+	return "word"
+}
+
+// Plural writes n and a noun, "1 word", "2 words".
+func Plural(n uint64, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	if strings.HasSuffix(noun, "s") {
+		return fmt.Sprintf("%s %ses", groupDigits(n), noun)
+	}
+	return fmt.Sprintf("%s %ss", groupDigits(n), noun)
+}
+
+// groupDigits writes n with thousands separators: 49,719,560.
+func groupDigits(n uint64) string {
+	s := fmt.Sprint(n)
+	out := make([]byte, 0, len(s)+len(s)/3)
+	for i := range len(s) {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
 }

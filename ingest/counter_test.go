@@ -54,13 +54,13 @@ func TestCounterFormats(t *testing.T) {
 		{"tsv", "w.tsv", "the\t10\nof\t4\nthe\t1\n", Auto, map[string]uint64{"the": 11, "of": 4}},
 		{"csv header", "w.csv", "word,count\nthe,10\n\"a,b\",2\n", Auto, map[string]uint64{"the": 10, "a,b": 2}},
 		{"space crlf", "w.txt", "the 10\r\nof 4\r\n\r\n", Auto, map[string]uint64{"the": 10, "of": 4}},
-		{"ngram years summed", "1gram", "run\t1999\t12\t3\nrun\t2000\t5\t2\nrun_VERB\t2000\t3\t1\n_NOUN_\t2000\t99\t9\n", Auto, map[string]uint64{"run": 20}},
+		{"ngram years summed, tagged lines skipped", "1gram", "run\t1999\t12\t3\nrun\t2000\t5\t2\nrun_VERB\t2000\t3\t1\n_NOUN_\t2000\t99\t9\n", Auto, map[string]uint64{"run": 17}},
 		{"text", "t.txt", "Ça va? Don't stop—naïve café 42. ÇA VA!", Auto, map[string]uint64{"ça": 2, "va": 2, "don't": 1, "stop": 1, "naïve": 1, "café": 1, "42": 1}},
 		{"forced text over a word list", "w.tsv", "the\t10\n", Text, map[string]uint64{"the": 1, "10": 1}},
 		{"gzip by content", "w.tsv.gz", gzipped(t, "the\t10\nof\t4\n"), Auto, map[string]uint64{"the": 10, "of": 4}},
 		{"gzip without the suffix", "w.tsv", gzipped(t, "the\t10\n"), Auto, map[string]uint64{"the": 10}},
 		{"case folded and summed", "w.tsv", "I\t3\ni\t4\nİSTANBUL\t1\n", Auto, map[string]uint64{"i": 7, string(freqfile.Fold(nil, []byte("İSTANBUL"))): 1}},
-		{"zero counts add nothing", "w.tsv", "the\t0\nof\t1\n", Auto, map[string]uint64{"of": 1}},
+		{"phrases normalized", "p.tsv", "New  York\t3\nnew york\t2\n", Auto, map[string]uint64{"new york": 5}},
 	}
 	for i, tc := range tests {
 		c := New(Options{Format: tc.format})
@@ -129,29 +129,49 @@ func TestCounterStdin(t *testing.T) {
 }
 
 func TestCounterErrors(t *testing.T) {
-	max := strconv.FormatUint(math.MaxUint64, 10)
+	big := strconv.FormatUint(math.MaxInt64, 10)
 	tests := []struct {
 		name, content string
 		format        Format
+		header        HeaderMode
 		line          int
 		want          string
 	}{
-		{"bad count", "a\t1\nb\t2\nc\t12x\n", TSV, 3, `w:3: count "12x" is not a number`},
-		{"bad count detected", "a\t1\nb\t2\nc\t12x\n", Auto, 3, "read as tsv, detected"},
-		{"csv header only first", "word,count\na,1\nword,count\n", CSV, 3, `count "count" is not a number`},
-		{"tsv header refused", "word\tcount\na\t1\n", TSV, 1, `count "count" is not a number`},
-		{"word overflow", "b\t0\na\t" + max + "\na\t1\n", TSV, 3, `count of "a" overflows`},
-		{"total overflow", "a\t" + max + "\nb\t1\n", TSV, 2, "total of all counts overflows"},
-		{"long line", "a\t1\n" + strings.Repeat("x", 70000) + "\t1\n", TSV, 2, "longer than"},
-		{"wrong format", "a b c\n", Space, 1, "3 space-separated fields"},
+		{"bad count", "a\t1\nb\t2\nc\t12x\n", TSV, HeaderAuto, 3, `w:3: count "12x" is not a whole number`},
+		{"bad count detected", "a\t1\nb\t2\nc\t12x\n", Auto, HeaderAuto, 3, "read as tsv, detected"},
+		{"csv header only first", "word,count\na,1\nword,count\n", CSV, HeaderAuto, 3, `count "count" is not a whole number`},
+		{"header refused with --header no", "word\tcount\na\t1\n", TSV, HeaderNo, 1, `count "count" is not a whole number`},
+		{"zero count", "a\t1\nb\t0\n", TSV, HeaderAuto, 2, "count is 0"},
+		{"negative count", "a\t1\nb\t-4\n", Auto, HeaderAuto, 2, "count -4 is negative"},
+		{"count above 2^63-1", "a\t1\nb\t9223372036854775808\n", TSV, HeaderAuto, 2, "larger than 9223372036854775807"},
+		{"word sum above 2^63-1", "b\t1\na\t" + big + "\na\t1\n", TSV, HeaderAuto, 3, `count of "a" adds up to more than 9223372036854775807`},
+		{"total above 2^63-1", "a\t" + big + "\nb\t1\n", TSV, HeaderAuto, 2, "total of all counts passes"},
+		{"long line", "a\t1\n" + strings.Repeat("x", 1<<21) + "\t1\n", TSV, HeaderAuto, 2, "longer than"},
+		{"wrong format", "a b c\n", Space, HeaderAuto, 1, "found 3 fields"},
 	}
 	for i, tc := range tests {
-		c := New(Options{Format: tc.format})
+		c := New(Options{Format: tc.format, Header: tc.header})
 		err := c.AddReader(context.Background(), "w", strings.NewReader(tc.content))
 		var le *LineError
 		if !errors.As(err, &le) || le.Line != tc.line || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("case %d (%s): error %v, want a LineError at line %d containing %q", i, tc.name, err, tc.line, tc.want)
 		}
+	}
+}
+
+// With --min-count, lines whose count is zero or negative are skipped, and
+// words whose total is below it are dropped.
+func TestCounterMinCount(t *testing.T) {
+	c := New(Options{MinCount: 3})
+	if err := c.AddReader(context.Background(), "w", strings.NewReader("a\t1\nb\t0\nc\t-2\nd\t5\na\t2\ne\t2\n")); err != nil {
+		t.Fatal(err)
+	}
+	got := counts(c)
+	if len(got) != 2 || got["a"] != 3 || got["d"] != 5 {
+		t.Errorf("got %v, want a=3 d=5", got)
+	}
+	if c.stats.SkippedLines != 2 {
+		t.Errorf("skipped %d lines, want 2", c.stats.SkippedLines)
 	}
 }
 

@@ -12,12 +12,16 @@ type LineError struct {
 	// caller chose the format; it is mentioned because a wrong guess is the
 	// likeliest cause of a flood of errors.
 	Detected Format
+	row      bool // Line is a row of a Parquet file
 }
 
 // Error returns "file:line: problem", the form editors and compilers use.
 func (e *LineError) Error() string {
 	loc := e.File
-	if e.Line > 0 {
+	switch {
+	case e.row:
+		loc = fmt.Sprintf("%s: row %d", e.File, e.Line)
+	case e.Line > 0:
 		loc = fmt.Sprintf("%s:%d", e.File, e.Line)
 	}
 	if e.Detected != Auto {

@@ -7,24 +7,48 @@ import (
 	"math/bits"
 )
 
-// parseNgram reads one line of a Google Books 1-gram file and returns the
-// word and the number of times it was matched. Two layouts exist:
+// TagRule says what a build does with the part-of-speech tags of the
+// Google Books 2012 and 2020 corpora ("run_VERB", "new_ADJ york_NOUN").
+type TagRule int
+
+const (
+	// SkipTagged drops every line with a tagged token. Those corpora hold
+	// an untagged line for every n-gram ("run"), whose count is the sum of
+	// its tagged ones ("run_VERB", "run_NOUN"), so the untagged lines alone
+	// count each n-gram once. The default.
+	SkipTagged TagRule = iota
+	// StripTags removes the tags and adds the counts to the untagged
+	// n-gram: right for files that hold only tagged lines; on a complete
+	// 2012 or 2020 file it counts every tagged n-gram twice.
+	StripTags
+	// KeepTags keeps tagged tokens as words of their own ("run_verb").
+	KeepTags
+)
+
+// ParseTagRule reads skip, strip or keep.
+func ParseTagRule(s string) (TagRule, error) {
+	switch s {
+	case "skip":
+		return SkipTagged, nil
+	case "strip":
+		return StripTags, nil
+	case "keep":
+		return KeepTags, nil
+	}
+	return SkipTagged, fmt.Errorf("--ngram-tags %s: want skip, strip or keep", s)
+}
+
+// splitNgram reads one line of a Google Books n-gram file into the phrase
+// and the number of times it was matched, summed over the years the line
+// holds. Three layouts exist:
 //
-//	word<TAB>year<TAB>match_count<TAB>volume_count          (2009 and 2012)
-//	word<TAB>year,match_count,volume_count<TAB>...           (2020, one line per word)
-//
-// The 2012 and 2020 corpora tag some tokens with their part of speech,
-// "run_VERB" beside the untagged "run". The tag is stripped, so a tagged
-// token adds to its word. That counts the word twice in those corpora, which
-// carry both the untagged total and the tagged breakdown; it is the right
-// choice for files that hold only tagged tokens and harmless for ranking, and
-// anyone who wants the untagged counts alone can drop the tagged lines before
-// the build. The bare tags ("_NOUN_") and the sentence markers ("_START_",
-// "_END_", "_ROOT_") are not words, and their lines are skipped.
-func parseNgram(line []byte) ([]byte, uint64, error) {
-	word, rest, ok := bytes.Cut(line, []byte{'\t'})
+//	phrase<TAB>year<TAB>match_count<TAB>volume_count                   (2012)
+//	phrase<TAB>year<TAB>match_count<TAB>page_count<TAB>volume_count    (2009)
+//	phrase<TAB>year,match_count,volume_count<TAB>...                   (2020, one line per phrase)
+func splitNgram(line []byte) ([]byte, uint64, error) {
+	phrase, rest, ok := bytes.Cut(line, []byte{'\t'})
 	if !ok {
-		return nil, 0, errors.New(`expected "word<TAB>year<TAB>match_count<TAB>volume_count", found no tab`)
+		return nil, 0, errors.New(`expected "phrase<TAB>year<TAB>match_count<TAB>volume_count", found no tab`)
 	}
 	var count uint64
 	var err error
@@ -36,33 +60,41 @@ func parseNgram(line []byte) ([]byte, uint64, error) {
 	if err != nil {
 		return nil, 0, err
 	}
-	if isBareTag(word) {
-		return nil, 0, nil
-	}
-	word = stripTag(word)
-	if err := checkWord(word); err != nil {
-		return nil, 0, err
-	}
-	return word, count, nil
+	return phrase, count, nil
 }
 
-// matchCount reads "year<TAB>match_count<TAB>volume_count".
+// matchCount reads "year<TAB>match_count<TAB>volume_count", or the 2009
+// layout with a page count before the volume count.
 func matchCount(fields []byte) (uint64, error) {
-	f := bytes.Split(fields, []byte{'\t'})
-	if len(f) != 3 {
-		return 0, fmt.Errorf(`expected "word<TAB>year<TAB>match_count<TAB>volume_count", found %d fields`, len(f)+1)
+	var f [4][]byte
+	n := 0
+	for rest := fields; ; n++ {
+		if n == len(f) {
+			return 0, fmt.Errorf(`expected "phrase<TAB>year<TAB>match_count<TAB>volume_count", found more than %d fields`, n+1)
+		}
+		var ok bool
+		f[n], rest, ok = bytes.Cut(rest, []byte{'\t'})
+		if !ok {
+			n++
+			break
+		}
 	}
-	if _, err := parseCount(f[0]); err != nil {
+	if n != 3 && n != 4 {
+		return 0, fmt.Errorf(`expected "phrase<TAB>year<TAB>match_count<TAB>volume_count", found %d fields`, n+1)
+	}
+	if !isNumber(f[0]) {
 		return 0, fmt.Errorf("year %q is not a number", clip(f[0]))
 	}
-	n, err := parseCount(f[1])
+	c, err := parseCount(f[1])
 	if err != nil {
 		return 0, fmt.Errorf("match_count: %w", err)
 	}
-	if _, err := parseCount(f[2]); err != nil {
-		return 0, fmt.Errorf("volume_count: %w", err)
+	for _, v := range f[2:n] {
+		if !isNumber(v) {
+			return 0, fmt.Errorf("volume_count %q is not a number", clip(v))
+		}
 	}
-	return n, nil
+	return c, nil
 }
 
 // sumYearTriples adds the match counts of "year,match_count,volume_count"
@@ -72,26 +104,91 @@ func sumYearTriples(fields []byte) (uint64, error) {
 	for len(fields) > 0 {
 		var f []byte
 		f, fields, _ = bytes.Cut(fields, []byte{'\t'})
-		parts := bytes.Split(f, []byte{','})
-		if len(parts) != 3 {
+		year, rest, ok1 := bytes.Cut(f, []byte{','})
+		match, volume, ok2 := bytes.Cut(rest, []byte{','})
+		if !ok1 || !ok2 || bytes.IndexByte(volume, ',') >= 0 {
 			return 0, fmt.Errorf(`expected "year,match_count,volume_count", found %q`, clip(f))
 		}
-		if _, err := parseCount(parts[0]); err != nil {
-			return 0, fmt.Errorf("year %q is not a number", clip(parts[0]))
+		if !isNumber(year) {
+			return 0, fmt.Errorf("year %q is not a number", clip(year))
 		}
-		n, err := parseCount(parts[1])
+		n, err := parseCount(match)
 		if err != nil {
 			return 0, fmt.Errorf("match_count: %w", err)
 		}
-		if _, err := parseCount(parts[2]); err != nil {
-			return 0, fmt.Errorf("volume_count: %w", err)
+		if !isNumber(volume) {
+			return 0, fmt.Errorf("volume_count %q is not a number", clip(volume))
 		}
 		var carry uint64
-		if sum, carry = bits.Add64(sum, n, 0); carry != 0 {
-			return 0, errors.New("match counts over the years add up to more than 2^64-1")
+		if sum, carry = bits.Add64(sum, n, 0); carry != 0 || sum > MaxCount {
+			return 0, fmt.Errorf("match counts over the years add up to more than %d", uint64(MaxCount))
 		}
 	}
 	return sum, nil
+}
+
+// ngramSize returns the number of tokens of the phrases in sample lines of
+// an n-gram file: the n of its n-grams (the most common, should they vary).
+func ngramSize(lines [][]byte) int {
+	freq := map[int]int{}
+	best := 1
+	for _, l := range lines {
+		phrase, _, _ := bytes.Cut(l, []byte{'\t'})
+		n := len(bytes.Fields(phrase))
+		freq[n]++
+		if freq[n] > freq[best] {
+			best = n
+		}
+	}
+	return best
+}
+
+// ngramReader applies the part-of-speech rule to the phrases of n-gram
+// lines.
+type ngramReader struct {
+	tags TagRule
+	buf  []byte
+}
+
+// parse reads one n-gram line. It returns a nil phrase for a line that
+// counts nothing: one with a bare tag standing for a word ("_NOUN_ york")
+// or a sentence marker ("_START_"), which are not words, and, under
+// SkipTagged, one with a tagged token.
+func (r *ngramReader) parse(line []byte) ([]byte, uint64, error) {
+	phrase, count, err := splitNgram(line)
+	if err != nil {
+		return nil, 0, err
+	}
+	tagged := false
+	for tok := range bytes.FieldsSeq(phrase) {
+		if isBareTag(tok) {
+			return nil, 0, nil
+		}
+		if _, ok := stripTag(tok); ok {
+			tagged = true
+		}
+	}
+	if tagged {
+		switch r.tags {
+		case SkipTagged:
+			return nil, 0, nil
+		case StripTags:
+			r.buf = r.buf[:0]
+			for tok := range bytes.FieldsSeq(phrase) {
+				if len(r.buf) > 0 {
+					r.buf = append(r.buf, ' ')
+				}
+				t, _ := stripTag(tok)
+				r.buf = append(r.buf, t...)
+			}
+			phrase = r.buf
+		}
+	}
+	phrase = bytes.TrimSpace(phrase)
+	if err := checkWord(phrase); err != nil {
+		return nil, 0, err
+	}
+	return phrase, count, nil
 }
 
 // posTags are the universal part-of-speech tags of the Google Books corpora.
@@ -101,15 +198,16 @@ var posTags = [][]byte{
 	[]byte("_CONJ"), []byte("_PRT"), []byte("_X"), []byte("_."),
 }
 
-// stripTag removes a trailing part-of-speech tag, keeping a word that would
-// be left empty ("_NOUN" on its own is taken literally).
-func stripTag(w []byte) []byte {
+// stripTag removes a trailing part-of-speech tag and reports whether there
+// was one, keeping a token that would be left empty ("_NOUN" on its own is
+// taken literally).
+func stripTag(w []byte) ([]byte, bool) {
 	for _, tag := range posTags {
 		if len(w) > len(tag) && bytes.HasSuffix(w, tag) {
-			return w[:len(w)-len(tag)]
+			return w[:len(w)-len(tag)], true
 		}
 	}
-	return w
+	return w, false
 }
 
 // isBareTag reports tokens such as "_NOUN_" or "_START_": an underscore, then

@@ -25,13 +25,19 @@ type wordTable struct {
 	arena arena
 }
 
+// bytes is the memory the table holds.
+func (t *wordTable) bytes() int64 { return int64(len(t.slots))*8 + t.arena.bytes }
+
 const (
 	minSlots = 1 << 10
 	tagShift = refBits
 )
 
-func newWordTable() *wordTable {
-	t := &wordTable{seed: maphash.MakeSeed()}
+// newWordTable returns an empty table hashing with seed: the tables of one
+// Counter share theirs, so that a word's hash picks its table and orders
+// the spilled runs the same way everywhere.
+func newWordTable(seed maphash.Seed) *wordTable {
+	t := &wordTable{seed: seed}
 	t.alloc(minSlots)
 	return t
 }
@@ -44,14 +50,18 @@ func (t *wordTable) alloc(n int) {
 // add adds n to word's count, inserting it if new, and returns the new count.
 // ok is false when the sum would overflow; the count is then left unchanged.
 func (t *wordTable) add(word []byte, n uint64) (sum uint64, ok bool) {
-	h := maphash.Bytes(t.seed, word)
+	return t.addHashed(maphash.Bytes(t.seed, word), word, n)
+}
+
+// addHashed is add with the word's hash, h = maphash.Bytes(t.seed, word).
+func (t *wordTable) addHashed(h uint64, word []byte, n uint64) (sum uint64, ok bool) {
 	tag := (h>>tagShift | 1) << tagShift
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := t.slots[i]
 		if s == 0 {
 			if t.n+1 > len(t.slots)/4*3 {
 				t.grow()
-				return t.add(word, n)
+				return t.addHashed(h, word, n)
 			}
 			t.slots[i] = tag | t.arena.add(word, n)
 			t.n++

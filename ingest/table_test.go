@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"fmt"
+	"hash/maphash"
 	"math"
 	"testing"
 )
@@ -9,7 +10,7 @@ import (
 // TestWordTableGrows counts enough words to force many doublings and checks
 // every count afterwards against a map, the obvious implementation.
 func TestWordTableGrows(t *testing.T) {
-	tab := newWordTable()
+	tab := newWordTable(maphash.MakeSeed())
 	want := map[string]uint64{}
 	for i := range 200_000 {
 		w := fmt.Sprintf("w%d", i%50_000)
@@ -43,7 +44,7 @@ func TestWordTableGrows(t *testing.T) {
 }
 
 func TestWordTableOverflowLeavesCount(t *testing.T) {
-	tab := newWordTable()
+	tab := newWordTable(maphash.MakeSeed())
 	tab.add([]byte("big"), math.MaxUint64-1)
 	if _, ok := tab.add([]byte("big"), 2); ok {
 		t.Fatal("sum past 2^64-1 was accepted")

@@ -97,3 +97,45 @@ func isWordRune(r rune) bool {
 	}
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
+
+// normalizeWord appends the key a word is counted under to dst: the word
+// folded with freqfile.Fold, or as it is with keepCase. Every word goes
+// through it, whether read from a word list, an n-gram file or running
+// text (after the tokenizer above has found its boundaries), and each
+// token of a phrase through normalizePhrase: together with the tokenizer
+// it is the one place that says what a word is.
+func normalizeWord(dst, word []byte, keepCase bool) []byte {
+	if keepCase {
+		return append(dst, word...)
+	}
+	return freqfile.Fold(dst, word)
+}
+
+// normalizePhrase appends the key of a word-list field to dst: each token
+// (a run of bytes between spaces or tabs) through normalizeWord, joined by
+// single spaces, so "New  York" and "new york" are one phrase. A field of
+// one token is a word.
+func normalizePhrase(dst, field []byte, keepCase bool) []byte {
+	first := true
+	for len(field) > 0 {
+		i := 0
+		for i < len(field) && (field[i] == ' ' || field[i] == '\t') {
+			i++
+		}
+		field = field[i:]
+		j := 0
+		for j < len(field) && field[j] != ' ' && field[j] != '\t' {
+			j++
+		}
+		if j == 0 {
+			break
+		}
+		if !first {
+			dst = append(dst, ' ')
+		}
+		first = false
+		dst = normalizeWord(dst, field[:j], keepCase)
+		field = field[j:]
+	}
+	return dst
+}

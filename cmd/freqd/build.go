@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
+	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -18,7 +22,7 @@ import (
 )
 
 func init() {
-	register("build", command{summary: "build a frequency file from word lists, n-grams or text", run: runBuild})
+	register("build", command{summary: "build a frequency file from word lists, n-grams, Parquet or text", run: runBuild})
 }
 
 // defaultBuildOutput is where `freqd build` writes without -o: a name that
@@ -28,17 +32,46 @@ const defaultBuildOutput = "words.freq"
 // exitInterrupted is the shell's code for a process ended by SIGINT.
 const exitInterrupted = 130
 
-const buildUsage = `usage: freqd build [-o FILE] [--format auto|tsv|csv|space|ngram|text] [--keep-case] INPUT...
+const buildUsage = `usage: freqd build [-o FILE] [--format auto|tsv|csv|space|ngram|text] [--header auto|yes|no]
+                   [--columns WORD,COUNT] [--keep-case] [--min-count N] [--ngram-tags skip|strip|keep]
+                   [--memory-limit SIZE] [--tmp-dir DIR] INPUT...
        freqd build [-o FILE] [--keep-case] --default
 
 Counts the words of the inputs, summing the counts of a word that appears
 more than once, and writes them as a frequency file for 'freqd serve'.
-INPUT "-" is standard input; gzip-compressed inputs are read as they are.
-Words are case-folded ("I" and "i" become "i") unless --keep-case is given.
 
-The output is replaced atomically: a failed or interrupted build leaves an
-existing file as it was. An interrupt stops the build while it reads the
-inputs; once the output is being written, the write completes.
+Inputs are files, directories (read recursively as Spark, Hadoop, DuckDB and
+ClickHouse write them: _SUCCESS, names starting with _ or ., *.crc and empty
+files are skipped) and "-" for standard input. gzip, zstd and bzip2 are
+decompressed and Parquet files read by content, whatever their names; other
+binary files are refused. The format of each input is detected from its
+first lines (a file's extension only breaks a tie): word<TAB>count, CSV
+(RFC 4180), "word count" or "count word" (uniq -c), Google Books n-grams,
+or running text. A header line is recognised and skipped, and its names
+choose the word and count columns; TSV backslash escapes (\t, \\, \N) are
+undone. Phrases ("new york<TAB>12", n-gram files) are keys like words.
+
+Words are case-folded ("I" and "i" become "i") unless --keep-case is given.
+A count of zero, a negative count, or one above 9223372036854775807 (the
+largest integer a Redis client reads) is an error naming the file and line;
+with --min-count, lines whose count is below 1 are skipped.
+
+Google Books 2012 and 2020 files hold an untagged line for every n-gram
+("run") and tagged ones ("run_VERB") whose counts it already includes: by
+default (--ngram-tags skip) the tagged lines are skipped so each n-gram is
+counted once; 'strip' removes the tags and adds the counts (right for files
+of tagged lines only), 'keep' keeps "run_verb" as a key of its own. Lines of
+bare tags (_NOUN_) and sentence markers (_START_) are never counted.
+
+Memory stays under --memory-limit: past it, counts go to sorted runs in
+--tmp-dir that are merged at the end. The output is replaced atomically, and
+temporary files have no name: an interrupted or killed build leaves neither
+a partial output nor temporary files.
+
+examples:
+  freqd build -o words.freq counts.tsv more.tsv.zst
+  freqd build -o spark.freq /data/wordcount-output/
+  freqd build -o en2.freq --min-count 40 googlebooks-eng-all-2gram-20120701-ny.gz
 
 flags:
 `
@@ -51,7 +84,13 @@ func runBuild(args []string) int {
 	}
 	out := fs.String("o", defaultBuildOutput, "write the frequency file to `FILE`")
 	formatName := fs.String("format", "auto", "input format: auto (detected per input), tsv, csv, space, ngram or text")
+	headerName := fs.String("header", "auto", "whether word lists start with a header line: auto, yes or no")
+	columns := fs.String("columns", "", "the word and count columns, `WORD,COUNT`: header names or numbers from 1 (default: guessed)")
 	keepCase := fs.Bool("keep-case", false, "count words that differ only in case apart")
+	minCount := fs.Uint64("min-count", 0, "drop words whose total count is below `N`, and skip lines whose count is below 1")
+	tagsName := fs.String("ngram-tags", "skip", "Google Books part-of-speech tags: skip tagged lines, strip the tags, or keep them")
+	memLimit := fs.String("memory-limit", "1GiB", "memory the build may hold: `SIZE` in bytes, or with KiB, MiB, GiB (or kB, MB, GB)")
+	tmpDir := fs.String("tmp-dir", "", "directory for temporary files `DIR` (default: the output's directory)")
 	useDefault := fs.Bool("default", false, "build from the embedded SUBTLEX-US list instead of INPUTs")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -63,23 +102,67 @@ func runBuild(args []string) int {
 	if err != nil {
 		return buildUsageError(err.Error())
 	}
+	header, err := ingest.ParseHeaderMode(*headerName)
+	if err != nil {
+		return buildUsageError(err.Error())
+	}
+	tags, err := ingest.ParseTagRule(*tagsName)
+	if err != nil {
+		return buildUsageError(err.Error())
+	}
+	limit, err := parseSize(*memLimit)
+	if err != nil {
+		return buildUsageError("--memory-limit " + *memLimit + ": " + err.Error())
+	}
+	if limit < 64<<20 {
+		return buildUsageError("--memory-limit " + *memLimit + ": a build needs at least 64MiB")
+	}
+	var cols []string
+	if *columns != "" {
+		cols = strings.Split(*columns, ",")
+		if len(cols) != 2 || cols[0] == "" || cols[1] == "" {
+			return buildUsageError("--columns " + *columns + ": want WORD,COUNT (two names or numbers from 1)")
+		}
+	}
 	inputs := fs.Args()
 	switch {
 	case *useDefault && (len(inputs) > 0 || format != ingest.Auto):
 		return buildUsageError("--default builds the embedded list; it takes no INPUT and no --format")
 	case !*useDefault && len(inputs) == 0:
-		return buildUsageError("no INPUT given; name word-list files, \"-\" for standard input, or use --default")
+		return buildUsageError("no INPUT given; name word-list files or directories, \"-\" for standard input, or use --default")
 	case *out == "":
 		return buildUsageError("-o needs a file name")
 	}
+	if *tmpDir == "" {
+		*tmpDir = filepath.Dir(*out)
+	}
+	if fi, err := os.Stat(*tmpDir); err != nil || !fi.IsDir() {
+		msg := "not a directory"
+		if err != nil {
+			msg = err.Error()
+		}
+		fmt.Fprintf(os.Stderr, "freqd build: temporary directory %s: %s\n%s\n", *tmpDir, msg, nothingWritten(*out))
+		return 1
+	}
 
 	start := time.Now()
-	opts := ingest.Options{Format: format, KeepCase: *keepCase}
-	size := inputsSize(inputs)
+	// The Go heap is held to the limit; the counting tables and the
+	// writer's windows are sized within it.
+	debug.SetMemoryLimit(limit * 9 / 10)
+	opts := ingest.Options{Format: format, KeepCase: *keepCase, Header: header, Columns: cols,
+		NgramTags: tags, MinCount: *minCount, MemoryLimit: limit, TmpDir: *tmpDir}
+	var ins []ingest.Input
 	if *useDefault {
-		opts.Format, size = ingest.TSV, int64(len(data.SubtlexUS))
+		opts.Format = ingest.TSV
+	} else if ins, err = ingest.ExpandInputs(inputs); err != nil {
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
+		return 1
 	}
 	c := ingest.New(opts)
+	size := int64(len(data.SubtlexUS))
+	if !*useDefault {
+		size = inputsSize(ins)
+	}
 	progress := startBuildProgress(c, size)
 	phase := watchBuildInterrupts(progress, *out)
 	// The watcher handles interrupts, even in a read blocked on a silent
@@ -87,41 +170,113 @@ func runBuild(args []string) int {
 	ctx := context.Background()
 	if *useDefault {
 		err = c.AddReader(ctx, "SUBTLEX-US (embedded)", bytes.NewReader(data.SubtlexUS))
-	}
-	for _, in := range inputs {
-		if err = c.AddFile(ctx, in); err != nil {
-			break
-		}
+	} else {
+		err = c.AddInputs(ctx, ins)
 	}
 	if err != nil {
 		progress.stop()
 		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
 		return 1
 	}
-	if c.Len() == 0 {
-		progress.stop()
-		fmt.Fprintf(os.Stderr, "freqd build: the inputs hold no words\n%s\n", nothingWritten(*out))
-		return 1
+	meta := freqfile.Metadata{"built": time.Now().UTC().Format(time.RFC3339)}
+	if *useDefault {
+		meta["source"] = "SUBTLEX-US (embedded)"
+	} else {
+		meta["source"] = sourceMeta(inputs)
 	}
-	if !phase.CompareAndSwap(buildReading, buildWriting) {
-		select {} // interrupted: the watcher is exiting
-	}
-
-	progress.writing()
-	words, total := c.Len(), c.Total()
-	err = freqfile.WriteFile(*out, c.Entries(), freqfile.BuildOptions{FoldCase: !*keepCase})
+	st, err := c.WriteFile(*out, freqfile.BuildOptions{FoldCase: !*keepCase, Meta: meta}, func() bool {
+		return phase.CompareAndSwap(buildWorking, buildCommitting)
+	})
 	progress.stop()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "freqd build: %v\n", err)
+		if errors.Is(err, ingest.ErrNoWords) {
+			msg := "the inputs hold no words"
+			if st.Dropped > 0 {
+				msg = fmt.Sprintf("no word reaches --min-count %d (%s dropped)", *minCount, ingest.Plural(st.Dropped, "word"))
+			}
+			fmt.Fprintf(os.Stderr, "freqd build: %s\n%s\n", msg, nothingWritten(*out))
+			return 1
+		}
+		if phase.Load() == buildInterrupted {
+			select {} // the watcher is exiting
+		}
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
 		return 1
 	}
-	size = 0
-	if fi, err := os.Stat(*out); err == nil {
+	fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s\n", *out, buildSummary(st, *out, *minCount, time.Since(start)))
+	return 0
+}
+
+// buildSummary says what a build wrote: "3 words, total count 176, 1.2 kB,
+// in 12ms", and what it dropped or spilled.
+func buildSummary(st ingest.Stats, out string, minCount uint64, took time.Duration) string {
+	var size int64
+	if fi, err := os.Stat(out); err == nil {
 		size = fi.Size()
 	}
-	fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s words, total count %s, %s, in %s\n",
-		*out, groupDigits(uint64(words)), groupDigits(total), humanBytes(size), time.Since(start).Round(time.Millisecond))
-	return 0
+	noun := "word"
+	if st.MaxTokens > 1 {
+		noun = "phrase"
+	}
+	s := fmt.Sprintf("%s, total count %s, %s, in %s", ingest.Plural(st.Words, noun), groupDigits(st.Total), humanBytes(size), took.Round(time.Millisecond))
+	if st.MaxTokens > 1 {
+		n := strconv.Itoa(st.MaxTokens)
+		if st.MinTokens != st.MaxTokens {
+			n = fmt.Sprintf("%d to %d", st.MinTokens, st.MaxTokens)
+		}
+		s += fmt.Sprintf(" (%s words each)", n)
+	}
+	if st.Dropped > 0 {
+		s += fmt.Sprintf("; %s below --min-count %d dropped", ingest.Plural(st.Dropped, noun), minCount)
+	}
+	if st.SkippedLines > 0 {
+		s += fmt.Sprintf("; %s with a count below 1 skipped", ingest.Plural(st.SkippedLines, "line"))
+	}
+	if st.Spills > 0 {
+		s += fmt.Sprintf("; %s to disk, %s of temporary files at most", ingest.Plural(uint64(st.Spills), "spill"), humanBytes(st.TempBytes))
+	}
+	return s
+}
+
+// sourceMeta is what a table records as its source: the inputs as given,
+// shortened to stay a small metadata entry.
+func sourceMeta(inputs []string) string {
+	s := strings.Join(inputs, " ")
+	s = strings.Map(func(r rune) rune {
+		if r == '\n' || r == 0 {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) > 1024 {
+		s = s[:1024] + "..."
+	}
+	return s
+}
+
+// parseSize reads a byte count: 1073741824, 1GiB, 512MiB, 2GB, 100M.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"k", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	mult := int64(1)
+	num := strings.TrimSpace(s)
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v <= 0 || v*float64(mult) > 1<<62 {
+		return 0, errors.New("want a size such as 1GiB, 512MiB or 2000000000")
+	}
+	return int64(v * float64(mult)), nil
 }
 
 func buildUsageError(msg string) int {
@@ -139,43 +294,42 @@ func nothingWritten(out string) string {
 
 // inputsSize is the total size of the inputs for the progress bar, or -1
 // when one has no size known in advance (standard input, a pipe).
-func inputsSize(inputs []string) int64 {
+func inputsSize(ins []ingest.Input) int64 {
 	var total int64
-	for _, in := range inputs {
-		fi, err := os.Stat(in)
-		if in == "-" || err != nil || !fi.Mode().IsRegular() {
+	for _, in := range ins {
+		if in.Size < 0 {
 			return -1
 		}
-		total += fi.Size()
+		total += in.Size
 	}
 	return total
 }
 
 // The phases of a build, as far as an interrupt is concerned.
 const (
-	buildReading = iota
-	buildWriting
+	buildWorking = iota
+	buildCommitting
 	buildInterrupted
 )
 
-// watchBuildInterrupts handles SIGINT and SIGTERM for a build. While the
-// inputs are read nothing has been written, so an interrupt exits at once,
-// even from inside a read that would block forever on a silent pipe. Once
-// the main goroutine moves the phase to buildWriting, freqfile.WriteFile owns a
-// temporary file that only it can remove, so later interrupts are noted and
-// the write is left to finish; it is the build's commit point.
+// watchBuildInterrupts handles SIGINT and SIGTERM for a build. Until the
+// output is complete, everything the build has written is an unnamed file
+// that the kernel frees at exit, so an interrupt exits at once, even from
+// inside a read that would block forever on a silent pipe. Once the main
+// goroutine moves the phase to buildCommitting, the complete file is being
+// given its name, which must finish; later interrupts are noted.
 func watchBuildInterrupts(progress *buildProgress, out string) *atomic.Int32 {
 	var phase atomic.Int32
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		for range sigs {
-			if phase.CompareAndSwap(buildReading, buildInterrupted) {
+			if phase.CompareAndSwap(buildWorking, buildInterrupted) {
 				progress.stop()
-				fmt.Fprintf(os.Stderr, "freqd build: interrupted while reading\n%s\n", nothingWritten(out))
+				fmt.Fprintf(os.Stderr, "freqd build: interrupted\n%s\n", nothingWritten(out))
 				os.Exit(exitInterrupted)
 			}
-			fmt.Fprintf(os.Stderr, "\nfreqd build: interrupt ignored: %s is being written and will be complete in a moment\n", out)
+			fmt.Fprintf(os.Stderr, "\nfreqd build: interrupt ignored: %s is being put in place and will be complete in a moment\n", out)
 		}
 	}()
 	return &phase

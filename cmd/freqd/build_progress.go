@@ -12,17 +12,18 @@ import (
 )
 
 // buildProgress draws a progress line on a terminal for builds that last:
-// nothing for the first second (a quick build stays quiet), then the bytes
-// read, as a bar when the total is known, redrawn a few times a second. It
-// draws nothing when stderr is not a terminal, so logs and pipes stay clean.
+// nothing for the first second (a quick build stays quiet), then the phase,
+// the bytes read (as a bar when the total is known) and the words counted,
+// redrawn a few times a second. It draws nothing when stderr is not a
+// terminal, so logs and pipes stay clean.
 type buildProgress struct {
 	c     *ingest.Counter
 	total int64 // input bytes, or -1 if unknown
 	start time.Time
 
 	mu      sync.Mutex
-	phase   string // "reading" or "writing"
-	drawn   bool   // a line is on screen and must be cleared
+	cleared bool // stop has run: draw nothing more
+	drawn   bool // a line is on screen and must be cleared
 	done    chan struct{}
 	stopped sync.Once
 }
@@ -34,7 +35,7 @@ const (
 )
 
 func startBuildProgress(c *ingest.Counter, total int64) *buildProgress {
-	p := &buildProgress{c: c, total: total, start: time.Now(), phase: "reading", done: make(chan struct{})}
+	p := &buildProgress{c: c, total: total, start: time.Now(), done: make(chan struct{})}
 	if isTerminal(os.Stderr) {
 		go p.run()
 	}
@@ -64,13 +65,6 @@ func (p *buildProgress) run() {
 	}
 }
 
-// writing switches the line to the write phase, whose length is not known.
-func (p *buildProgress) writing() {
-	p.mu.Lock()
-	p.phase = "writing"
-	p.mu.Unlock()
-}
-
 // stop ends the display and clears the line, so the final message starts on
 // a clean line.
 func (p *buildProgress) stop() {
@@ -81,30 +75,31 @@ func (p *buildProgress) stop() {
 		if p.drawn {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
-		p.phase = "" // a draw already past its select draws nothing
+		p.cleared = true // a draw already past its select draws nothing
 	})
 }
 
 func (p *buildProgress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.phase == "" {
+	if p.cleared {
 		return
 	}
 	elapsed := time.Since(p.start).Round(time.Second)
-	var line string
 	read := p.c.BytesRead()
-	switch {
-	case p.phase == "writing":
-		line = fmt.Sprintf("writing the table... %s", elapsed)
+	words := groupDigits(uint64(max(p.c.Words(), 0)))
+	var line string
+	switch phase := p.c.Phase(); {
+	case phase != "reading":
+		line = fmt.Sprintf("%s %s words... %s", phase, words, elapsed)
 	case p.total > 0:
 		frac := min(float64(read)/float64(p.total), 1)
 		n := int(frac * progressBarWidth)
-		line = fmt.Sprintf("reading [%s%s] %3.0f%% %s of %s %s",
+		line = fmt.Sprintf("reading [%s%s] %3.0f%% %s of %s, %s words, %s",
 			strings.Repeat("=", n), strings.Repeat(" ", progressBarWidth-n), frac*100,
-			humanBytes(read), humanBytes(p.total), elapsed)
+			humanBytes(read), humanBytes(p.total), words, elapsed)
 	default:
-		line = fmt.Sprintf("reading %s %s", humanBytes(read), elapsed)
+		line = fmt.Sprintf("reading %s, %s words, %s", humanBytes(read), words, elapsed)
 	}
 	fmt.Fprintf(os.Stderr, "\r\033[K%s", line)
 	p.drawn = true

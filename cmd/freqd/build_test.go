@@ -125,18 +125,24 @@ func TestBuildKeepCase(t *testing.T) {
 	}
 }
 
-// TestBuildStdinGzip pipes a compressed word list through "-".
+// TestBuildStdinGzip pipes a compressed n-gram file through "-", under
+// each part-of-speech rule.
 func TestBuildStdinGzip(t *testing.T) {
 	dir := t.TempDir()
 	var z bytes.Buffer
 	zw := gzip.NewWriter(&z)
 	zw.Write([]byte("run_VERB\t1999\t12\t3\nrun\t2000\t5\t2\n"))
 	zw.Close()
-	if r := freqd(t, dir, z.Bytes(), "build", "-o", "w.freq", "-"); r.code != 0 {
-		t.Fatalf("build from stdin exited %d: %s", r.code, r.stderr)
-	}
-	if got := lookups(t, freqd(t, dir, nil, "inspect", "w.freq", "run").stdout); got["run"] != 17 {
-		t.Errorf("run = %d, want 17 (12 + 5 over two years)", got["run"])
+	for _, tc := range []struct {
+		rule string
+		want uint64
+	}{{"skip", 5}, {"strip", 17}} {
+		if r := freqd(t, dir, z.Bytes(), "build", "--ngram-tags", tc.rule, "-o", "w.freq", "-"); r.code != 0 {
+			t.Fatalf("build from stdin exited %d: %s", r.code, r.stderr)
+		}
+		if got := lookups(t, freqd(t, dir, nil, "inspect", "w.freq", "run").stdout); got["run"] != tc.want {
+			t.Errorf("--ngram-tags %s: run = %d, want %d", tc.rule, got["run"], tc.want)
+		}
 	}
 }
 
@@ -203,7 +209,7 @@ func TestBuildMalformedInputKeepsOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := freqd(t, dir, nil, "build", "-o", "w.freq", "good.tsv", "bad.tsv")
-	if r.code != 1 || !strings.Contains(r.stderr, `bad.tsv:3: count "12x" is not a number`) {
+	if r.code != 1 || !strings.Contains(r.stderr, `bad.tsv:3: count "12x" is not a whole number`) {
 		t.Errorf("build with a bad line: exit %d, stderr %q; want exit 1 naming bad.tsv:3", r.code, r.stderr)
 	}
 	after, err := os.ReadFile(filepath.Join(dir, "w.freq"))

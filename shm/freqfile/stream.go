@@ -29,6 +29,10 @@ type StreamOptions struct {
 	// 0 means DefaultStreamMemory. The index is built a window of buckets
 	// at a time, each window at most a quarter of the limit.
 	MemoryLimit int64
+	// BeforeLink, if set, is called when the file is complete, just before
+	// it gets its name; returning false abandons it. A caller that exits
+	// on a signal uses it to tell the moment after which it must not.
+	BeforeLink func() bool
 }
 
 // DefaultStreamMemory is the memory a StreamWriter uses without a limit.
@@ -64,6 +68,7 @@ type StreamWriter struct {
 	opts BuildOptions
 	tmp  string
 	mem  int64
+	hook func() bool
 
 	n, buckets, bmask uint64
 	winShift          uint // buckets per window = 1 << winShift
@@ -95,7 +100,7 @@ func NewStreamWriter(path string, n uint64, opts BuildOptions, so StreamOptions)
 	if so.TmpDir == "" {
 		so.TmpDir = filepath.Dir(path)
 	}
-	w := &StreamWriter{path: path, opts: opts, tmp: so.TmpDir, mem: so.MemoryLimit, n: n, histBig: map[uint64]uint64{}}
+	w := &StreamWriter{path: path, opts: opts, tmp: so.TmpDir, mem: so.MemoryLimit, hook: so.BeforeLink, n: n, histBig: map[uint64]uint64{}}
 	w.buckets = indexSlotsFor(n) / bucketSlots
 	w.bmask = w.buckets - 1
 	// A window's buckets take at most a quarter of the memory; its entries
@@ -761,6 +766,9 @@ func (w *StreamWriter) write(hdr *header, entries []*spool, ranks, records *spoo
 	}
 	if err := out.Sync(); err != nil {
 		return err
+	}
+	if w.hook != nil && !w.hook() {
+		return errors.New("abandoned before it was complete")
 	}
 	return linkAt(out, w.path)
 }

@@ -1,0 +1,637 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"cmp"
+	"container/heap"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"math/bits"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/freqd/freqd/shm/freqfile"
+	"golang.org/x/sys/unix"
+)
+
+// A build that outgrows its memory works like an external sort. When the
+// hash tables pass their budget, each table's words are sorted by hash and
+// written to a run: a temporary file of "count, length, word" records, one
+// section per table, so that the sections of all runs for one table can be
+// merged on their own. At the end the runs are merged, summing the counts
+// of a word spilled more than once; the merged words, in hash order, are
+// gathered into sorted runs by rank (count descending, then word), and
+// those are merged into the table writer, which takes words in rank
+// order. Temporary files have no name (see tempFile), so an interrupted or
+// killed build leaves none behind.
+
+// spiller holds a Counter's runs.
+type spiller struct {
+	dir   string
+	runs  []*hashRun
+	total uint64
+	mu    sync.Mutex
+	bytes int64 // temporary bytes now on disk
+	peak  int64
+}
+
+// hashRun is one spill: per shard, a section of records sorted by hash.
+type hashRun struct {
+	f        *os.File
+	sections [nShards]struct{ off, size int64 }
+}
+
+// tempFile makes a file with no name in dir, which the kernel frees when
+// it is closed or the process ends, however it ends: a build that is
+// interrupted, killed or runs out of memory leaves no temporary file.
+// Where O_TMPFILE is not supported, the file is named and removed at once.
+func tempFile(dir string) (*os.File, error) {
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return os.NewFile(uintptr(fd), filepath.Join(dir, "(temporary)")), nil
+	}
+	f, err := os.CreateTemp(dir, ".freqd-build-*")
+	if err != nil {
+		return nil, fmt.Errorf("temporary file: %w (choose another directory with --tmp-dir)", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+func (s *spiller) grew(n int64) {
+	s.mu.Lock()
+	s.bytes += n
+	s.peak = max(s.peak, s.bytes)
+	s.mu.Unlock()
+}
+
+// spillNow spills the shards unless another worker just did.
+func (c *Counter) spillNow() error {
+	c.gate.Lock()
+	defer c.gate.Unlock()
+	if c.mem.Load() <= c.budget {
+		return nil
+	}
+	return c.spillLocked()
+}
+
+// hashElem is a word of a shard being spilled: its hash and where it is.
+type hashElem struct{ h, ref uint64 }
+
+// spillLocked writes every shard's words, sorted by hash, as one run and
+// empties the shards. The caller holds the gate exclusively.
+func (c *Counter) spillLocked() error {
+	if c.spill == nil {
+		c.spill = &spiller{dir: c.opts.TmpDir}
+	}
+	f, err := tempFile(c.spill.dir)
+	if err != nil {
+		return err
+	}
+	run := &hashRun{f: f}
+	c.spill.runs = append(c.spill.runs, run)
+	var sorted [nShards][]hashElem
+	parallel(c.opts.Workers, nShards, func(s int) {
+		t := c.shards[s].t
+		t.slots = nil // the index is not needed to walk the words
+		elems := make([]hashElem, 0, t.n)
+		t.arena.each(func(ref uint64, word []byte, _ uint64) {
+			elems = append(elems, hashElem{maphash.Bytes(c.seed, word), ref})
+		})
+		slices.SortFunc(elems, func(a, b hashElem) int {
+			if a.h != b.h {
+				return cmp.Compare(a.h, b.h)
+			}
+			wa, _ := t.arena.record(a.ref)
+			wb, _ := t.arena.record(b.ref)
+			return bytes.Compare(wa, wb)
+		})
+		sorted[s] = elems
+	})
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var off int64
+	var rec []byte
+	for s := range nShards {
+		t := c.shards[s].t
+		start := off
+		for _, e := range sorted[s] {
+			word, cnt := t.arena.record(e.ref)
+			rec = appendRunRecord(rec[:0], binary.LittleEndian.Uint64(cnt), word)
+			bw.Write(rec)
+			off += int64(len(rec))
+		}
+		run.sections[s] = struct{ off, size int64 }{start, off - start}
+		sorted[s] = nil
+		c.spill.total += c.shards[s].total
+		c.shards[s].total = 0
+		c.shards[s].t = newWordTable(c.seed)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write a temporary file: %w (choose another directory with --tmp-dir)", err)
+	}
+	c.spill.grew(off)
+	var m int64
+	for s := range nShards {
+		m += c.shards[s].t.bytes()
+	}
+	c.mem.Store(m)
+	c.statsMu.Lock()
+	c.stats.Spills++
+	c.statsMu.Unlock()
+	debug.FreeOSMemory()
+	return nil
+}
+
+func appendRunRecord(b []byte, count uint64, word []byte) []byte {
+	b = binary.AppendUvarint(b, count)
+	b = binary.AppendUvarint(b, uint64(len(word)))
+	return append(b, word...)
+}
+
+// runReader reads the records of a run section in order.
+type runReader struct {
+	r     *bufio.Reader
+	word  []byte
+	count uint64
+	h     uint64
+	ok    bool
+}
+
+func newRunReader(f *os.File, off, size int64) *runReader {
+	return &runReader{r: bufio.NewReaderSize(io.NewSectionReader(f, off, size), 64<<10)}
+}
+
+func (rr *runReader) next() error {
+	c, err := binary.ReadUvarint(rr.r)
+	if err == io.EOF {
+		rr.ok = false
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("read a temporary file: %w", err)
+	}
+	l, err := binary.ReadUvarint(rr.r)
+	if err != nil {
+		return fmt.Errorf("read a temporary file: %w", err)
+	}
+	rr.word = slices.Grow(rr.word[:0], int(l))[:l]
+	if _, err := io.ReadFull(rr.r, rr.word); err != nil {
+		return fmt.Errorf("read a temporary file: %w", err)
+	}
+	rr.count = c
+	rr.ok = true
+	return nil
+}
+
+// parallel runs fn(0..n-1) on up to workers goroutines.
+func parallel(workers, n int, fn func(i int)) {
+	var next sync.Mutex
+	i := 0
+	var wg sync.WaitGroup
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				next.Lock()
+				k := i
+				i++
+				next.Unlock()
+				if k >= n {
+					return
+				}
+				fn(k)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// rankElem is a word in rank sorting: its count, its first eight bytes
+// (big-endian, so that comparing them compares the words' starts) and
+// where the word is.
+type rankElem struct {
+	count, prefix, ref uint64
+}
+
+func wordPrefix(w []byte) uint64 {
+	var b [8]byte
+	copy(b[:], w)
+	return binary.BigEndian.Uint64(b[:])
+}
+
+// rankCompare orders by count, highest first, then by word; word looks a
+// word up when the prefixes tie.
+func rankCompare(a, b rankElem, word func(ref uint64) []byte) int {
+	if a.count != b.count {
+		return cmp.Compare(b.count, a.count)
+	}
+	if a.prefix != b.prefix {
+		return cmp.Compare(a.prefix, b.prefix)
+	}
+	return bytes.Compare(word(a.ref), word(b.ref))
+}
+
+// sortRank sorts elems in rank order on up to workers goroutines: one
+// partition around the median of a sample, then each side on its own.
+func sortRank(elems []rankElem, workers int, word func(ref uint64) []byte) {
+	cmpf := func(a, b rankElem) int { return rankCompare(a, b, word) }
+	if workers < 2 || len(elems) < 1<<16 {
+		slices.SortFunc(elems, cmpf)
+		return
+	}
+	sample := make([]rankElem, 0, 1025)
+	step := len(elems) / 1025
+	for i := 0; i < len(elems) && len(sample) < 1025; i += max(step, 1) {
+		sample = append(sample, elems[i])
+	}
+	slices.SortFunc(sample, cmpf)
+	pivot := sample[len(sample)/2]
+	// Lomuto partition: elements before pivot to the front.
+	p := 0
+	for i := range elems {
+		if cmpf(elems[i], pivot) < 0 {
+			elems[i], elems[p] = elems[p], elems[i]
+			p++
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		slices.SortFunc(elems[:p], cmpf)
+	}()
+	slices.SortFunc(elems[p:], cmpf)
+	wg.Wait()
+}
+
+// WriteFile writes what the Counter holds as a frequency file at path,
+// through freqfile.StreamWriter: the file appears atomically, and only when
+// complete. Words below Options.MinCount are dropped. A table of phrases
+// records their length in the metadata key "ngram" ("2", or "1-3" when
+// lengths vary); so does one built from Google Books n-grams. The Counter
+// accepts no more input afterwards. beforeLink, if not nil, is called when
+// the file is complete, before it gets its name (see
+// freqfile.StreamOptions.BeforeLink).
+func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink func() bool) (Stats, error) {
+	c.drained = true
+	st := c.stats
+	if st.MaxTokens > 1 || st.Ngram {
+		meta := freqfile.Metadata{}
+		for k, v := range opts.Meta {
+			meta[k] = v
+		}
+		if st.MinTokens == st.MaxTokens {
+			meta["ngram"] = strconv.Itoa(st.MaxTokens)
+		} else {
+			meta["ngram"] = fmt.Sprintf("%d-%d", st.MinTokens, st.MaxTokens)
+		}
+		opts.Meta = meta
+	}
+	so := freqfile.StreamOptions{TmpDir: c.opts.TmpDir, MemoryLimit: c.opts.MemoryLimit / 2, BeforeLink: beforeLink}
+	var err error
+	if c.spill == nil {
+		err = c.writeInMemory(path, opts, so, &st)
+	} else {
+		err = c.writeMerged(path, opts, so, &st)
+	}
+	if c.spill != nil {
+		for _, r := range c.spill.runs {
+			r.f.Close()
+		}
+		st.TempBytes = max(st.TempBytes, c.spill.peak)
+	}
+	c.stats = st
+	return st, err
+}
+
+// writeInMemory sorts the words in memory and streams them to the writer.
+func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freqfile.StreamOptions, st *Stats) error {
+	c.phase.Store("sorting")
+	n := 0
+	for s := range c.shards {
+		c.shards[s].t.slots = nil
+		n += c.shards[s].t.n
+	}
+	elems := make([]rankElem, 0, n)
+	for s := range c.shards {
+		t := c.shards[s].t
+		t.arena.each(func(ref uint64, word []byte, count uint64) {
+			if count < c.opts.MinCount {
+				st.Dropped++
+				return
+			}
+			st.Total += count
+			elems = append(elems, rankElem{count, wordPrefix(word), uint64(s)<<refBits | ref})
+		})
+	}
+	word := func(ref uint64) []byte {
+		w, _ := c.shards[ref>>refBits].t.arena.record(ref & refMask)
+		return w
+	}
+	sortRank(elems, c.opts.Workers, word)
+	if len(elems) == 0 {
+		return errNoWords
+	}
+	c.phase.Store("writing")
+	sw, err := freqfile.NewStreamWriter(path, uint64(len(elems)), opts, so)
+	if err != nil {
+		return err
+	}
+	for _, e := range elems {
+		if err := sw.Add(word(e.ref), e.count); err != nil {
+			sw.Abort()
+			return err
+		}
+	}
+	st.Words = uint64(len(elems))
+	// The words are in the writer's files now: free them before it lays
+	// out the index.
+	elems = nil
+	for s := range c.shards {
+		c.shards[s].t = nil
+	}
+	debug.FreeOSMemory()
+	err = sw.Commit()
+	st.TempBytes = sw.TempBytes()
+	return err
+}
+
+// errNoWords reports inputs that held nothing to count.
+var errNoWords = errors.New("the inputs hold no words")
+
+// ErrNoWords matches the error of a build whose inputs hold no words (or
+// none at or above the minimum count).
+var ErrNoWords = errNoWords
+
+// writeMerged merges the spilled runs into the writer.
+func (c *Counter) writeMerged(path string, opts freqfile.BuildOptions, so freqfile.StreamOptions, st *Stats) error {
+	if c.words.Load() > 0 {
+		c.gate.Lock()
+		err := c.spillLocked()
+		c.gate.Unlock()
+		if err != nil {
+			return err
+		}
+	}
+	for s := range c.shards {
+		c.shards[s].t = nil
+	}
+	debug.FreeOSMemory()
+	c.phase.Store("merging")
+	// Each worker merges a share of the shards and sorts what it merges
+	// into runs by rank, in its share of the memory.
+	workers := min(c.opts.Workers, nShards)
+	builders := make([]*rankBuilder, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		builders[w] = &rankBuilder{sp: c.spill, budget: c.opts.MemoryLimit * 35 / 100 / int64(workers), workers: 1}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := w; s < nShards && errs[w] == nil; s += workers {
+				errs[w] = c.mergeShard(s, builders[w], st)
+			}
+			if errs[w] == nil {
+				errs[w] = builders[w].flush()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	for _, r := range c.spill.runs {
+		r.f.Close()
+		c.spill.grew(-(r.sections[nShards-1].off + r.sections[nShards-1].size))
+	}
+	c.spill.runs = nil
+	var runs []*rankRun
+	var n uint64
+	for _, b := range builders {
+		runs = append(runs, b.runs...)
+		st.Dropped += b.dropped
+		st.Total += b.total
+		n += b.n
+	}
+	if n == 0 {
+		return errNoWords
+	}
+	c.phase.Store("writing")
+	sw, err := freqfile.NewStreamWriter(path, n, opts, so)
+	if err != nil {
+		return err
+	}
+	h := make(rankHeap, 0, len(runs))
+	for _, r := range runs {
+		rr := newRunReader(r.f, 0, r.size)
+		if err := rr.next(); err != nil {
+			sw.Abort()
+			return err
+		}
+		if rr.ok {
+			h = append(h, rr)
+		}
+	}
+	heap.Init(&h)
+	for len(h) > 0 {
+		rr := h[0]
+		if err := sw.Add(rr.word, rr.count); err != nil {
+			sw.Abort()
+			return err
+		}
+		if err := rr.next(); err != nil {
+			sw.Abort()
+			return err
+		}
+		if rr.ok {
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
+		}
+	}
+	st.Words = n
+	for _, r := range runs {
+		r.f.Close()
+	}
+	c.spill.grew(-c.spill.bytes)
+	err = sw.Commit()
+	st.TempBytes = max(c.spill.peak, sw.TempBytes())
+	return err
+}
+
+// mergeShard merges shard s's sections of every run, summing the counts of
+// equal words, into b.
+func (c *Counter) mergeShard(s int, b *rankBuilder, st *Stats) error {
+	h := make(hashHeap, 0, len(c.spill.runs))
+	for _, r := range c.spill.runs {
+		sec := r.sections[s]
+		rr := newRunReader(r.f, sec.off, sec.size)
+		if err := rr.next(); err != nil {
+			return err
+		}
+		if rr.ok {
+			rr.h = maphash.Bytes(c.seed, rr.word)
+			h = append(h, rr)
+		}
+	}
+	heap.Init(&h)
+	var word []byte
+	var count uint64
+	have := false
+	emit := func() error {
+		if !have {
+			return nil
+		}
+		if count < c.opts.MinCount {
+			b.dropped++
+			return nil
+		}
+		return b.add(word, count)
+	}
+	for len(h) > 0 {
+		rr := h[0]
+		if have && bytes.Equal(rr.word, word) {
+			sum, carry := bits.Add64(count, rr.count, 0)
+			if carry != 0 || sum > MaxCount {
+				return fmt.Errorf("the count of %q adds up to more than %d over the inputs, the largest integer a Redis client can read", clip(word), uint64(MaxCount))
+			}
+			count = sum
+		} else {
+			if err := emit(); err != nil {
+				return err
+			}
+			word = append(word[:0], rr.word...)
+			count, have = rr.count, true
+		}
+		if err := rr.next(); err != nil {
+			return err
+		}
+		if rr.ok {
+			rr.h = maphash.Bytes(c.seed, rr.word)
+			heap.Fix(&h, 0)
+		} else {
+			heap.Pop(&h)
+		}
+	}
+	return emit()
+}
+
+type hashHeap []*runReader
+
+func (h hashHeap) Len() int { return len(h) }
+func (h hashHeap) Less(i, j int) bool {
+	if h[i].h != h[j].h {
+		return h[i].h < h[j].h
+	}
+	return bytes.Compare(h[i].word, h[j].word) < 0
+}
+func (h hashHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *hashHeap) Push(x any)   { *h = append(*h, x.(*runReader)) }
+func (h *hashHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+type rankHeap []*runReader
+
+func (h rankHeap) Len() int { return len(h) }
+func (h rankHeap) Less(i, j int) bool {
+	if h[i].count != h[j].count {
+		return h[i].count > h[j].count
+	}
+	return bytes.Compare(h[i].word, h[j].word) < 0
+}
+func (h rankHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *rankHeap) Push(x any)   { *h = append(*h, x.(*runReader)) }
+func (h *rankHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// rankBuilder gathers merged words in memory and writes them as runs
+// sorted by rank.
+type rankBuilder struct {
+	sp      *spiller
+	budget  int64
+	workers int
+	arena   arena
+	elems   []rankElem
+	runs    []*rankRun
+	n       uint64
+	dropped uint64
+	total   uint64
+}
+
+// rankRun is a temporary file of records in rank order.
+type rankRun struct {
+	f    *os.File
+	size int64
+}
+
+func (b *rankBuilder) add(word []byte, count uint64) error {
+	total := b.total + count
+	if total < b.total || total > MaxCount {
+		return fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))
+	}
+	b.total = total
+	ref := b.arena.add(word, count)
+	b.elems = append(b.elems, rankElem{count, wordPrefix(word), ref})
+	b.n++
+	if b.arena.bytes+int64(cap(b.elems))*24 > b.budget {
+		return b.flush()
+	}
+	return nil
+}
+
+func (b *rankBuilder) flush() error {
+	if len(b.elems) == 0 {
+		return nil
+	}
+	word := func(ref uint64) []byte {
+		w, _ := b.arena.record(ref)
+		return w
+	}
+	sortRank(b.elems, b.workers, word)
+	f, err := tempFile(b.sp.dir)
+	if err != nil {
+		return err
+	}
+	bw := bufio.NewWriterSize(f, 1<<20)
+	var rec []byte
+	var size int64
+	for _, e := range b.elems {
+		rec = appendRunRecord(rec[:0], e.count, word(e.ref))
+		bw.Write(rec)
+		size += int64(len(rec))
+	}
+	if err := bw.Flush(); err != nil {
+		f.Close()
+		return fmt.Errorf("write a temporary file: %w (choose another directory with --tmp-dir)", err)
+	}
+	b.sp.grew(size)
+	b.runs = append(b.runs, &rankRun{f: f, size: size})
+	b.arena = arena{}
+	b.elems = b.elems[:0]
+	runtime.GC()
+	return nil
+}
