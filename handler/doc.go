@@ -24,6 +24,11 @@
 // redis-py, phpredis, node-redis, ioredis, go-redis and HAProxy connect
 // without special settings. Error texts are Redis's.
 //
+// On a table of phrases (built from n-grams; its metadata says "ngram"),
+// the word commands take phrases, GET "new york", and a query's words are
+// joined by single spaces before the lookup, as the build joined them, so
+// "New  York" finds "new york" too.
+//
 // # Authentication
 //
 // With Handler.RequirePass set, freqd behaves as a Redis whose requirepass
@@ -67,4 +72,11 @@
 // written, lower-cased or capitalised, so "The" at the start of a sentence
 // counts as "the" and "london" as "London" even in a table built without
 // case folding. A word is reported as first written in the text.
+//
+// TAG stays on single words unless the client asks for phrases with
+// TAG [LIMIT n] PHRASES text..., on a table of phrases: then the terms are
+// the runs of n consecutive words within a sentence (not across . ! ? ; :
+// or a line break) for each n the table holds, lower-cased and joined by
+// single spaces, scored the same way. PHRASES on a table of single words
+// is an error.
 package handler

@@ -14,6 +14,9 @@ type Handler struct {
 	table   Table
 	opts    Options
 	started time.Time
+	// ngramMin and ngramMax are the phrase lengths of a table of n-grams
+	// (see phrases.go); 0 for a table of single words.
+	ngramMin, ngramMax int
 
 	lastID         atomic.Uint64
 	connected      atomic.Int64
@@ -121,7 +124,9 @@ func New(t Table, opts Options) *Handler {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	return &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList))}
+	h := &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList))}
+	h.ngramMin, h.ngramMax = ngramSizes(t)
+	return h
 }
 
 // Limits returns the request limits, defaults filled in.

@@ -24,6 +24,7 @@ type Session struct {
 	closing bool
 	closed  bool
 	tag     tagScratch
+	phrase  []byte // a phrase query normalized (phrases.go)
 
 	// datagram marks the session of one datagram, where a transaction,
 	// which must span requests, is refused.

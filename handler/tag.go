@@ -33,6 +33,8 @@ type tagScratch struct {
 	index map[string]int // lower-cased word → position in terms
 	terms []term
 	fold  []byte
+	keys  []byte   // the phrases of a PHRASES text, back to back
+	words [][]byte // the words of a sentence, for phrases
 }
 
 // TAG [LIMIT n] text...: the unusual words of the text, scored as the
@@ -50,10 +52,19 @@ type tagScratch struct {
 func runTag(s *Session, args [][]byte, out []byte) []byte {
 	limit := defaultTagLimit
 	text := args[1:]
-	// A lone "limit" is the text to tag, not an option missing its count;
-	// text that itself begins with the word limit needs an explicit
-	// "LIMIT n" before it.
-	if bytes.EqualFold(text[0], []byte("LIMIT")) && len(text) > 1 {
+	phrases := false
+	// Options come before the text. A lone "limit" or "phrases" is the
+	// text to tag, not an option; text that itself begins with one of
+	// those words needs an explicit "LIMIT n" before it.
+	for len(text) > 1 {
+		if bytes.EqualFold(text[0], []byte("PHRASES")) {
+			phrases = true
+			text = text[1:]
+			continue
+		}
+		if !bytes.EqualFold(text[0], []byte("LIMIT")) {
+			break
+		}
 		if len(text) < 3 {
 			return resp.AppendError(out, errSyntax)
 		}
@@ -70,7 +81,15 @@ func runTag(s *Session, args [][]byte, out []byte) []byte {
 		}
 		text = text[2:]
 	}
-	terms := s.tag.collect(text)
+	if phrases && s.h.ngramMax < 2 {
+		return resp.AppendError(out, "ERR PHRASES needs a table of phrases (built from n-grams); this table holds single words")
+	}
+	var terms []term
+	if phrases {
+		terms = s.tag.collectPhrases(text, s.h.ngramMin, s.h.ngramMax)
+	} else {
+		terms = s.tag.collect(text)
+	}
 	total := float64(s.h.table.Total()) + 1
 	for i := range terms {
 		count := s.tag.count(s.h.table, terms[i].word)
@@ -133,4 +152,47 @@ func (ts *tagScratch) count(t Table, word []byte) uint64 {
 		best = n
 	}
 	return best
+}
+
+// collectPhrases counts the phrases of text that a table of n-grams of
+// lo to hi words can hold: every run of that many consecutive words within
+// a sentence (a run does not cross . ! ? ; : or a line break), lower-cased
+// and joined by single spaces as the table's keys are.
+func (ts *tagScratch) collectPhrases(text [][]byte, lo, hi int) []term {
+	ts.collect(nil)
+	ts.keys = ts.keys[:0]
+	flush := func() {
+		for n := max(lo, 1); n <= hi; n++ {
+			for i := 0; i+n <= len(ts.words); i++ {
+				start := len(ts.keys)
+				for k, w := range ts.words[i : i+n] {
+					if k > 0 {
+						ts.keys = append(ts.keys, ' ')
+					}
+					ts.keys = appendLower(ts.keys, w)
+				}
+				key := ts.keys[start:len(ts.keys):len(ts.keys)]
+				if j, ok := ts.index[string(key)]; ok {
+					ts.terms[j].n++
+					continue
+				}
+				ts.index[string(key)] = len(ts.terms)
+				ts.terms = append(ts.terms, term{word: key, n: 1})
+			}
+		}
+		ts.words = ts.words[:0]
+	}
+	for _, part := range text {
+		prevEnd := 0
+		words(part, func(w []byte) {
+			start := cap(part) - cap(w) // w is part[start:]
+			if bytes.ContainsAny(part[prevEnd:start], ".!?;:\n") {
+				flush()
+			}
+			ts.words = append(ts.words, w)
+			prevEnd = start + len(w)
+		})
+		flush()
+	}
+	return ts.terms
 }

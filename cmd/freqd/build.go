@@ -112,7 +112,7 @@ func runBuild(args []string) int {
 	}
 	limit, err := parseSize(*memLimit)
 	if err != nil {
-		return buildUsageError("--memory-limit " + *memLimit + ": " + err.Error())
+		return buildUsageError("--memory-limit: " + err.Error())
 	}
 	if limit < 64<<20 {
 		return buildUsageError("--memory-limit " + *memLimit + ": a build needs at least 64MiB")
@@ -252,31 +252,6 @@ func sourceMeta(inputs []string) string {
 		s = s[:1024] + "..."
 	}
 	return s
-}
-
-// parseSize reads a byte count: 1073741824, 1GiB, 512MiB, 2GB, 100M.
-func parseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   int64
-	}{
-		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
-		{"kB", 1e3}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"k", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	mult := int64(1)
-	num := strings.TrimSpace(s)
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(num, 64)
-	if err != nil || v <= 0 || v*float64(mult) > 1<<62 {
-		return 0, errors.New("want a size such as 1GiB, 512MiB or 2000000000")
-	}
-	return int64(v * float64(mult)), nil
 }
 
 func buildUsageError(msg string) int {
