@@ -125,6 +125,8 @@ func New(opts Options) *Counter {
 	return c
 }
 
+func (c *Counter) setPhase(p string) { c.phase.Store(p) }
+
 // Phase names what the build is doing: reading, merging, sorting, writing.
 func (c *Counter) Phase() string { return c.phase.Load().(string) }
 

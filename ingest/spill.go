@@ -319,7 +319,7 @@ func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink 
 
 // writeInMemory sorts the words in memory and streams them to the writer.
 func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freqfile.StreamOptions, st *Stats) error {
-	c.phase.Store("sorting")
+	c.setPhase("sorting")
 	n := 0
 	for s := range c.shards {
 		c.shards[s].t.slots = nil
@@ -345,15 +345,30 @@ func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freq
 	if len(elems) == 0 {
 		return errNoWords
 	}
-	c.phase.Store("writing")
+	c.setPhase("writing")
 	sw, err := freqfile.NewStreamWriter(path, uint64(len(elems)), opts, so)
 	if err != nil {
 		return err
 	}
-	for _, e := range elems {
-		if err := sw.Add(word(e.ref), e.count); err != nil {
-			sw.Abort()
-			return err
+	// In rank order the words are scattered over the tables' memory, a
+	// cache and TLB miss each. Copying a batch of them first lets those
+	// misses overlap, since no load in the copy waits for another.
+	var buf []byte
+	var ends [256]int
+	for i := 0; i < len(elems); i += len(ends) {
+		batch := elems[i:min(i+len(ends), len(elems))]
+		buf = buf[:0]
+		for k, e := range batch {
+			buf = append(buf, word(e.ref)...)
+			ends[k] = len(buf)
+		}
+		start := 0
+		for k, e := range batch {
+			if err := sw.Add(buf[start:ends[k]], e.count); err != nil {
+				sw.Abort()
+				return err
+			}
+			start = ends[k]
 		}
 	}
 	st.Words = uint64(len(elems))
@@ -390,7 +405,7 @@ func (c *Counter) writeMerged(path string, opts freqfile.BuildOptions, so freqfi
 		c.shards[s].t = nil
 	}
 	debug.FreeOSMemory()
-	c.phase.Store("merging")
+	c.setPhase("merging")
 	// Each worker merges a share of the shards and sorts what it merges
 	// into runs by rank, in its share of the memory.
 	workers := min(c.opts.Workers, nShards)
@@ -432,7 +447,7 @@ func (c *Counter) writeMerged(path string, opts freqfile.BuildOptions, so freqfi
 	if n == 0 {
 		return errNoWords
 	}
-	c.phase.Store("writing")
+	c.setPhase("writing")
 	sw, err := freqfile.NewStreamWriter(path, n, opts, so)
 	if err != nil {
 		return err

@@ -811,7 +811,7 @@ func (w *StreamWriter) newSpool() (*spool, error) {
 	if err != nil {
 		return nil, fmt.Errorf("temporary file in %s: %w", w.tmp, err)
 	}
-	s := &spool{w: w, f: f, bw: bufio.NewWriterSize(f, 64<<10)}
+	s := &spool{w: w, f: f, bw: bufio.NewWriterSize(f, 256<<10)}
 	w.liveSpools = append(w.liveSpools, s)
 	return s, nil
 }
@@ -830,7 +830,7 @@ func (s *spool) write(b []byte) error {
 // reader flushes the spool and reads it from the start.
 func (s *spool) reader() *bufio.Reader {
 	s.flush()
-	return bufio.NewReaderSize(io.NewSectionReader(s.f, 0, s.n), 64<<10)
+	return bufio.NewReaderSize(io.NewSectionReader(s.f, 0, s.n), 256<<10)
 }
 
 func (s *spool) flush() {
