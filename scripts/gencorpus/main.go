@@ -6,7 +6,7 @@
 //	go run ./scripts/gencorpus words -n 100000000 | freqd build -o big.freq -
 //	go run ./scripts/gencorpus text -bytes 1000000000 > /tmp/text1g.txt
 //
-// words writes n distinct words of 3 to 13 letters (10.5 bytes on average),
+// words writes n distinct words (8 letters on average for 10 million),
 // each once with a Zipf count (10^9 / rank, at least 1), "word<TAB>count"
 // lines in no particular order, as a word count from Spark or Hadoop: to
 // standard output, or split into -parts part files in -out with a _SUCCESS
@@ -59,25 +59,25 @@ func check(err error) {
 	}
 }
 
-// word appends the i-th word: 3 to 8 random letters, then i in base 26,
-// which makes every word distinct.
-func word(b []byte, r *rand.Rand, i int64) []byte {
-	for k := 3 + r.IntN(6); k > 0; k-- {
-		b = append(b, byte('a'+r.IntN(26)))
+// word appends the word of number k < n: k in base 26 with as many
+// letters as n needs (which makes every word distinct), then 0 to 5
+// random letters.
+func word(b []byte, r *rand.Rand, k, n int64) []byte {
+	for v := n - 1; v > 0; v /= 26 {
+		b = append(b, byte('a'+k%26))
+		k /= 26
 	}
-	for v := i; v > 0; v /= 26 {
-		b = append(b, byte('a'+v%26))
+	for j := r.IntN(6); j > 0; j-- {
+		b = append(b, byte('a'+r.IntN(26)))
 	}
 	return b
 }
 
-// words writes word i with the count of rank (i * step) mod n: a
-// permutation of the ranks, so the lines come in no order of count.
+// words writes, for i = 1..n, word (i * step2) mod n with the count of
+// rank (i * step) mod n: permutations, so the lines come in no order of
+// word or count.
 func words(n int64, parts int, dir string, header bool) error {
-	step := int64(2654435761) % n
-	for gcd(step, n) != 1 {
-		step++
-	}
+	step, step2 := coprime(2654435761, n), coprime(40503, n)
 	outs := []io.Writer{os.Stdout}
 	var bufs []*bufio.Writer
 	if dir != "" {
@@ -108,7 +108,7 @@ func words(n int64, parts int, dir string, header bool) error {
 	var line []byte
 	for i := int64(1); i <= n; i++ {
 		rank := (i*step)%n + 1
-		line = word(line[:0], r, i)
+		line = word(line[:0], r, (i*step2)%n, n)
 		line = append(line, '\t')
 		line = strconv.AppendInt(line, max(1_000_000_000/rank, 1), 10)
 		line = append(line, '\n')
@@ -122,6 +122,16 @@ func words(n int64, parts int, dir string, header bool) error {
 		}
 	}
 	return nil
+}
+
+// coprime returns the first number from s (mod n) that shares no factor
+// with n: multiplying by it permutes 0..n-1.
+func coprime(s, n int64) int64 {
+	s %= n
+	for gcd(s, n) != 1 {
+		s++
+	}
+	return s
 }
 
 func gcd(a, b int64) int64 {
@@ -140,7 +150,7 @@ func text(w *bufio.Writer, size int64) error {
 	zipf := rand.NewZipf(rand.New(rand.NewPCG(5, 6)), 1.07, 2, vocab-1)
 	lex := make([][]byte, vocab)
 	for i := range lex {
-		lex[i] = word(nil, r, int64(i))
+		lex[i] = word(nil, r, int64(i)*7919%vocab, vocab)
 	}
 	var written, col int64
 	for written < size {
@@ -170,9 +180,9 @@ func text(w *bufio.Writer, size int64) error {
 				col++
 			}
 		}
-		w.WriteString(".")
-		written++
-		col++
+		w.WriteString(". ")
+		written += 2
+		col += 2
 	}
 	return nil
 }
