@@ -686,23 +686,32 @@ func (c *Counter) Entries() []freqfile.Entry {
 	return entries
 }
 
-// keysLabel names what a table's keys are, for messages: words or phrases.
-func keysLabel(st Stats) string {
-	if st.MaxTokens > 1 {
+// KeyNoun names what a table's keys are, for messages: "word", "phrase",
+// or "entry" for a mixture of words and phrases.
+func KeyNoun(st Stats) string {
+	switch {
+	case st.MaxTokens <= 1:
+		return "word"
+	case st.MinTokens > 1:
 		return "phrase"
 	}
-	return "word"
+	return "entry"
 }
 
-// Plural writes n and a noun, "1 word", "2 words".
+// Plural writes n and a noun, "1 word", "2 words", "3 entries".
 func Plural(n uint64, noun string) string {
 	if n == 1 {
 		return "1 " + noun
 	}
-	if strings.HasSuffix(noun, "s") {
-		return fmt.Sprintf("%s %ses", groupDigits(n), noun)
+	switch {
+	case strings.HasSuffix(noun, "s"):
+		noun += "es"
+	case strings.HasSuffix(noun, "y"):
+		noun = noun[:len(noun)-1] + "ies"
+	default:
+		noun += "s"
 	}
-	return fmt.Sprintf("%s %ss", groupDigits(n), noun)
+	return groupDigits(n) + " " + noun
 }
 
 // groupDigits writes n with thousands separators: 49,719,560.

@@ -214,17 +214,13 @@ func buildSummary(st ingest.Stats, out string, minCount uint64, took time.Durati
 	if fi, err := os.Stat(out); err == nil {
 		size = fi.Size()
 	}
-	noun := "word"
-	if st.MaxTokens > 1 {
-		noun = "phrase"
-	}
+	noun := ingest.KeyNoun(st)
 	s := fmt.Sprintf("%s, total count %s, %s, in %s", ingest.Plural(st.Words, noun), groupDigits(st.Total), humanBytes(size), took.Round(time.Millisecond))
-	if st.MaxTokens > 1 {
-		n := strconv.Itoa(st.MaxTokens)
-		if st.MinTokens != st.MaxTokens {
-			n = fmt.Sprintf("%d to %d", st.MinTokens, st.MaxTokens)
-		}
-		s += fmt.Sprintf(" (%s words each)", n)
+	switch {
+	case st.MaxTokens > 1 && st.MinTokens == st.MaxTokens:
+		s += fmt.Sprintf(" (%d words each)", st.MaxTokens)
+	case st.MaxTokens > 1:
+		s += fmt.Sprintf(" (%d to %d words each)", st.MinTokens, st.MaxTokens)
 	}
 	if st.Dropped > 0 {
 		s += fmt.Sprintf("; %s below --min-count %d dropped", ingest.Plural(st.Dropped, noun), minCount)

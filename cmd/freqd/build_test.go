@@ -300,3 +300,61 @@ func TestBuildExitCodes(t *testing.T) {
 		t.Error("a failed build created x.freq")
 	}
 }
+
+// TestBuildMessages pins the summary's grammar and what a build of phrases
+// and one with dropped words say.
+func TestBuildMessages(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "one.tsv", "alone\t1\n")
+	writeTestFile(t, dir, "2gram", "new york\t1999\t51234\t1200\nNew York\t2000\t88120\t2004\n"+
+		"new_ADJ york_NOUN\t2000\t51000\t1200\nnew _NOUN_\t2000\t99\t9\nnew zealand\t2000\t9210\t822\n")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"one.tsv"}, ": 1 word, total count 1,"},
+		{[]string{"2gram"}, ": 2 phrases, total count 148,564,"},
+		{[]string{"--min-count", "10000", "2gram"}, ": 1 phrase, total count 139,354,"},
+		{[]string{"--min-count", "10000", "2gram"}, "(2 words each); 1 phrase below --min-count 10000 dropped"},
+	}
+	for i, tc := range tests {
+		r := freqd(t, dir, nil, append([]string{"build", "-o", "w.freq"}, tc.args...)...)
+		if r.code != 0 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("case %d: exit %d, stderr %q; want %q", i, r.code, r.stderr, tc.want)
+		}
+	}
+	r := freqd(t, dir, nil, "inspect", "w.freq", "new york", "NEW YORK", "new zealand")
+	if got := lookups(t, r.stdout); got["new york"] != 139354 || got["NEW YORK"] != 139354 || got["new zealand"] != 0 {
+		t.Errorf("inspect of the 2-gram table: %v", got)
+	}
+}
+
+// TestBuildInputForms: a Spark output directory builds; compressed and
+// binary files are recognised by content, and binary ones refused with
+// what they are.
+func TestBuildInputForms(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "out", "_temporary"), 0o755)
+	writeTestFile(t, dir, "out/_SUCCESS", "")
+	writeTestFile(t, dir, "out/part-00000.csv", "word,count\nthe,5\n\"a,b\",2\n")
+	writeTestFile(t, dir, "out/.part-00000.csv.crc", "\x00\x01")
+	writeTestFile(t, dir, "out/_temporary/part-9", "junk\t-1\n")
+	writeTestFile(t, dir, "out/part-00001.csv", "word,count\nthe,1\n")
+	if r := freqd(t, dir, nil, "build", "-o", "w.freq", "out"); r.code != 0 || !strings.Contains(r.stderr, "2 words, total count 8") {
+		t.Fatalf("build of a Spark directory: exit %d, %s", r.code, r.stderr)
+	}
+	xz := "\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"
+	writeTestFile(t, dir, "words.tsv.xz", xz)
+	writeTestFile(t, dir, "image.tsv", "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+	writeTestFile(t, dir, "blob", "\x01\x02\x03\x00\x00\xfe\xff"+strings.Repeat("\x00", 100))
+	for _, tc := range []struct{ file, want string }{
+		{"words.tsv.xz", "words.tsv.xz: is xz-compressed, not a word list or text; nothing was read; decompress it first"},
+		{"image.tsv", "image.tsv: is a PNG image"},
+		{"blob", "blob: is binary data (a NUL byte at offset 3)"},
+	} {
+		r := freqd(t, dir, nil, "build", "-o", "w.freq", tc.file)
+		if r.code != 1 || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("build of %s: exit %d, stderr %q; want %q", tc.file, r.code, r.stderr, tc.want)
+		}
+	}
+}
