@@ -420,6 +420,7 @@ type worker struct {
 	key     []byte
 	batches [nShards]batch
 	pending int
+	inOrder []pendingWord // counts and lines of the queued words, in input order
 	minTok  int
 	maxTok  int
 	skipped uint64
@@ -560,6 +561,7 @@ func (w *worker) add(raw []byte, count uint64, src *source_, line int) error {
 	bt := &w.batches[h>>(64-shardBits)]
 	bt.keys = append(bt.keys, key...)
 	bt.entries = append(bt.entries, pendingWord{h: h, end: uint32(len(bt.keys)), count: count, line: line, src: src})
+	w.inOrder = append(w.inOrder, pendingWord{count: count, line: line, src: src})
 	w.pending++
 	if w.pending >= batchWords*nShards/2 {
 		return w.flush()
@@ -588,6 +590,10 @@ func (w *worker) flush() error {
 	}
 	c.gate.RUnlock()
 	w.pending = 0
+	if err == nil {
+		err = w.addTotal()
+	}
+	w.inOrder = w.inOrder[:0]
 	if err != nil {
 		return err
 	}
@@ -595,6 +601,28 @@ func (w *worker) flush() error {
 		return c.spillNow()
 	}
 	return nil
+}
+
+// addTotal adds the queued counts to the total of every count, which must
+// fit in MaxCount too; if it passes, the line where it does is reported.
+func (w *worker) addTotal() error {
+	var sum uint64
+	for _, e := range w.inOrder {
+		// Each count is at most MaxCount: capping the sum there keeps it
+		// from wrapping, and a capped sum fails anyway.
+		sum = min(sum+e.count, MaxCount+1)
+	}
+	total := w.c.total.Add(sum)
+	if total <= MaxCount && total >= sum {
+		return nil
+	}
+	running := total - sum
+	for _, e := range w.inOrder {
+		if running += e.count; running > MaxCount || running < e.count {
+			return &LineError{File: e.src.name, Line: e.line, Err: fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))}
+		}
+	}
+	return fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))
 }
 
 // insert adds a batch to shard s.
@@ -621,23 +649,6 @@ func (c *Counter) insert(s int, bt *batch) error {
 	c.words.Add(int64(t.n - n0))
 	if err != nil {
 		return err
-	}
-	// The total of every count must fit too.
-	var sum uint64
-	for _, e := range bt.entries {
-		sum += e.count
-		if sum > MaxCount {
-			break // the total is past the limit whatever came before
-		}
-	}
-	if total := c.total.Add(min(sum, MaxCount+1)); total > MaxCount || total < sum {
-		running := total - min(sum, MaxCount+1)
-		for _, e := range bt.entries {
-			if running += e.count; running > MaxCount {
-				return &LineError{File: e.src.name, Line: e.line, Err: fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))}
-			}
-		}
-		return fmt.Errorf("the total of all counts passes %d, the largest integer a Redis client can read", uint64(MaxCount))
 	}
 	return nil
 }
