@@ -194,16 +194,16 @@ const blockSize = 1 << 20
 // between words, or rows read from a Parquet file.
 type block struct {
 	seq    int
-	src    *source_
+	src    *inputInfo
 	data   []byte
 	line   int      // number of data's first line
 	lens   []uint32 // Parquet: the words, back to back in data
 	counts []int64  // Parquet: their counts (negative ones are errors)
 }
 
-// source_ is what the workers need to know about the input a block is
+// inputInfo is what the workers need to know about the input a block is
 // from.
-type source_ struct {
+type inputInfo struct {
 	name   string
 	layout layout
 	auto   bool // the layout was detected, which an error message says
@@ -260,7 +260,7 @@ func (p *pipeline) fail(seq int, err error) {
 	p.failed.Store(true)
 }
 
-func (p *pipeline) newBlock(src *source_) *block {
+func (p *pipeline) newBlock(src *inputInfo) *block {
 	var b *block
 	select {
 	case b = <-p.free:
@@ -328,7 +328,7 @@ func (p *pipeline) readLines(name string, br *bufio.Reader, hint Format) error {
 		c.stats.Ngram = true
 		c.statsMu.Unlock()
 	}
-	src := &source_{name: name, layout: l, auto: c.opts.Format == Auto}
+	src := &inputInfo{name: name, layout: l, auto: c.opts.Format == Auto}
 	line := 1
 	if bom, _ := br.Peek(len(utf8BOM)); bytes.Equal(bom, utf8BOM) {
 		br.Discard(len(utf8BOM))
@@ -415,7 +415,7 @@ func textCut(b []byte) int {
 type worker struct {
 	c       *Counter
 	lr      *lineReader
-	lrSrc   *source_
+	lrSrc   *inputInfo
 	z       tokenizer
 	key     []byte
 	batches [nShards]batch
@@ -437,7 +437,7 @@ type pendingWord struct {
 	end   uint32 // the key is keys[previous end:end]
 	count uint64
 	line  int
-	src   *source_
+	src   *inputInfo
 }
 
 const batchWords = 4096
@@ -538,7 +538,7 @@ func (w *worker) processRows(b *block) error {
 }
 
 // add normalizes a word (or phrase) and queues it for its shard.
-func (w *worker) add(raw []byte, count uint64, src *source_, line int) error {
+func (w *worker) add(raw []byte, count uint64, src *inputInfo, line int) error {
 	if src.layout.format == Text {
 		w.key = normalizeWord(w.key[:0], raw, w.c.opts.KeepCase)
 	} else {

@@ -26,7 +26,7 @@ func (p *pipeline) readParquet(name string, f *os.File, size int64) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
-	src := &source_{name: name, layout: layout{format: Parquet}}
+	src := &inputInfo{name: name, layout: layout{format: Parquet}}
 	row := 1
 	for _, rg := range pf.RowGroups() {
 		chunks := rg.ColumnChunks()

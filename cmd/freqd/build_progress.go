@@ -22,7 +22,7 @@ type buildProgress struct {
 	start time.Time
 
 	mu      sync.Mutex
-	cleared bool // stop has run: draw nothing more
+	halted  bool // stop has run: draw nothing more
 	drawn   bool // a line is on screen and must be cleared
 	done    chan struct{}
 	stopped sync.Once
@@ -75,14 +75,14 @@ func (p *buildProgress) stop() {
 		if p.drawn {
 			fmt.Fprint(os.Stderr, "\r\033[K")
 		}
-		p.cleared = true // a draw already past its select draws nothing
+		p.halted = true // a draw already past its select draws nothing
 	})
 }
 
 func (p *buildProgress) draw() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cleared {
+	if p.halted {
 		return
 	}
 	elapsed := time.Since(p.start).Round(time.Second)
