@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -166,4 +167,74 @@ func TestBusyPortIsAClearError(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "already in use") {
 		t.Fatalf("bind a busy port: %v; want 'already in use'", err)
 	}
+}
+
+// TestTCPListenerIsPlainTCPWithDeferredAccept: Bind's TCP sockets are
+// IPPROTO_TCP, not the Multipath TCP Go would otherwise choose, and are
+// accepted only once the client has sent something, for ordinary and
+// SO_REUSEPORT slots alike; a client that sends nothing is still accepted.
+func TestTCPListenerIsPlainTCPWithDeferredAccept(t *testing.T) {
+	socks, err := Bind([]string{"127.0.0.1:0"}, Options{ReusePort: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer socks[0].Close()
+	slot, err := BindSlot(socks[0], 1, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slot.Close()
+	for _, s := range []*Socket{socks[0], slot} {
+		var proto, deferSecs int
+		s.Control(func(fd int) error {
+			proto, _ = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+			deferSecs, _ = unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_DEFER_ACCEPT)
+			return nil
+		})
+		if proto != unix.IPPROTO_TCP {
+			t.Errorf("%s: protocol %d, want IPPROTO_TCP (%d)", s.Key(), proto, unix.IPPROTO_TCP)
+		}
+		if deferSecs < 1 {
+			t.Errorf("%s: TCP_DEFER_ACCEPT %d, want at least 1 s", s.Key(), deferSecs)
+		}
+	}
+
+	// Accept on a socket of its own: with a reuseport slot beside it, the
+	// kernel could route either client to the slot.
+	plain, err := Bind([]string{"127.0.0.1:0"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := plain[0].Listener()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	silent, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	speaking, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer speaking.Close()
+	fmt.Fprintf(speaking, "PING\r\n")
+	// The client that spoke is accepted first, though it connected second;
+	// the silent one after the kernel's deferral runs out.
+	ln.(*net.TCPListener).SetDeadline(time.Now().Add(10 * time.Second))
+	first, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	if first.RemoteAddr().String() != speaking.LocalAddr().String() {
+		t.Errorf("accepted %s first, want the client that sent a request (%s)", first.RemoteAddr(), speaking.LocalAddr())
+	}
+	second, err := ln.Accept()
+	if err != nil {
+		t.Fatalf("the silent client was never accepted: %v", err)
+	}
+	second.Close()
 }
