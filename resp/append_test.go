@@ -2,6 +2,7 @@ package resp
 
 import (
 	"math"
+	"strconv"
 	"testing"
 )
 
@@ -67,5 +68,33 @@ func TestAppendNumbersAllocateNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocations, want 0", allocs)
+	}
+}
+
+// TestAppendDigitsMatchesStrconv checks the in-place digit writer against
+// strconv around every power of ten, where the digit count changes, and on
+// a spread of other values, appended after existing bytes.
+func TestAppendDigitsMatchesStrconv(t *testing.T) {
+	var values []uint64
+	for p := uint64(1); ; p *= 10 {
+		values = append(values, p-1, p, p+1, p*9+9)
+		if p > math.MaxUint64/10 {
+			break
+		}
+	}
+	values = append(values, math.MaxUint64, math.MaxUint64-1)
+	for v := uint64(0); v < 1000; v++ {
+		values = append(values, v, v*7919*104729)
+	}
+	for _, v := range values {
+		got := string(AppendUint([]byte("x"), v))
+		want := "x:" + strconv.FormatUint(v, 10) + "\r\n"
+		if got != want {
+			t.Fatalf("AppendUint(%d) = %q, want %q", v, got, want)
+		}
+		s := strconv.FormatUint(v, 10)
+		if got, want := string(AppendBulkUint(nil, v)), "$"+strconv.Itoa(len(s))+"\r\n"+s+"\r\n"; got != want {
+			t.Fatalf("AppendBulkUint(%d) = %q, want %q", v, got, want)
+		}
 	}
 }
