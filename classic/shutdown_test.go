@@ -62,7 +62,9 @@ func TestStopEveryDesign(t *testing.T) {
 						t.Errorf("child %d outlived the server", kid)
 					}
 				}
-				if !strings.Contains(s.log.String(), `"@message":"stopped"`) {
+				// The log is read from a pipe by a goroutine of its own,
+				// which may be a line behind the exit.
+				if !waitFor(5*time.Second, func() bool { return strings.Contains(s.log.String(), `"@message":"stopped"`) }) {
 					t.Errorf("no \"stopped\" line logged")
 				}
 			})
