@@ -65,6 +65,7 @@ func (l *Loop) read(c *conn) error {
 			return nil
 		case errors.Is(err, unix.EINTR):
 		case errors.Is(err, unix.EAGAIN):
+			c.st.Received(0, l.now) // nothing: an empty buffer goes back
 			return nil
 		default:
 			return fmt.Errorf("freqd: read from %s: %w", c.remote(), err)

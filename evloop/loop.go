@@ -42,6 +42,11 @@ const (
 	// stuck is still served.
 	shareDelay = time.Millisecond
 	maxDefer   = 4
+
+	// keptBuffers is how many empty connection buffers a loop keeps for
+	// reuse (4 KiB each): enough for the connections busy at one moment
+	// under load; a connection between requests holds none.
+	keptBuffers = 256
 )
 
 // Listener is a listening socket the loop accepts on.
@@ -106,6 +111,7 @@ type Loop struct {
 	log  hclog.Logger
 	ls   []*acceptor
 	wake *sys.Waker
+	bufs *handler.Buffers // the connections' buffers, lent while they hold bytes
 
 	tick time.Duration // how often timeouts are checked; 0: no timeouts
 
@@ -176,7 +182,7 @@ func New(cfg Config) (*Loop, error) {
 		return nil, err
 	}
 	l := &Loop{cfg: cfg, h: cfg.Handler, log: cfg.Log, wake: w, epfd: -1, queue: cfg.Queue,
-		conns: map[int]*conn{}}
+		conns: map[int]*conn{}, bufs: handler.NewBuffers(keptBuffers)}
 	for _, ln := range cfg.Listeners {
 		l.ls = append(l.ls, &acceptor{Listener: ln})
 	}
@@ -494,6 +500,7 @@ func (l *Loop) open(fd int, received bool, via string, state []byte) {
 	}
 	c := &conn{fd: fd, via: via, received: received, events: unix.EPOLLIN}
 	c.st = l.h.NewStream(sess, l.now, c.remote)
+	c.st.UseBuffers(l.bufs)
 	if l.cfg.Fault != nil {
 		c.st.OnFault(l.cfg.Fault)
 	}

@@ -3,6 +3,7 @@ package handler
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // benchProcess measures one Session processing in repeatedly, as a server
@@ -51,4 +52,37 @@ coloured poster, too large for indoor display, had been tacked to the wall.`
 
 func BenchmarkProcessTag(b *testing.B) {
 	benchProcess(b, multibulk("TAG", paragraph))
+}
+
+// BenchmarkStreamConnection is one connection's life as the event loop
+// lives it under a client that connects for each request: a new session and
+// stream, one request read and answered, the client's end of input, close.
+// Its allocations are what every such connection costs the garbage
+// collector. The buffers come from a Buffers, as in the event loop.
+func BenchmarkStreamConnection(b *testing.B) {
+	h := New(realTable(b).table, Options{})
+	bufs := NewBuffers(16)
+	req := []byte(multibulk("GET", "the"))
+	now := time.Now()
+	peer := func() string { return "bench" }
+	b.ReportAllocs()
+	for b.Loop() {
+		st := h.NewStream(h.NewSession(), now, peer)
+		st.UseBuffers(bufs)
+		buf, err := st.ReadBuffer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		st.Received(copy(buf, req), now)
+		st.Process(now)
+		st.Wrote(len(st.Pending()), now)
+		if _, err := st.ReadBuffer(); err != nil {
+			b.Fatal(err)
+		}
+		st.ReceivedEOF()
+		if done, _ := st.Finished(); !done {
+			b.Fatal("connection not finished after the client's end of input")
+		}
+		st.Close()
+	}
 }

@@ -9,9 +9,10 @@ import (
 // doubles only while a request does not fit (up to the resp limits), and
 // drops back once it is empty again; its reply buffer likewise is dropped
 // once a batch has made it large. A single large TAG text thus does not pin
-// megabytes for the rest of a long-lived connection.
+// megabytes for the rest of a long-lived connection. With Buffers, both are
+// given back as soon as they are empty.
 const (
-	initialInput = 4 << 10
+	initialInput = 4 << 10 // and the reply buffer's, so Buffers keeps one size
 	keepBuffer   = 64 << 10
 
 	// maxPendingOutput is how many reply bytes may wait for a client to
@@ -37,6 +38,7 @@ type Stream struct {
 	fault    func(r any) []byte
 
 	maxBuffer int
+	bufs      *Buffers // lends in and out while they hold bytes; nil: keep them
 
 	in         []byte // unconsumed input is in[start:end]
 	start, end int
@@ -66,18 +68,31 @@ func (h *Handler) NewStream(sess *Session, now time.Time, peer func() string) *S
 // the reply fault returns, instead of crashing the process.
 func (s *Stream) OnFault(fault func(r any) []byte) { s.fault = fault }
 
+// UseBuffers makes the Stream borrow its buffers from b while they hold
+// bytes and give them back once they are empty, instead of keeping its own
+// for the life of the connection.
+func (s *Stream) UseBuffers(b *Buffers) { s.bufs = b }
+
 // Session is the connection's session.
 func (s *Stream) Session() *Session { return s.sess }
 
-// Close ends the session.
-func (s *Stream) Close() { s.sess.Close() }
+// Close ends the session, and gives back the buffers the Stream borrowed.
+func (s *Stream) Close() {
+	s.sess.Close()
+	if s.bufs != nil {
+		s.bufs.put(s.in)
+		s.bufs.put(s.out)
+		s.in, s.out = nil, nil
+		s.start, s.end, s.sent = 0, 0, 0
+	}
+}
 
 // ReadBuffer compacts, allocates or grows the input buffer and returns the
 // room a read may fill.
 func (s *Stream) ReadBuffer() ([]byte, error) {
 	switch {
 	case s.in == nil:
-		s.in = make([]byte, initialInput)
+		s.in = s.bufs.get()
 	case s.start == s.end:
 		s.start, s.end = 0, 0
 	case s.start > 0:
@@ -97,12 +112,24 @@ func (s *Stream) ReadBuffer() ([]byte, error) {
 	return s.in[s.end:], nil
 }
 
-// Received records n bytes read into the buffer ReadBuffer returned.
+// Received records n bytes read into the buffer ReadBuffer returned; 0
+// for a read that found nothing, which gives back a borrowed buffer that
+// is still empty.
 func (s *Stream) Received(n int, now time.Time) {
 	if n > 0 {
 		s.end += n
 		s.incomplete = false
 		s.lastActive = now
+		return
+	}
+	s.releaseInput()
+}
+
+// releaseInput gives back a borrowed input buffer that holds nothing.
+func (s *Stream) releaseInput() {
+	if s.bufs != nil && s.start == s.end && s.in != nil {
+		s.bufs.put(s.in)
+		s.in, s.start, s.end = nil, 0, 0
 	}
 }
 
@@ -116,7 +143,10 @@ func (s *Stream) Held() int {
 }
 
 // ReceivedEOF records that the client has finished sending.
-func (s *Stream) ReceivedEOF() { s.eof = true }
+func (s *Stream) ReceivedEOF() {
+	s.eof = true
+	s.releaseInput()
+}
 
 // Runnable reports whether there is work to do: complete requests in the
 // input buffer, or queued commands an EXEC is still running.
@@ -133,6 +163,9 @@ func (s *Stream) Process(now time.Time) {
 	if s.sent > 0 {
 		s.out = s.out[:copy(s.out, s.out[s.sent:])]
 		s.sent = 0
+	}
+	if s.out == nil && s.bufs != nil {
+		s.out = s.bufs.get()[:0]
 	}
 	for s.Runnable() && len(s.out) <= maxPendingOutput {
 		n, out, closeAfter := s.execute()
@@ -154,6 +187,7 @@ func (s *Stream) Process(now time.Time) {
 		if len(s.in) > keepBuffer {
 			s.in = nil
 		}
+		s.releaseInput()
 	case s.incomplete && s.requestBegan.IsZero():
 		s.requestBegan = now
 	}
@@ -187,7 +221,11 @@ func (s *Stream) Wrote(n int, now time.Time) {
 			s.lastActive = now
 		}
 		s.out, s.sent, s.writeWait = s.out[:0], 0, time.Time{}
-		if cap(s.out) > keepBuffer {
+		switch {
+		case s.bufs != nil:
+			s.bufs.put(s.out)
+			s.out = nil
+		case cap(s.out) > keepBuffer:
 			s.out = nil
 		}
 	}
@@ -300,4 +338,42 @@ func (s *Stream) readTimeoutError() error {
 
 func (s *Stream) writeTimeoutError() error {
 	return fmt.Errorf("freqd: client %s did not read its replies within the write timeout (%v)", s.peer(), s.timeouts.Write)
+}
+
+// Buffers is a free list of the buffers Streams read into and write
+// replies from, shared by the connections of one event loop. A Stream
+// borrows a buffer when bytes arrive or a reply is made and gives it back
+// as soon as it is empty again, so a connection between requests holds no
+// buffer, and a server whose clients connect for each request reuses a few
+// warm buffers instead of allocating kilobytes for every client for the
+// garbage collector to find. Buffers grown past their first size are not
+// kept. Not safe for concurrent use.
+type Buffers struct {
+	free [][]byte
+	max  int
+}
+
+// NewBuffers keeps up to max buffers for reuse; more are left to the
+// garbage collector.
+func NewBuffers(max int) *Buffers { return &Buffers{max: max} }
+
+// get returns a buffer of initialInput bytes; a nil Buffers makes one.
+func (b *Buffers) get() []byte {
+	if b != nil {
+		if k := len(b.free); k > 0 {
+			buf := b.free[k-1]
+			b.free[k-1] = nil
+			b.free = b.free[:k-1]
+			return buf[:initialInput]
+		}
+	}
+	return make([]byte, initialInput)
+}
+
+// put takes back a buffer from get, unless it has grown or enough are
+// kept.
+func (b *Buffers) put(buf []byte) {
+	if b != nil && cap(buf) == initialInput && len(b.free) < b.max {
+		b.free = append(b.free, buf[:0])
+	}
 }

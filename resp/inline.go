@@ -31,6 +31,9 @@ func (p *Parser) inline(buf []byte, lim *Limits) ([][]byte, int, error) {
 	if i := bytes.IndexByte(line, 0); i >= 0 {
 		line = line[:i]
 	}
+	if p.args == nil {
+		p.args = p.args0[:0]
+	}
 	p.args = p.args[:0]
 	if bytes.IndexByte(line, '"') < 0 && bytes.IndexByte(line, '\'') < 0 {
 		p.args = splitPlain(p.args, line)

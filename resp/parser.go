@@ -35,6 +35,13 @@ type Parser struct {
 	args    [][]byte // the last request's arguments, reused between calls
 	scratch []byte   // unescaped quoted inline arguments
 	err     error    // the protocol error that ended the stream, if any
+
+	// Room for the offsets and arguments of a short request, so that a
+	// connection that makes one request allocates nothing for them. offs
+	// and args point here until a longer request needs more; a Parser
+	// must therefore not be copied once used.
+	offs0 [6]int
+	args0 [3][]byte
 }
 
 // Next parses the request at the start of buf.
@@ -108,6 +115,9 @@ func (p *Parser) multibulk(buf []byte, lim *Limits) ([][]byte, int, error) {
 		}
 		p.argc = int(count)
 		p.pos = next
+		if p.offs == nil {
+			p.offs, p.args = p.offs0[:0], p.args0[:0]
+		}
 		p.offs = p.offs[:0]
 	}
 	for len(p.offs) < 2*p.argc {
