@@ -74,10 +74,10 @@ type Config struct {
 	// Other processes may read it too; the loop closes its descriptor
 	// when it drains or stops.
 	Queue int
-	// Share, if set, is asked before taking connections from the queue,
-	// with the number this loop has open: false means the loop holds more
-	// than its share, and it leaves the queue to the other readers for a
-	// moment. One event loop is one core: a worker that took 48 of 50
+	// Share, if set, is asked before taking connections from the queue
+	// or a Shared listener, with the number this loop has open: false
+	// means the loop holds more than its share, and it leaves them to the
+	// other processes for a moment. One event loop is one core: a worker that took 48 of 50
 	// keep-alive clients would serve them on one core while the others idle.
 	Share func(open int) bool
 	// Admit, if set, is asked for each new connection; when it says no,
@@ -127,7 +127,7 @@ type Loop struct {
 	// there too, inside Process).
 	epfd       int
 	queue      int           // -1 once closed
-	deferred   int           // queue readinesses in a row left to others (Share)
+	deferred   int           // readinesses of the queue or a shared listener in a row left to others (Share)
 	queueBack  time.Time     // when a queue left to others is watched again; zero if it may be now
 	queueOn    bool          // the queue is in the epoll set
 	full       bool          // at MaxConns: neither the queue nor the listeners are watched
@@ -370,8 +370,18 @@ func (l *Loop) onEvent(fd int, events uint32) {
 }
 
 // accept takes up to acceptBatch waiting connections from ln, while the
-// loop has room for them.
+// loop has room for them, unless ln is shared with other processes and
+// Share says this loop has more than its share.
 func (l *Loop) accept(ln *acceptor) {
+	if ln.Shared && l.leaveToOthers() {
+		// As for the queue: stop watching the listener for a moment, so
+		// that EPOLLEXCLUSIVE wakes another process for the next
+		// connections.
+		ln.paused = true
+		ln.resumeAt = l.now.Add(shareDelay)
+		l.syncWatches()
+		return
+	}
 	for range acceptBatch {
 		if !l.room() {
 			l.setFull()
@@ -400,16 +410,14 @@ func (l *Loop) receive() {
 		l.setFull()
 		return
 	}
-	if l.cfg.Share != nil && l.deferred < maxDefer && !l.cfg.Share(len(l.conns)) {
+	if l.leaveToOthers() {
 		// Stop watching the queue for a moment, so that the kernel wakes
 		// other readers for the next messages (see queueEvents for the
 		// one at hand).
-		l.deferred++
 		l.queueBack = l.now.Add(shareDelay)
 		l.syncWatches()
 		return
 	}
-	l.deferred = 0
 	if l.takeQueued(receiveBatch) {
 		// The master and every other reader are gone, and the master's
 		// lifeline tells this process too. Stop watching the queue rather
@@ -417,6 +425,20 @@ func (l *Loop) receive() {
 		l.log.Error("descriptor queue closed; no longer reading it")
 		l.closeQueue()
 	}
+}
+
+// leaveToOthers reports whether the loop should leave the connections
+// waiting now to the other processes that wait on the same queue or
+// listener: Share says it holds more than its share, and it has not
+// already left them maxDefer times in a row, so that connections are
+// still taken when every other process is stuck.
+func (l *Loop) leaveToOthers() bool {
+	if l.cfg.Share == nil || l.deferred >= maxDefer || l.cfg.Share(len(l.conns)) {
+		l.deferred = 0
+		return false
+	}
+	l.deferred++
+	return true
 }
 
 // takeQueued takes up to max messages from the queue, or until it is

@@ -103,7 +103,8 @@ func (m *Master) startWorker(a pool.StartWorker) (pid int, err error) {
 			if err != nil {
 				return 0, fmt.Errorf("worker %d: %w", a.Slot, err)
 			}
-			spec.Listeners = append(spec.Listeners, control.Inherited{FD: fd, Addr: l.Address.String()})
+			shared := m.cfg.Mode == mode.Accept || l.Address.Network != listen.TCP
+			spec.Listeners = append(spec.Listeners, control.Inherited{FD: fd, Addr: l.Address.String(), Shared: shared})
 		}
 	}
 	for _, d := range m.datagrams {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
 )
 
@@ -87,11 +88,20 @@ func TestLeastLoadedDispatch(t *testing.T) {
 }
 
 // TestSharedQueueSpreadsKeepAlive: keep-alive clients arriving through the
-// shared queue end up spread over the workers. Each worker is one event
-// loop, one core; without workers deferring to each other (evloop's Share)
-// the worker that last served takes every next client, 40 of 40 here.
+// shared queue (fdpass) or the shared listener (accept) end up spread over
+// the workers. Each worker is one event loop, one core. From the queue,
+// without workers deferring to each other (evloop's Share), the worker
+// that last served takes every next client, 40 of 40 here; on a listener
+// the kernel passes an exclusive wake-up on to another worker while the
+// first is busy, and Share only adds to that.
 func TestSharedQueueSpreadsKeepAlive(t *testing.T) {
-	s := startServer(t, "fdpass", 2)
+	for _, m := range []mode.Mode{mode.FDPass, mode.Accept} {
+		t.Run(string(m), func(t *testing.T) { testSpreadsKeepAlive(t, m) })
+	}
+}
+
+func testSpreadsKeepAlive(t *testing.T, m mode.Mode) {
+	s := startServer(t, m, 2)
 	s.waitWorkers(2, 5*time.Second)
 	const n = 40
 	want := "$" + strconv.Itoa(len(strconv.FormatUint(folded["the"], 10))) + "\r\n" + strconv.FormatUint(folded["the"], 10) + "\r\n"

@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/worker/control"
 
 	"github.com/hashicorp/go-hclog"
@@ -163,12 +162,12 @@ func (w *Worker) newLoop() error {
 		Opened:   w.entry.ConnOpened,
 		Closed:   w.entry.ConnClosed,
 	}
+	shared := s.QueueShared // workers take from one queue; least-loaded gives each its own
 	for _, l := range s.Listeners {
-		// In accept mode every worker waits on the same socket.
-		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: s.Mode == mode.Accept})
+		cfg.Listeners = append(cfg.Listeners, evloop.Listener{FD: l.FD, Name: l.Addr, Shared: l.Shared})
+		shared = shared || l.Shared
 	}
-	if s.QueueShared {
-		// Workers take from one queue; least-loaded gives each its own.
+	if shared {
 		cfg.Share = w.fairShare
 	}
 	if s.TableMapped {

@@ -71,6 +71,9 @@ const ExitTableUnusable = 3
 type Inherited struct {
 	FD   int    `json:"fd"`
 	Addr string `json:"addr"` // as the operator wrote it, for logs and INFO
+	// Shared tells that every worker accepts on this socket (accept mode,
+	// and a unix socket in reuseport mode), not this worker alone.
+	Shared bool `json:"shared,omitempty"`
 }
 
 // SpecFromEnv reads the spec the master set, with a clear error when this
