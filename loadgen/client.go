@@ -10,7 +10,7 @@ import (
 )
 
 // errTableDamaged stops a run whose table cannot give the word of a rank.
-var errTableDamaged = errors.New("the frequency table gave no word for a rank it claims to hold; check the file with \"freqd inspect\"")
+var errTableDamaged = errors.New("the frequency table gave no word for a rank it claims to hold; check the file with 'freqd inspect'")
 
 // client is one connection of a run and the buffers it reuses, so that a
 // round trip on an open connection allocates nothing.

@@ -136,7 +136,7 @@ func TestParseRefusesOlderVersions(t *testing.T) {
 		if got := binary.LittleEndian.Uint32(b[hVersion:]); got != v {
 			t.Fatalf("%s has version %d, want %d", path, got, v)
 		}
-		want := fmt.Sprintf(`format version %d is older than this freqd reads (version %d); rebuild it with "freqd build"`, v, Version)
+		want := fmt.Sprintf(`format version %d is older than this freqd reads (version %d); rebuild it with 'freqd build'`, v, Version)
 		if _, err := Parse(b); err == nil || err.Error() != want || !errors.Is(err, ErrCorrupt) {
 			t.Errorf("Parse: error %v, want %q matching ErrCorrupt", err, want)
 		}
@@ -172,7 +172,7 @@ func TestOpenNamesTheFile(t *testing.T) {
 		want    string
 	}{
 		{"empty.freq", nil, "empty file"},
-		{"png.freq", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), `not a freqd frequency file (bad magic); build one with "freqd build"`},
+		{"png.freq", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), `not a freqd frequency file (bad magic); build one with 'freqd build'`},
 		{"short.freq", subtlexBytes(t)[:100], "truncated header (100 of 128 bytes)"},
 	}
 	for i, tc := range tests {

@@ -95,7 +95,7 @@ func (e *corruptError) Is(target error) bool { return target == ErrCorrupt }
 
 // corruptf reports a damaged file; the caller adds the file's name.
 func corruptf(format string, args ...any) error {
-	return &corruptError{fmt.Sprintf(format, args...) + "; rebuild it with \"freqd build\""}
+	return &corruptError{fmt.Sprintf(format, args...) + "; rebuild it with 'freqd build'"}
 }
 
 // header is the decoded fixed-size header.
@@ -159,9 +159,9 @@ func decodeHeader(b []byte) (header, error) {
 	le := binary.LittleEndian
 	switch {
 	case len(b) == 0:
-		return h, &corruptError{"empty file (0 bytes), not a frequency file; build one with \"freqd build\""}
+		return h, &corruptError{"empty file (0 bytes), not a frequency file; build one with 'freqd build'"}
 	case len(b) < len(Magic) || string(b[:len(Magic)]) != Magic:
-		return h, &corruptError{"not a freqd frequency file (bad magic); build one with \"freqd build\""}
+		return h, &corruptError{"not a freqd frequency file (bad magic); build one with 'freqd build'"}
 	case len(b) < hVersion+4:
 		return h, corruptf("truncated header (%d of %d bytes)", len(b), headerSize)
 	}
