@@ -1,14 +1,25 @@
 # freqd: the two set-up commands are `make run` and `make test` (see README.md).
 GO      ?= go
-BIN     := bin/freqd
+BIN     ?= bin/freqd
 ARGS    ?=
 
 .PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean
 
 all: build
 
+# What `freqd version`, INFO, /metrics and the first log line report: the
+# version as git describe names this commit (a bare abbreviated hash before
+# the first tag, -dirty with uncommitted changes), the commit, and the build
+# time (SOURCE_DATE_EPOCH, when set, for a reproducible build). Outside a git
+# checkout these are empty and freqd falls back to Go's build information.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+COMMIT  ?= $(shell git rev-parse HEAD 2>/dev/null)
+DATE    ?= $(shell date -u $(if $(SOURCE_DATE_EPOCH),-d @$(SOURCE_DATE_EPOCH)) +%Y-%m-%dT%H:%M:%SZ)
+VERSION_PKG := github.com/freqd/freqd/internal/version
+LDFLAGS ?= -X $(VERSION_PKG).version=$(VERSION) -X $(VERSION_PKG).commit=$(COMMIT) -X $(VERSION_PKG).date=$(DATE)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/freqd
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/freqd
 
 # Run the server on the embedded SUBTLEX-US table (127.0.0.1:7379). ARGS adds flags.
 run: build
