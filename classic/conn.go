@@ -10,6 +10,7 @@ import (
 
 	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/version"
 
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
@@ -88,7 +89,7 @@ func RunConn(spec *ConnSpec, log hclog.Logger) error {
 	}
 	c := &drainConn{Conn: nc}
 
-	h := handler.New(table, handler.Options{Timeouts: spec.Timeouts, RequirePass: spec.RequirePass,
+	h := handler.New(table, handler.Options{Version: version.Get().Version, Timeouts: spec.Timeouts, RequirePass: spec.RequirePass,
 		Info: []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
 			return fmt.Appendf(b, "mode:%s\r\nmaster_pid:%d\r\n", mode.Fork, os.Getppid())
 		}}}})

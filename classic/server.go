@@ -11,6 +11,7 @@ import (
 
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/pidfile"
+	"github.com/freqd/freqd/internal/version"
 	"github.com/freqd/freqd/listen"
 	"github.com/freqd/freqd/table"
 
@@ -76,7 +77,8 @@ func (s *Server) newDesign(socks []*listen.Socket) (design, error) {
 	if s.cfg.Mode == mode.Fork {
 		return newForkServer(s.cfg, socks, s.served.File)
 	}
-	opts := handler.Options{Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass, MaxRequestMemory: s.cfg.MaxRequestMemory,
+	opts := handler.Options{Version: version.Get().Version, Timeouts: s.cfg.Timeouts, RequirePass: s.cfg.RequirePass,
+		MaxRequestMemory: s.cfg.MaxRequestMemory,
 		Info: []handler.InfoSection{{Name: "design", Append: func(b []byte) []byte {
 			return fmt.Appendf(b, "mode:%s\r\n", s.cfg.Mode)
 		}}}}

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/freqd/freqd/internal/version"
 	"github.com/freqd/freqd/worker/control"
 
 	"github.com/hashicorp/go-hclog"
@@ -133,6 +134,7 @@ func (w *Worker) setup() error {
 	}
 
 	w.h = handler.New(w.table, handler.Options{
+		Version:          version.Get().Version,
 		Unavailable:      s.Unavailable,
 		Timeouts:         s.Timeouts,
 		RequirePass:      s.RequirePass,
