@@ -53,7 +53,9 @@ func (m *Master) startWorker(a pool.StartWorker) (pid int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("worker %d: control socket: %w", a.Slot, err)
 	}
-	b := childproc.New(m.exe, m.exe, "worker")
+	// argv[0] is the title ps shows: the worker rewrites its command line
+	// to it, and the command line cannot grow past its original length.
+	b := childproc.New(m.exe, fmt.Sprintf("freqd: worker %d (generation %d)", a.Slot, a.Generation), "worker")
 	defer func() {
 		if err != nil {
 			ctlMaster.Close()
