@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/freqd/freqd/handler"
+	"github.com/freqd/freqd/internal/version"
 	"github.com/freqd/freqd/listen"
 )
 
@@ -69,7 +70,7 @@ type metricsServer struct {
 func (m *Master) startMetrics(ln net.Listener) {
 	ms := &metricsServer{ln: ln, m: m, done: make(chan struct{})}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(ms, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	reg.MustRegister(ms, buildInfo(), prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: m.log.StandardLogger(nil)}))
 	mux.HandleFunc("/livez", ms.livez)
@@ -91,6 +92,21 @@ func (m *Master) startMetrics(ln net.Listener) {
 func (ms *metricsServer) close() {
 	ms.srv.Close()
 	<-ms.done
+}
+
+// buildInfo is freqd_build_info, a gauge of 1 whose labels say which
+// freqd the master is, in the Prometheus convention: dashboards join on
+// it, and a change of its labels marks an upgrade (SIGUSR2) on a graph.
+func buildInfo() prometheus.Collector {
+	v := version.Get()
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "freqd_build_info",
+		Help: "Which freqd the master runs: 1, labelled by version, revision, build date and Go version.",
+		ConstLabels: prometheus.Labels{"version": v.Version, "revision": v.Commit, "builddate": v.Date,
+			"goversion": v.Go},
+	})
+	g.Set(1)
+	return g
 }
 
 var (
