@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -11,50 +12,74 @@ import (
 	"syscall"
 
 	"github.com/freqd/freqd/ingest"
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/listen"
 	"github.com/freqd/freqd/loadgen"
 	"github.com/freqd/freqd/shm/freqfile"
 )
 
 func init() {
-	register("bench", command{summary: "load a running server, check every reply, report latency and errors", run: runBench})
+	register(&command{
+		name:     "bench",
+		summary:  "load a running server, check every reply, report latency and errors",
+		synopsis: []string{"bench [flags]", "bench --compare MODES [flags]"},
+		about: `Sends GET requests for words picked from the table the server serves, checks
+every reply against that table, and reports throughput, latency percentiles
+(from an HDR histogram) and errors. Give --data the file the server serves
+(freqd serve --data): bench says so if the server's table differs. Exits 1
+if any request failed.
+
+bench --compare starts each server design in turn on this machine, loads it
+the same way and writes a comparison table and chart; 'freqd bench --compare
+all --help' lists its flags.`,
+		values: map[string][]string{"keys": {string(loadgen.KeysZipf), string(loadgen.KeysUniform)},
+			"compare": append([]string{"all"}, modeNames(mode.All)...)},
+		examples: []example{
+			{"keep-alive connections, 10 seconds", "freqd bench --addr 127.0.0.1:7379 --conns 50 --duration 10s"},
+			{"a connection per request", "freqd bench --reconnect"},
+			{"open loop: 20000 requests a second, latency from the intended send times", "freqd bench --rate 20000"},
+			{"a server that serves words.freq", "freqd bench --data words.freq"},
+			{"every design, one after the other", "freqd bench --compare all --duration 5s"},
+		},
+		setup:   benchFlags,
+		alt:     "bench --compare",
+		altWhen: compareRequested,
+	})
 }
 
-func runBench(args []string) int {
-	if compareRequested(args) {
-		return runBenchCompare(args)
-	}
-	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+func benchFlags(fs *flag.FlagSet) func([]string) int {
 	var cfg loadgen.Config
 	var keys, dataPath string
 	var asJSON bool
-	fs.StringVar(&cfg.Addr, "addr", listen.DefaultAddr, "server address: host:port, unix:/path, udp:host:port or unixgram:/path")
-	udp := fs.Bool("udp", false, fmt.Sprintf("send datagrams: --addr host:port is a UDP address (--pipeline GETs per datagram; --timeout defaults to %v, after which a request counts as lost)", loadgen.DefaultDatagramTimeout))
-	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, fmt.Sprintf("concurrent connections (at most %d)", loadgen.MaxConns))
+	fs.StringVar(&cfg.Addr, "addr", listen.DefaultAddr, "load the server at `ADDR`: host:port, unix:/path, udp:host:port or unixgram:/path")
+	udp := fs.Bool("udp", false, "send datagrams: --addr host:port is a UDP address")
+	fs.IntVar(&cfg.Conns, "conns", loadgen.DefaultConns, fmt.Sprintf("`N` concurrent connections, at most %d", loadgen.MaxConns))
 	fs.DurationVar(&cfg.Duration, "duration", 0, fmt.Sprintf("how long to run (default %v, or until --requests are sent)", loadgen.DefaultDuration))
-	fs.Uint64Var(&cfg.Requests, "requests", 0, "stop after this many requests")
-	fs.IntVar(&cfg.Pipeline, "pipeline", 1, fmt.Sprintf("requests written at once per round trip (at most %d)", loadgen.MaxPipeline))
+	fs.Uint64Var(&cfg.Requests, "requests", 0, "stop after `N` requests")
+	fs.IntVar(&cfg.Pipeline, "pipeline", 1, fmt.Sprintf("`N` requests written at once per round trip, at most %d", loadgen.MaxPipeline))
 	fs.BoolVar(&cfg.Reconnect, "reconnect", false, "open a new connection for every round trip")
-	fs.StringVar(&keys, "keys", string(loadgen.KeysZipf), "how words are picked: zipf (by rank, like real text) or uniform")
-	fs.Float64Var(&cfg.Miss, "miss", 0, "fraction of requests for words the table does not hold (0 to 1)")
-	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: total requests per second, latency counted from intended send times (default: closed loop)")
-	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, "bound on a connect and on each round trip")
-	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the key choice, for repeatable runs (0: random)")
-	fs.StringVar(&dataPath, "data", "", "frequency file the server serves (default: the embedded SUBTLEX-US table)")
+	fs.StringVar(&keys, "keys", string(loadgen.KeysZipf), "how words are picked: zipf (by rank, like real text) or uniform (`HOW`)")
+	fs.Float64Var(&cfg.Miss, "miss", 0, "fraction of requests for words the table does not hold, 0 to 1 (`X`)")
+	fs.Float64Var(&cfg.Rate, "rate", 0, "open loop: `N` requests a second in all (default: closed loop)")
+	fs.DurationVar(&cfg.Timeout, "timeout", loadgen.DefaultTimeout, fmt.Sprintf("bound on a connect and on each round trip (%v for datagrams, then a request is lost)", loadgen.DefaultDatagramTimeout))
+	fs.Uint64Var(&cfg.Seed, "seed", 0, "seed of the word choice, for repeatable runs (default 0: random)")
+	fs.StringVar(&dataPath, "data", "", "the frequency `FILE` the server serves (default: the embedded SUBTLEX-US table)")
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
-	fs.String("compare", "", "run each server design in turn and compare them: all or a list such as fdpass,epoll (see freqd bench --compare all -h)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	fs.String("compare", "", "run each server design in turn and compare them: all, or a list such as fdpass,epoll (`MODES`)")
+	c := commands["bench"]
+	return func(args []string) int {
+		if len(args) > 0 {
+			return c.usageError("unexpected argument %s: bench takes flags only, e.g. freqd bench --addr %s", args[0], listen.DefaultAddr)
+		}
+		return runBench(c, fs, cfg, keys, dataPath, *udp, asJSON)
 	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(os.Stderr, "freqd bench: unexpected argument %q; flags only, e.g. freqd bench --addr %s\n", fs.Arg(0), listen.DefaultAddr)
-		return 2
-	}
+}
+
+func runBench(c *command, fs *flag.FlagSet, cfg loadgen.Config, keys, dataPath string, udp, asJSON bool) int {
 	cfg.Keys = loadgen.KeyDist(keys)
-	if *udp && !strings.HasPrefix(cfg.Addr, "udp:") {
+	if udp && !strings.HasPrefix(cfg.Addr, "udp:") {
 		if strings.Contains(cfg.Addr, "unix:") {
-			fmt.Fprintln(os.Stderr, "freqd bench: --udp wants a host:port --addr; for a unix datagram socket give --addr unixgram:/path")
-			return 2
+			return c.usageError("--udp wants a host:port --addr; for a unix datagram socket give --addr unixgram:/path")
 		}
 		cfg.Addr = "udp:" + cfg.Addr
 	}
@@ -64,18 +89,16 @@ func runBench(args []string) int {
 	// Zero means "default" to loadgen.Config; on the command line it is a
 	// mistake.
 	if cfg.Conns == 0 || cfg.Pipeline == 0 || cfg.Timeout == 0 {
-		fmt.Fprintln(os.Stderr, "freqd bench: --conns, --pipeline and --timeout must be above 0")
-		return 2
+		return c.usageError("--conns, --pipeline and --timeout must be above 0")
 	}
 	if err := cfg.Validate(); err != nil {
-		fmt.Fprintln(os.Stderr, "freqd bench:", err)
-		return 2
+		return c.usageError("%v", err)
 	}
 
 	table, err := benchTable(dataPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "freqd bench:", err)
-		return 1
+		return exitFail
 	}
 	defer table.Close()
 	cfg.Table = table
@@ -112,7 +135,11 @@ func runBench(args []string) int {
 // checked: the file given with --data, or the embedded default.
 func benchTable(path string) (*freqfile.Table, error) {
 	if path != "" {
-		return freqfile.Open(path)
+		t, err := freqfile.Open(path)
+		if err != nil {
+			return nil, errors.New("--data " + tableFileError(path, err))
+		}
+		return t, nil
 	}
 	b, err := ingest.DefaultTable()
 	if err != nil {
@@ -136,11 +163,4 @@ func (p *progressLine) clear() {
 	if p != nil && p.drawn {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
-}
-
-// flagSet reports whether the command line set the named flag.
-func flagSet(fs *flag.FlagSet, name string) bool {
-	set := false
-	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
-	return set
 }

@@ -236,8 +236,8 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"--miss", "1.5"}, 2, "--miss 1.5"},
 		{[]string{"--rate", "-3"}, 2, "--rate -3"},
 		{[]string{"--duration", "48h"}, 2, "--duration 48h0m0s"},
-		{[]string{"--nosuchflag"}, 2, "flag provided but not defined"},
-		{[]string{"extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"--nosuchflag"}, 2, "unknown flag --nosuchflag; see 'freqd bench --help'"},
+		{[]string{"extra"}, 2, "unexpected argument extra"},
 		{[]string{"--data", "/nonexistent/w.freq", "--requests", "1"}, 1, "/nonexistent/w.freq"},
 	}
 	for i, tc := range tests {

@@ -21,7 +21,7 @@ import (
 )
 
 func init() {
-	register("build", command{summary: "build a frequency file from word lists, n-grams, Parquet or text", run: runBuild})
+	register(&command{name: "build", summary: "build a frequency file from word lists, n-grams, Parquet or text", raw: runBuild})
 }
 
 // defaultBuildOutput is where `freqd build` writes without -o: a name that

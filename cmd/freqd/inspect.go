@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,47 +11,50 @@ import (
 )
 
 func init() {
-	register("inspect", command{summary: "show a frequency file's header and top words, or look words up", run: runInspect})
-}
-
-const inspectUsage = `usage: freqd inspect FILE
-       freqd inspect FILE WORD...
-
-With FILE alone, prints the header (words, total count, size, case folding,
+	register(&command{
+		name:     "inspect",
+		summary:  "show a frequency file's header and top words, or look words up",
+		synopsis: []string{"inspect FILE", "inspect FILE WORD..."},
+		about: `With FILE alone, prints the header (words, total count, size, case folding,
 checksum and whether the file verifies against it) and the ten most frequent
 words. Exits 1 if the file does not verify.
 
-With WORDs, prints "word<TAB>count" for each, 0 for a word the file does not
-hold, and exits 1 if any is absent. A case-folded file ignores the case of
-the WORDs.
-`
+With WORDs, prints each WORD and its count, separated by a tab, 0 for a word
+the file does not hold, and exits 1 if any is absent. A case-folded file
+ignores the case of the WORDs.`,
+		args: argsFiles,
+		examples: []example{
+			{line: "freqd inspect words.freq"},
+			{line: "freqd inspect words.freq the zzqxj"},
+		},
+		setup: inspectFlags,
+	})
+}
 
 // inspectTop is how many of the most frequent words the summary lists.
 const inspectTop = 10
 
-func runInspect(args []string) int {
-	fs := flag.NewFlagSet("inspect", flag.ContinueOnError)
-	fs.Usage = func() { fmt.Fprint(fs.Output(), inspectUsage) }
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+func inspectFlags(fs *flag.FlagSet) func([]string) int {
+	c := commands["inspect"]
+	return func(args []string) int {
+		if len(args) == 0 {
+			return c.usageError("no FILE given, e.g. freqd inspect words.freq")
 		}
-		return 2
+		return runInspect(args)
 	}
-	if fs.NArg() == 0 {
-		fmt.Fprintln(os.Stderr, "freqd inspect: no FILE given\nRun 'freqd inspect -h' for usage.")
-		return 2
-	}
-	t, err := freqfile.Open(fs.Arg(0))
+}
+
+func runInspect(args []string) int {
+	t, err := freqfile.Open(args[0])
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "freqd inspect: %v\n", err)
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd inspect: %s\n", tableFileError(args[0], err))
+		return exitFail
 	}
 	defer t.Close()
-	if fs.NArg() > 1 {
-		return inspectWords(t, fs.Args()[1:])
+	if len(args) > 1 {
+		return inspectWords(t, args[1:])
 	}
-	return inspectSummary(t, fs.Arg(0))
+	return inspectSummary(t, args[0])
 }
 
 // inspectWords prints each word's count in a form scripts can read.

@@ -90,6 +90,9 @@ func TestInspectExitCodes(t *testing.T) {
 	}
 	for i, tc := range tests {
 		r := freqd(t, dir, nil, tc.args...)
+		if tc.name == "help" {
+			r.stderr = r.stdout // help is asked for: it goes to stdout
+		}
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
 			t.Errorf("case %d (%s): exit %d, stderr %q; want exit %d and %q", i, tc.name, r.code, r.stderr, tc.code, tc.stderr)
 		}

@@ -16,6 +16,7 @@ func TestServeRefusesFlagsItsModeIgnores(t *testing.T) {
 		{[]string{"--mode", "epoll", "--workers", "4"}, "mode epoll is one process and does not use --workers"},
 		{[]string{"--mode", "goroutine", "--dispatch", "least-loaded", "--data-mode", "map"}, "does not use --data-mode, --dispatch"},
 		{[]string{"--mode", "fdpass", "--max-children", "3"}, "--max-children applies to --mode fork only"},
+		{[]string{"--mode", "accept", "--dispatch", "least-loaded"}, "--dispatch applies to --mode fdpass only"},
 		{[]string{"--mode", "nonsense"}, "unknown mode nonsense; the pre-forked modes are fdpass, accept, reuseport, the classic ones iterative, fork, goroutine, epoll"},
 	}
 	for i, tc := range tests {

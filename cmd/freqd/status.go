@@ -11,31 +11,51 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/listen"
 )
 
 func init() {
-	register("status", command{summary: "show the worker scoreboard of a running server", run: runStatus})
+	register(&command{
+		name:     "status",
+		summary:  "show the worker scoreboard of a running server",
+		synopsis: []string{"status [flags]"},
+		about: `Prints the master's pid and one line per worker: slot, pid, generation,
+state, uptime, connections accepted and open, requests, error replies and
+restarts, as the workers record them in the shared scoreboard (INFO workers).
+The pre-forked modes only: the classic designs have no scoreboard.`,
+		examples: []example{
+			{line: "freqd status"},
+			{line: "freqd status --addr unix:/run/freqd/freqd.sock"},
+		},
+		setup: statusFlags,
+	})
 }
 
-// runStatus prints the scoreboard as a table, like Apache's server-status:
-// it asks any worker for INFO workers, which every worker reads from the
-// shared scoreboard.
-func runStatus(args []string) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
-	addr := fs.String("addr", listen.DefaultAddr, "server address: host:port or unix:/path")
+// statusFlags prints the scoreboard as a table, like Apache's
+// server-status: it asks any worker for INFO workers, which every worker
+// reads from the shared scoreboard.
+func statusFlags(fs *flag.FlagSet) func([]string) int {
+	addr := addrFlag(fs)
 	pass := passwordFlag(fs)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	c := commands["status"]
+	return func(args []string) int {
+		if code := c.noArgs(args, "status --addr "+listen.DefaultAddr); code != exitOK {
+			return code
+		}
+		return runStatus(*addr, pass())
 	}
-	c := dial(*addr, *pass)
+}
+
+func runStatus(addr, password string) int {
+	c := dial(addr, password)
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	info, err := c.Info(ctx, "workers").Result()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "freqd status: %s: %v\n", *addr, err)
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd status: %s\n", clientError(addr, err))
+		return exitFail
 	}
 	fields := map[string]string{}
 	var workers []map[string]string
@@ -57,8 +77,9 @@ func runStatus(args []string) int {
 		fields[k] = v
 	}
 	if len(workers) == 0 {
-		fmt.Fprintf(os.Stderr, "freqd status: %s reports no workers (mode %q): the scoreboard exists in the pre-forked modes only\n", *addr, fields["mode"])
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd status: %s runs --mode %s, which has no workers: the scoreboard exists in the pre-forked modes only (%s)\n",
+			addr, fields["mode"], mode.Join(mode.PreForked, ", "))
+		return exitFail
 	}
 	sort.Slice(workers, func(i, j int) bool {
 		if a, b := atoi(workers[i]["slot"]), atoi(workers[j]["slot"]); a != b {
