@@ -102,6 +102,14 @@ func runBench(c *command, fs *flag.FlagSet, cfg loadgen.Config, keys, dataPath s
 	}
 	defer table.Close()
 	cfg.Table = table
+	localName := "the embedded SUBTLEX-US table"
+	if dataPath != "" {
+		localName = dataPath
+	}
+	if msg := serverTableDiffers(cfg.Addr, table, localName); msg != "" {
+		fmt.Fprintf(os.Stderr, "freqd bench: %s; give bench the file the server serves with --data FILE\n", msg)
+		return exitFail
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

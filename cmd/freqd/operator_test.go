@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -262,6 +263,48 @@ func TestTagTakesItsArguments(t *testing.T) {
 	r = freqd(t, t.TempDir(), stdin, "tag", "--addr", s.TCP, "--limit", "2")
 	if r.code != 0 || !strings.Contains(r.stdout, "zyzzyva\t") || !strings.Contains(r.stdout, "quokka\t") {
 		t.Errorf("tag from standard input: exit %d, stdout %q, stderr %q; want zyzzyva and quokka", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestBenchSaysTheServerTableDiffers runs bench against a server that
+// serves another table than the one bench checks against: it stops at
+// once and says so, instead of reporting every answer wrong.
+func TestBenchSaysTheServerTableDiffers(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.freq")
+	if err := testserver.BuildTable(freqdBin, small, testserver.Table{"alpha": 30, "beta": 20, "gamma": 10}); err != nil {
+		t.Fatal(err)
+	}
+	s := testserver.Start(t, freqdBin, mode.FDPass, 1, "--data", small)
+
+	r := freqd(t, dir, nil, "bench", "--addr", s.TCP, "--requests", "100")
+	want := "freqd bench: the server at " + s.TCP + " serves another table"
+	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "the embedded SUBTLEX-US table") ||
+		!strings.HasSuffix(r.stderr, "give bench the file the server serves with --data FILE\n") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("bench against another table: exit %d, stderr %q; want one line starting %q and suggesting --data", r.code, r.stderr, want)
+	}
+	if r := freqd(t, dir, nil, "bench", "--addr", s.TCP, "--requests", "100", "--data", small, "--json"); r.code != 0 {
+		t.Errorf("bench with the server's --data: exit %d, stderr %q", r.code, r.stderr)
+	}
+
+	// A table of as many words, with other counts: only the table id,
+	// which INFO reports once the server has it, tells the two apart.
+	same := filepath.Join(dir, "same-size.freq")
+	if err := testserver.BuildTable(freqdBin, same, testserver.Table{"alpha": 3, "beta": 2, "gamma": 1}); err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClient(&redis.Options{Addr: s.TCP, Protocol: 2, DisableIdentity: true})
+	defer c.Close()
+	info, err := c.Info(context.Background(), "table").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := infoField(info, "table_id"); !ok {
+		t.Skip("the server's INFO has no table_id yet; bench compares the number of words only")
+	}
+	r = freqd(t, dir, nil, "bench", "--addr", s.TCP, "--requests", "100", "--data", same)
+	if r.code != 1 || !strings.Contains(r.stderr, "serves another table (table id ") {
+		t.Errorf("bench with a same-size table: exit %d, stderr %q; want the table ids compared", r.code, r.stderr)
 	}
 }
 
