@@ -116,6 +116,7 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 		{[]string{"inspect"}, "no FILE given"},
 		{[]string{"bench", "--conns", "x"}, "--conns x: want a whole number"},
 		{[]string{"bench", "--compare", "all", "--chaos", "x"}, "--chaos x: want kill-worker=EVERY, e.g. kill-worker=500ms; see 'freqd bench --compare --help'"},
+		{[]string{"completion", "fish"}, "no completion for fish; bash and zsh have one"},
 		{[]string{"sreve"}, "unknown command sreve (did you mean serve?); see 'freqd --help'"},
 		{[]string{"version", "now"}, "unexpected argument now"},
 	}
