@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean
+.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean man
 
 all: build
 
@@ -95,6 +95,14 @@ fuzz:
 		echo "fuzz ./$$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) ./$$pkg; \
 	done
+
+# The binary as a command: BIN may be relative (bin/freqd) or absolute.
+RUNBIN = $(if $(filter /%,$(BIN)),$(BIN),./$(BIN))
+
+# The man page, from the same descriptions as every command's --help.
+MAN ?= $(dir $(BIN))freqd.1
+man: build
+	$(RUNBIN) manpage >$(MAN)
 
 clean:
 	rm -rf bin
