@@ -3,7 +3,8 @@ GO      ?= go
 BIN     ?= bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean man
+.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean \
+	man install units
 
 all: build
 
@@ -103,6 +104,34 @@ RUNBIN = $(if $(filter /%,$(BIN)),$(BIN),./$(BIN))
 MAN ?= $(dir $(BIN))freqd.1
 man: build
 	$(RUNBIN) manpage >$(MAN)
+
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the man page, bash
+# and zsh completion, and the systemd units with ExecStart= pointing at the
+# installed binary. DESTDIR stages everything for a package.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+install: man
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/freqd
+	install -D -m 0644 $(MAN) $(DESTDIR)$(MANDIR)/man1/freqd.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	$(RUNBIN) completion bash >$(DESTDIR)$(BASHCOMPDIR)/freqd
+	$(RUNBIN) completion zsh >$(DESTDIR)$(ZSHCOMPDIR)/_freqd
+	for u in freqd.service freqd.socket; do \
+		sed 's|/usr/local/bin/freqd|$(BINDIR)/freqd|g' contrib/systemd/$$u >$(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+	chmod 0644 $(DESTDIR)$(BASHCOMPDIR)/freqd $(DESTDIR)$(ZSHCOMPDIR)/_freqd $(DESTDIR)$(UNITDIR)/freqd.*
+	install -m 0644 contrib/systemd/freqd.sysusers $(DESTDIR)$(SYSUSERSDIR)/freqd.conf
+
+# The systemd units, checked by systemd-analyze verify as installed (with
+# make install into a scratch root, so that ExecStart= names a binary that
+# exists). Installs Debian's systemd package if systemd-analyze is missing.
+units:
+	scripts/test-units.sh
 
 clean:
 	rm -rf bin
