@@ -4,7 +4,7 @@ BIN     ?= bin/freqd
 ARGS    ?=
 
 .PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean \
-	man install units
+	man install units image
 
 all: build
 
@@ -132,6 +132,12 @@ install: man
 # exists). Installs Debian's systemd package if systemd-analyze is missing.
 units:
 	scripts/test-units.sh
+
+# Build the container image (Dockerfile) and test it: version, non-root
+# user, the embedded table, a table from the /data volume. Uses podman,
+# installed with apt-get if missing (no Docker engine needed).
+image:
+	scripts/test-image.sh
 
 clean:
 	rm -rf bin
