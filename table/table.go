@@ -12,6 +12,7 @@ package table
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/freqd/freqd/shm/freqfile"
@@ -93,7 +94,13 @@ func Load(src Source) (*Served, error) {
 	}
 	f, err := os.Open(src.Path)
 	if err != nil {
-		return nil, fmt.Errorf("data file: %w", err)
+		// The operator gave the path: name it once, without the
+		// system call ("open ...") that failed on it.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("data file %s: %w", src.Path, err)
 	}
 	if src.Mode == Map {
 		return verify(f, src.Path, false)

@@ -1,6 +1,8 @@
 package table
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,5 +74,14 @@ func TestErrorsNameTheOperatorsFile(t *testing.T) {
 	}
 	if _, err := Load(Source{Path: bad, Mode: "mmap"}); err == nil || !strings.Contains(err.Error(), "want copy or map") {
 		t.Errorf("bad mode: %v", err)
+	}
+}
+
+// TestLoadNamesAMissingFileOnce pins the message an operator reads when
+// --data names no file: the path as given, once, and the reason.
+func TestLoadNamesAMissingFileOnce(t *testing.T) {
+	_, err := Load(Source{Path: "/nonexistent/words.freq"})
+	if err == nil || err.Error() != "data file /nonexistent/words.freq: no such file or directory" || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Load of a missing file: %v; want the path once and the reason", err)
 	}
 }
