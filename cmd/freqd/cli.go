@@ -249,7 +249,11 @@ func badValue(f *flag.Flag, value string, err error) error {
 		given = flagName(f) + " (empty)"
 	}
 	var want string
-	switch f.Value.(flag.Getter).Get().(type) {
+	var v any // a flag.Value of our own need not be a flag.Getter
+	if g, ok := f.Value.(flag.Getter); ok {
+		v = g.Get()
+	}
+	switch v.(type) {
 	case bool:
 		want = "want true or false"
 	case int, int64:

@@ -307,8 +307,12 @@ func refuseUnusedFlags(fs *flag.FlagSet, m mode.Mode) error {
 	})
 	switch {
 	case len(unused) > 0:
-		return fmt.Errorf("mode %s is one process and does not use %s; drop them, or choose a pre-forked mode (%s)",
-			m, strings.Join(unused, ", "), mode.Join(mode.PreForked, ", "))
+		them := "them"
+		if len(unused) == 1 {
+			them = "it"
+		}
+		return fmt.Errorf("mode %s is one process and does not use %s; drop %s, or choose a pre-forked mode (%s)",
+			m, strings.Join(unused, ", "), them, mode.Join(mode.PreForked, ", "))
 	case flagSet(fs, "max-children") && m != mode.Fork:
 		return fmt.Errorf("--max-children applies to --mode fork only; drop it")
 	case flagSet(fs, "dispatch") && m != mode.FDPass:

@@ -1,7 +1,7 @@
 package main
 
 import (
-	"fmt"
+	"errors"
 	"strconv"
 	"strings"
 )
@@ -43,7 +43,7 @@ func parseSize(v string) (int64, error) {
 	}
 	n, err := strconv.ParseFloat(s, 64)
 	if err != nil || n < 0 || n*float64(mult) > 1<<62 {
-		return 0, fmt.Errorf("%q is not a size; write a number and a unit, such as 256MiB, 1GiB or 500MB", v)
+		return 0, errors.New("not a size; write a number and a unit, such as 256MiB, 1GiB or 500MB")
 	}
 	return int64(n * float64(mult)), nil
 }
