@@ -21,27 +21,16 @@ import (
 )
 
 func init() {
-	register(&command{name: "build", summary: "build a frequency file from word lists, n-grams, Parquet or text", raw: runBuild})
-}
-
-// defaultBuildOutput is where `freqd build` writes without -o: a name that
-// says what the file is, in the current directory, like `go build` does.
-const defaultBuildOutput = "words.freq"
-
-// exitInterrupted is the shell's code for a process ended by SIGINT.
-const exitInterrupted = 130
-
-const buildUsage = `usage: freqd build [-o FILE] [--format auto|tsv|csv|space|ngram|text] [--header auto|yes|no]
-                   [--columns WORD,COUNT] [--keep-case] [--min-count N] [--ngram-tags skip|strip|keep]
-                   [--memory-limit SIZE] [--tmp-dir DIR] INPUT...
-       freqd build [-o FILE] [--keep-case] --default
-
-Counts the words of the inputs, summing the counts of a word that appears
+	register(&command{
+		name:     "build",
+		summary:  "build a frequency file from word lists, n-grams, Parquet or text",
+		synopsis: []string{"build [flags] INPUT...", "build [-o FILE] [--keep-case] [--min-count N] --default"},
+		about: `Counts the words of the inputs, summing the counts of a word that appears
 more than once, and writes them as a frequency file for 'freqd serve'.
 
 Inputs are files, directories (read recursively as Spark, Hadoop, DuckDB and
 ClickHouse write them: _SUCCESS, names starting with _ or ., *.crc and empty
-files are skipped) and "-" for standard input. gzip, zstd and bzip2 are
+files are skipped) and - for standard input. gzip, zstd and bzip2 are
 decompressed and Parquet files read by content, whatever their names; other
 binary files are refused. The format of each input is detected from its
 first lines (a file's extension only breaks a tie): word<TAB>count, CSV
@@ -58,132 +47,193 @@ with --min-count, lines whose count is below 1 are skipped.
 Google Books 2012 and 2020 files hold an untagged line for every n-gram
 ("run") and tagged ones ("run_VERB") whose counts it already includes: by
 default (--ngram-tags skip) the tagged lines are skipped so each n-gram is
-counted once; 'strip' removes the tags and adds the counts (right for files
-of tagged lines only), 'keep' keeps "run_verb" as a key of its own. Lines of
+counted once; strip removes the tags and adds the counts (right for files
+of tagged lines only), keep keeps "run_verb" as a key of its own. Lines of
 bare tags (_NOUN_) and sentence markers (_START_) are never counted.
 
 Memory stays under --memory-limit: past it, counts go to sorted runs in
 --tmp-dir that are merged at the end. The output is replaced atomically, and
 temporary files have no name: an interrupted or killed build leaves neither
-a partial output nor temporary files.
+a partial output nor temporary files.`,
+		groups: []flagGroup{
+			{"output:", []string{"o", "keep-case", "min-count", "default"}},
+			{"reading the inputs:", []string{"format", "header", "columns", "ngram-tags"}},
+			{"resources:", []string{"memory-limit", "tmp-dir"}},
+		},
+		values: map[string][]string{
+			"format":     buildFormats(),
+			"header":     {"auto", "yes", "no"},
+			"ngram-tags": {"skip", "strip", "keep"},
+		},
+		args: argsFiles,
+		examples: []example{
+			{"word<TAB>count lists, compressed or not", "freqd build -o words.freq counts.tsv more.tsv.zst"},
+			{"a Spark, Hadoop, DuckDB or ClickHouse output directory", "freqd build -o spark.freq /data/wordcount-output/"},
+			{"Google Books 2-grams, the rare ones dropped", "freqd build -o en2.freq --min-count 40 googlebooks-eng-all-2gram-20120701-ny.gz"},
+			{"the embedded SUBTLEX-US table, as a file", "freqd build -o subtlex.freq --default"},
+		},
+		setup: buildFlags,
+	})
+}
 
-examples:
-  freqd build -o words.freq counts.tsv more.tsv.zst
-  freqd build -o spark.freq /data/wordcount-output/
-  freqd build -o en2.freq --min-count 40 googlebooks-eng-all-2gram-20120701-ny.gz
-
-flags:
-`
-
-func runBuild(args []string) int {
-	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), buildUsage)
-		fs.PrintDefaults()
+// buildFormats are the names --format takes: every input format but
+// Parquet, which is recognised by its content only.
+func buildFormats() []string {
+	var names []string
+	for f := ingest.Auto; ; f++ {
+		name := f.String()
+		if strings.HasPrefix(name, "format(") {
+			return names
+		}
+		if _, err := ingest.ParseFormat(name); err == nil {
+			names = append(names, name)
+		}
 	}
+}
+
+// defaultBuildOutput is where `freqd build` writes without -o: a name that
+// says what the file is, in the current directory, like `go build` does.
+const defaultBuildOutput = "words.freq"
+
+// exitInterrupted is the shell's code for a process ended by SIGINT.
+const exitInterrupted = 130
+
+// minBuildMemory is the least --memory-limit a build runs in: the counting
+// tables and the writer's windows need room to be worth having.
+const minBuildMemory = 64 << 20
+
+// inputFlags are the flags about reading INPUTs, which --default (the
+// embedded list, in a format known in advance) has no use for.
+var inputFlags = []string{"format", "header", "columns", "ngram-tags"}
+
+func buildFlags(fs *flag.FlagSet) func([]string) int {
 	out := fs.String("o", defaultBuildOutput, "write the frequency file to `FILE`")
-	formatName := fs.String("format", "auto", "input format: auto (detected per input), tsv, csv, space, ngram or text")
-	headerName := fs.String("header", "auto", "whether word lists start with a header line: auto, yes or no")
-	columns := fs.String("columns", "", "the word and count columns, `WORD,COUNT`: header names or numbers from 1 (default: guessed)")
 	keepCase := fs.Bool("keep-case", false, "count words that differ only in case apart")
-	minCount := fs.Uint64("min-count", 0, "drop words whose total count is below `N`, and skip lines whose count is below 1")
-	tagsName := fs.String("ngram-tags", "skip", "Google Books part-of-speech tags: skip tagged lines, strip the tags, or keep them")
-	memLimit := fs.String("memory-limit", "1GiB", "memory the build may hold: `SIZE` in bytes, or with KiB, MiB, GiB (or kB, MB, GB)")
-	tmpDir := fs.String("tmp-dir", "", "directory for temporary files `DIR` (default: the output's directory)")
+	minCount := fs.Uint64("min-count", 0, "drop words whose total count is below N, and skip lines whose count is below 1 (`N`)")
 	useDefault := fs.Bool("default", false, "build from the embedded SUBTLEX-US list instead of INPUTs")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	formatName := fs.String("format", "auto", "input format: "+strings.Join(buildFormats(), ", ")+"; auto detects it per input (`FORMAT`)")
+	headerName := fs.String("header", "auto", "whether word lists start with a header line (`auto|yes|no`)")
+	columns := fs.String("columns", "", "the word and count columns: header names or numbers from 1 (default: guessed) (`WORD,COUNT`)")
+	tagsName := fs.String("ngram-tags", "skip", "Google Books part-of-speech tags: skip tagged lines, strip the tags, or keep them (`skip|strip|keep`)")
+	memLimit := sizeFlag(1 << 30)
+	fs.Var(&memLimit, "memory-limit", "memory the build may hold, e.g. 512MiB or 4GiB; past it, counts spill to --tmp-dir (`SIZE`)")
+	tmpDir := fs.String("tmp-dir", "", "directory for temporary files (default: the output's directory) (`DIR`)")
+
+	c := commands["build"]
+	return func(inputs []string) int {
+		format, err := ingest.ParseFormat(*formatName)
+		if err != nil {
+			return c.usageError("--format %s: want %s; Parquet is recognised by its content", *formatName, strings.Join(buildFormats(), ", "))
 		}
-		return 2
-	}
-	format, err := ingest.ParseFormat(*formatName)
-	if err != nil {
-		return buildUsageError(err.Error())
-	}
-	header, err := ingest.ParseHeaderMode(*headerName)
-	if err != nil {
-		return buildUsageError(err.Error())
-	}
-	tags, err := ingest.ParseTagRule(*tagsName)
-	if err != nil {
-		return buildUsageError(err.Error())
-	}
-	limit, err := parseSize(*memLimit)
-	if err != nil {
-		return buildUsageError("--memory-limit: " + err.Error())
-	}
-	if limit < 64<<20 {
-		return buildUsageError("--memory-limit " + *memLimit + ": a build needs at least 64MiB")
-	}
-	var cols []string
-	if *columns != "" {
-		cols = strings.Split(*columns, ",")
-		if len(cols) != 2 || cols[0] == "" || cols[1] == "" {
-			return buildUsageError("--columns " + *columns + ": want WORD,COUNT (two names or numbers from 1)")
+		header, err := ingest.ParseHeaderMode(*headerName)
+		if err != nil {
+			return c.usageError("%v", err)
 		}
+		tags, err := ingest.ParseTagRule(*tagsName)
+		if err != nil {
+			return c.usageError("%v", err)
+		}
+		limit := int64(memLimit)
+		if limit < minBuildMemory {
+			return c.usageError("--memory-limit %s: a build needs at least %s", memLimit.String(), formatSize(minBuildMemory))
+		}
+		var cols []string
+		if *columns != "" {
+			cols = strings.Split(*columns, ",")
+			if len(cols) != 2 || cols[0] == "" || cols[1] == "" {
+				return c.usageError("--columns %s: want WORD,COUNT, two header names or column numbers from 1", *columns)
+			}
+		}
+		var given []string
+		for _, name := range inputFlags {
+			if flagSet(fs, name) {
+				given = append(given, "--"+name)
+			}
+		}
+		switch {
+		case *useDefault && len(inputs) > 0:
+			return c.usageError("--default builds the embedded list and takes no INPUT; drop %s, or --default", inputs[0])
+		case *useDefault && len(given) > 0:
+			them := "it"
+			if len(given) > 1 {
+				them = "them"
+			}
+			return c.usageError("--default builds the embedded list, which needs no %s; drop %s", strings.Join(given, ", "), them)
+		case !*useDefault && len(inputs) == 0:
+			return c.usageError("no INPUT given; name word-list files or directories, - for standard input, or use --default")
+		case *out == "":
+			return c.usageError("-o needs a file name")
+		}
+		return runBuild(buildRun{out: *out, inputs: inputs, useDefault: *useDefault, tmpDir: *tmpDir, limit: limit,
+			opts: ingest.Options{Format: format, KeepCase: *keepCase, Header: header, Columns: cols,
+				NgramTags: tags, MinCount: *minCount}})
 	}
-	inputs := fs.Args()
-	switch {
-	case *useDefault && (len(inputs) > 0 || format != ingest.Auto):
-		return buildUsageError("--default builds the embedded list; it takes no INPUT and no --format")
-	case !*useDefault && len(inputs) == 0:
-		return buildUsageError("no INPUT given; name word-list files or directories, \"-\" for standard input, or use --default")
-	case *out == "":
-		return buildUsageError("-o needs a file name")
+}
+
+// buildRun is a build the command line asked for, its flags checked.
+type buildRun struct {
+	out        string
+	inputs     []string
+	useDefault bool
+	tmpDir     string
+	limit      int64
+	opts       ingest.Options // all but MemoryLimit and TmpDir
+}
+
+func runBuild(b buildRun) int {
+	if b.tmpDir == "" {
+		b.tmpDir = filepath.Dir(b.out)
 	}
-	if *tmpDir == "" {
-		*tmpDir = filepath.Dir(*out)
-	}
-	if fi, err := os.Stat(*tmpDir); err != nil || !fi.IsDir() {
+	if fi, err := os.Stat(b.tmpDir); err != nil || !fi.IsDir() {
 		msg := "not a directory"
 		if err != nil {
-			msg = err.Error()
+			msg = fileError(err)
 		}
-		fmt.Fprintf(os.Stderr, "freqd build: temporary directory %s: %s\n%s\n", *tmpDir, msg, nothingWritten(*out))
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd build: temporary directory %s: %s\n%s\n", b.tmpDir, msg, nothingWritten(b.out))
+		return exitFail
 	}
 
 	start := time.Now()
 	// The Go heap is held to the limit; the counting tables and the
 	// writer's windows are sized within it.
-	debug.SetMemoryLimit(limit * 9 / 10)
-	opts := ingest.Options{Format: format, KeepCase: *keepCase, Header: header, Columns: cols,
-		NgramTags: tags, MinCount: *minCount, MemoryLimit: limit, TmpDir: *tmpDir}
+	debug.SetMemoryLimit(b.limit * 9 / 10)
+	opts := b.opts
+	opts.MemoryLimit, opts.TmpDir = b.limit, b.tmpDir
 	var ins []ingest.Input
-	if *useDefault {
+	var err error
+	if b.useDefault {
 		opts.Format = ingest.TSV
-	} else if ins, err = ingest.ExpandInputs(inputs); err != nil {
-		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
-		return 1
+	} else if ins, err = ingest.ExpandInputs(b.inputs); err != nil {
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(b.out))
+		return exitFail
 	}
 	c := ingest.New(opts)
 	size := int64(len(data.SubtlexUS))
-	if !*useDefault {
+	if !b.useDefault {
 		size = inputsSize(ins)
 	}
 	progress := startBuildProgress(c, size)
-	phase := watchBuildInterrupts(progress, *out)
+	phase := watchBuildInterrupts(progress, b.out)
 	// The watcher handles interrupts, even in a read blocked on a silent
 	// pipe, so the reads need no cancellation of their own.
 	ctx := context.Background()
-	if *useDefault {
+	if b.useDefault {
 		err = c.AddReader(ctx, "SUBTLEX-US (embedded)", bytes.NewReader(data.SubtlexUS))
 	} else {
 		err = c.AddInputs(ctx, ins)
 	}
 	if err != nil {
 		progress.stop()
-		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(b.out))
+		return exitFail
 	}
 	meta := freqfile.Metadata{"built": time.Now().UTC().Format(time.RFC3339)}
-	if *useDefault {
+	if b.useDefault {
 		meta["source"] = "SUBTLEX-US (embedded)"
 	} else {
-		meta["source"] = sourceMeta(inputs)
+		meta["source"] = sourceMeta(b.inputs)
 	}
-	st, err := c.WriteFile(*out, freqfile.BuildOptions{FoldCase: !*keepCase, Meta: meta}, func() bool {
+	st, err := c.WriteFile(b.out, freqfile.BuildOptions{FoldCase: !opts.KeepCase, Meta: meta}, func() bool {
 		return phase.CompareAndSwap(buildWorking, buildCommitting)
 	})
 	progress.stop()
@@ -191,19 +241,19 @@ func runBuild(args []string) int {
 		if errors.Is(err, ingest.ErrNoWords) {
 			msg := "the inputs hold no words"
 			if st.Dropped > 0 {
-				msg = fmt.Sprintf("no word reaches --min-count %d (%s dropped)", *minCount, ingest.Plural(st.Dropped, "word"))
+				msg = fmt.Sprintf("no word reaches --min-count %d (%s dropped)", opts.MinCount, ingest.Plural(st.Dropped, "word"))
 			}
-			fmt.Fprintf(os.Stderr, "freqd build: %s\n%s\n", msg, nothingWritten(*out))
-			return 1
+			fmt.Fprintf(os.Stderr, "freqd build: %s\n%s\n", msg, nothingWritten(b.out))
+			return exitFail
 		}
 		if phase.Load() == buildInterrupted {
 			select {} // the watcher is exiting
 		}
-		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(*out))
-		return 1
+		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(b.out))
+		return exitFail
 	}
-	fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s\n", *out, buildSummary(st, *out, *minCount, time.Since(start)))
-	return 0
+	fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s\n", b.out, buildSummary(st, b.out, opts.MinCount, time.Since(start)))
+	return exitOK
 }
 
 // buildSummary says what a build wrote: "3 words, total count 176, 1.2 kB,
@@ -247,11 +297,6 @@ func sourceMeta(inputs []string) string {
 		s = s[:1024] + "..."
 	}
 	return s
-}
-
-func buildUsageError(msg string) int {
-	fmt.Fprintf(os.Stderr, "freqd build: %s\nRun 'freqd build -h' for usage.\n", msg)
-	return 2
 }
 
 // nothingWritten reassures the user about the output after a failed build.

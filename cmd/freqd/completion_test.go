@@ -139,6 +139,12 @@ func completionCases(dir string) []struct{ typed, want string } {
 		{"freqd bench --keys un\t", "--keys uniform "},
 		{"freqd completion z\t", "completion zsh "},
 		{"freqd status --pass\t", "--password"},
+		{"freqd build --ngram-tags st\t", "--ngram-tags strip "},
+		{"freqd build --format ng\t", "--format ngram "},
+		{"freqd build --memory-\t", "--memory-limit"},
+		{"freqd build -o " + dir + "/wor\t", "-o " + dir + "/words.freq "},
+		{"freqd build --tmp-dir " + dir + "/sp\t", "--tmp-dir " + dir + "/spill/"},
+		{"freqd build --keep-case " + dir + "/wor\t", "--keep-case " + dir + "/words.freq "},
 	}
 }
 
@@ -147,6 +153,9 @@ func completionCases(dir string) []struct{ typed, want string } {
 func checkCompletion(t *testing.T, sh *shell) {
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "words.freq"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "spill"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range completionCases(dir) {

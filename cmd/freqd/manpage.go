@@ -116,7 +116,8 @@ data (SIGHUP) and a new binary (SIGUSR2) go live without a failed request.
 ps shows the master as "freqd: master" and each worker as "freqd: worker N
 (generation G)"; all are named freqd, so pgrep -x freqd finds them.
 
-freqd build makes a frequency file from word lists, n-gram files or text;
+freqd build makes a frequency file from word lists, n-gram files, Parquet
+or text, in files or in the directories engines write;
 freqd inspect shows one. freqd get, tag, status and bench talk to a running
 server. Every command takes --help and --version.`
 
