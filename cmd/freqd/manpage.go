@@ -125,9 +125,10 @@ server. Every command takes --help and --version.`
 var manSections = []struct{ title, text string }{
 	{"SIGNALS", `Signals to the master of freqd serve:
 
-  SIGTERM, SIGINT  graceful stop: stop accepting, finish open requests
-                   (up to --shutdown-timeout), remove the unix socket
-                   files and the pidfile
+  SIGTERM, SIGINT  graceful stop: fail /readyz and keep serving for
+                   --shutdown-delay (default 0), then stop accepting,
+                   finish open requests (up to --shutdown-timeout),
+                   remove the unix socket files and the pidfile
   SIGQUIT          stop at once
   SIGHUP           reload: validate the data file; if good, start a new
                    generation of workers on it and retire the old one.
