@@ -18,15 +18,21 @@ import (
 func init() {
 	register(&command{
 		name:     "status",
-		summary:  "show the worker scoreboard of a running server",
+		summary:  "show a running server's table and worker scoreboard",
 		synopsis: []string{"status [flags]"},
-		about: `Prints the master's pid and one line per worker: slot, pid, generation,
-state, uptime, connections accepted and open, requests, error replies and
-restarts, as the workers record them in the shared scoreboard (INFO workers).
-The pre-forked modes only: the classic designs have no scoreboard.`,
+		about: `Prints the master's pid, the table the server serves and one line per
+worker: slot, pid, generation, state, uptime, connections accepted and open,
+requests, error replies and restarts, as the workers record them in the
+shared scoreboard (INFO workers). The pre-forked modes only: the classic
+designs have no scoreboard.
+
+The table line gives the table's id (its checksum), words, total count and
+build time (INFO table): replicas that print the same line serve the same
+table, so comparing it across servers checks a deployment.`,
 		examples: []example{
 			{line: "freqd status"},
 			{line: "freqd status --addr unix:/run/freqd/freqd.sock"},
+			{"do two replicas serve the same table?", "for r in replica1:7379 replica2:7379; do freqd status --addr $r | grep ^table; done"},
 		},
 		setup: statusFlags,
 	})
@@ -52,7 +58,7 @@ func runStatus(addr, password string) int {
 	defer c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	info, err := c.Info(ctx, "workers").Result()
+	info, err := c.Info(ctx, "workers", "table").Result()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "freqd status: %s\n", clientError(addr, err))
 		return exitFail
@@ -87,7 +93,11 @@ func runStatus(addr, password string) int {
 		}
 		return atoi(workers[i]["generation"]) < atoi(workers[j]["generation"])
 	})
-	fmt.Printf("mode %s, master pid %s, %d workers\n\n", fields["mode"], fields["master_pid"], len(workers))
+	fmt.Printf("mode %s, master pid %s, %d workers\n", fields["mode"], fields["master_pid"], len(workers))
+	if line := tableLine(fields); line != "" {
+		fmt.Println(line)
+	}
+	fmt.Println()
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "slot\tpid\tgen\tstate\tuptime\taccepted\topen\trequests\terrors\trestarts\t")
 	for _, w := range workers {
@@ -98,5 +108,25 @@ func runStatus(addr, password string) int {
 	tw.Flush()
 	return 0
 }
+
+// tableLine says which table the server serves, from INFO's table
+// section: "table 850c1388: 74,286 words, total count 49,719,560, built
+// 2026-12-03T10:00:00Z". Its id is the body checksum, so the line is the
+// same on every replica serving the same file. A server too old to report
+// the table gets no line.
+func tableLine(fields map[string]string) string {
+	id, ok := fields["table_id"]
+	if !ok {
+		return ""
+	}
+	built := "no build time recorded"
+	if b := fields["table_built"]; b != "" {
+		built = "built " + b
+	}
+	return fmt.Sprintf("table %s: %s words, total count %s, %s", id,
+		groupDigits(atou(fields["table_words"])), groupDigits(atou(fields["table_total"])), built)
+}
+
+func atou(s string) uint64 { n, _ := strconv.ParseUint(s, 10, 64); return n }
 
 func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
