@@ -19,33 +19,28 @@ func tableID(t *freqfile.Table) string { return fmt.Sprintf("%08x", t.Checksum()
 // server cannot tell. Without this, a bench against another table reports
 // every answer wrong and leaves the operator to guess why.
 //
-// The table id in INFO settles it; a server that reports none is compared
-// by its number of words (DBSIZE), which tells most tables apart. A server
-// that cannot be asked (a password, a datagram address) is not checked:
-// the load itself reports what it meets.
+// The table id in INFO (the body checksum) settles it, even between
+// tables of as many words. A server that cannot be asked (a password, a
+// datagram address) or reports no table id is not checked: the load
+// itself reports what it meets.
 func serverTableDiffers(addr string, local *freqfile.Table, localName string) string {
 	if strings.HasPrefix(addr, "udp:") || strings.HasPrefix(addr, "unixgram:") {
 		return ""
 	}
 	c := dial(addr, "")
 	defer c.Close()
-	// freqd answers these at once; anything slower is not worth waiting
+	// freqd answers this at once; anything slower is not worth waiting
 	// for before the load, which reports such a server on its own.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	if info, err := c.Info(ctx, "table").Result(); err == nil {
-		if id, ok := infoField(info, "table_id"); ok {
-			if id == tableID(local) {
-				return ""
-			}
-			return fmt.Sprintf("the server at %s serves another table (table id %s) than %s (table id %s)",
-				addr, id, localName, tableID(local))
-		}
-	}
-	n, err := c.DBSize(ctx).Result()
-	if err != nil || uint64(n) == local.Len() {
+	info, err := c.Info(ctx, "table").Result()
+	if err != nil {
 		return ""
 	}
-	return fmt.Sprintf("the server at %s serves another table (%s words) than %s (%s words)",
-		addr, groupDigits(uint64(n)), localName, groupDigits(local.Len()))
+	id, ok := infoField(info, "table_id")
+	if !ok || id == tableID(local) {
+		return ""
+	}
+	return fmt.Sprintf("the server at %s serves another table (table id %s) than %s (table id %s)",
+		addr, id, localName, tableID(local))
 }

@@ -21,6 +21,7 @@ import (
 
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/testserver"
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 // The stamp a release build gets from `make build`, here fixed so that
@@ -287,25 +288,29 @@ func TestBenchSaysTheServerTableDiffers(t *testing.T) {
 		t.Errorf("bench with the server's --data: exit %d, stderr %q", r.code, r.stderr)
 	}
 
-	// A table of as many words, with other counts: only the table id,
-	// which INFO reports once the server has it, tells the two apart.
+	// A table of as many words, with other counts: the number of words
+	// would not tell the two apart; the table id does.
 	same := filepath.Join(dir, "same-size.freq")
 	if err := testserver.BuildTable(freqdBin, same, testserver.Table{"alpha": 3, "beta": 2, "gamma": 1}); err != nil {
 		t.Fatal(err)
 	}
-	c := redis.NewClient(&redis.Options{Addr: s.TCP, Protocol: 2, DisableIdentity: true})
-	defer c.Close()
-	info, err := c.Info(context.Background(), "table").Result()
+	r = freqd(t, dir, nil, "bench", "--addr", s.TCP, "--requests", "100", "--data", same)
+	want = fmt.Sprintf("freqd bench: the server at %s serves another table (table id %s) than %s (table id %s); give bench the file the server serves with --data FILE\n",
+		s.TCP, fileTableID(t, small), same, fileTableID(t, same))
+	if r.code != 1 || r.stderr != want {
+		t.Errorf("bench with a same-size table: exit %d, stderr %q; want %q", r.code, r.stderr, want)
+	}
+}
+
+// fileTableID is the table id of the frequency file at path.
+func fileTableID(t *testing.T, path string) string {
+	t.Helper()
+	f, err := freqfile.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := infoField(info, "table_id"); !ok {
-		t.Skip("the server's INFO has no table_id yet; bench compares the number of words only")
-	}
-	r = freqd(t, dir, nil, "bench", "--addr", s.TCP, "--requests", "100", "--data", same)
-	if r.code != 1 || !strings.Contains(r.stderr, "serves another table (table id ") {
-		t.Errorf("bench with a same-size table: exit %d, stderr %q; want the table ids compared", r.code, r.stderr)
-	}
+	defer f.Close()
+	return tableID(f)
 }
 
 // TestStartupLogNamesVersionInText pins the text form of the first log
