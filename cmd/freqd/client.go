@@ -65,8 +65,9 @@ const (
 )
 
 // dial returns a go-redis client for addr (host:port or unix:/path), which
-// authenticates with password when it is set. freqd speaks RESP2 only;
-// asking for it up front spares the HELLO 3 round trip. A command line
+// authenticates with password when it is set. These commands read
+// RESP2's replies (freqd speaks RESP3 too, after HELLO 3); asking for
+// RESP2 up front spares the HELLO round trip. A command line
 // tool tries once: a failure is reported, not retried behind the
 // operator's back.
 func dial(addr, password string) *redis.Client {
