@@ -121,6 +121,15 @@ func buildFlags(fs *flag.FlagSet) func([]string) int {
 
 	c := commands["build"]
 	return func(inputs []string) int {
+		// Flags end at the first INPUT, as for every command; one typed
+		// after the INPUTs (freqd build words.tsv -o words.freq) would
+		// otherwise be read as a file named -o.
+		for _, in := range inputs {
+			name, _, _ := strings.Cut(strings.TrimLeft(in, "-"), "=")
+			if len(in) > 1 && in[0] == '-' && (fs.Lookup(name) != nil || name == "h" || name == "help") {
+				return c.usageError("%s after an INPUT; flags go before the INPUTs: freqd build [flags] INPUT... (a file of that name: ./%s)", in, in)
+			}
+		}
 		format, err := ingest.ParseFormat(*formatName)
 		if err != nil {
 			return c.usageError("--format %s: want %s; Parquet is recognised by its content", *formatName, strings.Join(buildFormats(), ", "))

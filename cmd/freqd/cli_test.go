@@ -127,6 +127,7 @@ func TestUsageErrorsAreOneLine(t *testing.T) {
 		{[]string{"build", "--ngram-tags", "drop", "a.tsv"}, "--ngram-tags drop: want skip, strip or keep"},
 		{[]string{"build", "--columns", "word", "a.tsv"}, "--columns word: want WORD,COUNT"},
 		{[]string{"build", "-o"}, "-o needs a value: -o FILE"},
+		{[]string{"build", "a.tsv", "-o", "x.freq"}, "-o after an INPUT; flags go before the INPUTs: freqd build [flags] INPUT... (a file of that name: ./-o)"},
 		{[]string{"build", "--default", "a.tsv"}, "--default builds the embedded list and takes no INPUT; drop a.tsv"},
 		{[]string{"build", "--default", "--header", "no", "--columns", "1,2"}, "--default builds the embedded list, which needs no --header, --columns; drop them"},
 		{[]string{"bench", "--conns", "x"}, "--conns x: want a whole number"},
