@@ -128,29 +128,51 @@ func childSender() error {
 }
 
 func childLimited() error {
+	fmt.Println("ready")
+	// Wait with poll(2), not a sleeping loop: a Go timer would open the
+	// runtime's epoll descriptors after the limit is set and take room.
+	pfd := []unix.PollFd{{Fd: 3, Events: unix.POLLIN}}
+	for {
+		if _, err := unix.Poll(pfd, -1); err != unix.EINTR {
+			break
+		}
+	}
+	// The limit bounds descriptor numbers, not their count, so leave exactly
+	// four free numbers below it, counting the holes among the open ones.
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		return err
 	}
-	// ReadDir's own descriptor is counted and closed again: room for 4.
-	lim := &unix.Rlimit{Cur: uint64(len(ents)) + 2, Max: 1 << 20}
-	var old unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_NOFILE, &old)
-	lim.Max = old.Max
-	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, lim); err != nil {
-		return err
-	}
-	fmt.Println("ready")
-	buf := make([]byte, 16)
-	for {
-		_, fds, err := fdpass.RecvFd(3, buf, 8)
-		if errors.Is(err, unix.EAGAIN) {
-			time.Sleep(10 * time.Millisecond)
+	open := map[int]bool{}
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil {
 			continue
 		}
-		fmt.Printf("%d %v\n", len(fds), errors.Is(err, fdpass.ErrDescriptorLimit))
-		return nil
+		// ReadDir's own descriptor is listed but closed again by now.
+		if _, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil {
+			continue
+		}
+		open[fd] = true
 	}
+	limit, free := 0, 0
+	for ; free < 4; limit++ {
+		if !open[limit] {
+			free++
+		}
+	}
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	lim.Cur = uint64(limit)
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		return err
+	}
+	buf := make([]byte, 16)
+	_, fds, err := fdpass.RecvFd(3, buf, 8)
+	fmt.Printf("%d %v\n", len(fds), errors.Is(err, fdpass.ErrDescriptorLimit))
+	return nil
 }
 
 // child is a running re-executed test binary.
