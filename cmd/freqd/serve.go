@@ -37,9 +37,10 @@ listeners, validates the table and keeps --workers worker processes that map
 it; a worker that dies is replaced. SIGHUP reloads the table, SIGUSR2
 replaces the binary, SIGTERM stops gracefully: see 'man freqd'.
 
---mode picks how connections reach the workers: fdpass (the default) passes
-each connection to a free worker, accept lets every worker accept, reuseport
-gives each worker its own SO_REUSEPORT socket. The classic designs iterative,
+--mode picks how connections reach the workers: accept (the default) lets
+every worker accept on the shared listener, fdpass has the master accept and
+pass each connection to a free worker, reuseport gives each worker its own
+SO_REUSEPORT socket. The classic designs iterative,
 fork, goroutine and epoll are one process each, for comparison; they refuse
 the flags of the pool.`,
 		groups: []flagGroup{

@@ -32,8 +32,14 @@ const (
 	Epoll     Mode = "epoll"     // one event loop
 )
 
-// Default is the design `freqd serve` runs when --mode is not given.
-const Default = FDPass
+// Default is the design `freqd serve` runs when --mode is not given:
+// accept, because a worker that accepts for itself pays for a connection
+// once, where descriptor passing adds the master's accept, send and close
+// and a second process woken; with keep-alive and pipelined clients the
+// modes cost the same. On kernels before 6.19, passing unix-socket
+// descriptors also makes every unix socket close kick the kernel's
+// garbage collector for descriptors in flight.
+const Default = Accept
 
 var (
 	// PreForked lists the master's designs, in the order the docs give.
