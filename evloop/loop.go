@@ -370,21 +370,22 @@ func (l *Loop) onEvent(fd int, events uint32) {
 }
 
 // accept takes up to acceptBatch waiting connections from ln, while the
-// loop has room for them, unless ln is shared with other processes and
-// Share says this loop has more than its share.
+// loop has room for them and, when ln is shared with other processes,
+// while Share says this loop holds no more than its share. Share is asked
+// before each accept, not once a batch: a burst of clients connecting at
+// once waits in the backlog together, and one batch would take them all.
 func (l *Loop) accept(ln *acceptor) {
-	if ln.Shared && l.leaveToOthers() {
-		// As for the queue: stop watching the listener for a moment, so
-		// that EPOLLEXCLUSIVE wakes another process for the next
-		// connections.
-		ln.paused = true
-		ln.resumeAt = l.now.Add(shareDelay)
-		l.syncWatches()
-		return
-	}
 	for range acceptBatch {
 		if !l.room() {
 			l.setFull()
+			return
+		}
+		if ln.Shared && l.leaveToOthers() {
+			// As for the queue: stop watching the listener for a moment,
+			// so that EPOLLEXCLUSIVE wakes another process for the rest.
+			ln.paused = true
+			ln.resumeAt = l.now.Add(shareDelay)
+			l.syncWatches()
 			return
 		}
 		nfd, err := sys.Accept4(ln.FD)

@@ -393,3 +393,58 @@ func TestRequestMemoryBudgetClosesTheLargestHolder(t *testing.T) {
 		t.Errorf("stats %+v: want one eviction", st)
 	}
 }
+
+// TestShareIsAskedBeforeEachAccept: clients that connect together wait in
+// the backlog together, and one wake-up of the loop finds them all. On a
+// shared listener the loop must ask Share before each accept, or the first
+// worker woken takes the whole burst and serves it on one core while the
+// others idle. Alone on the listener, the loop still serves everyone: it
+// defers to others only a few times in a row.
+func TestShareIsAskedBeforeEachAccept(t *testing.T) {
+	fd, addr := listenFD(t)
+	const n = 10
+	var conns []net.Conn
+	for range n {
+		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	var mu sync.Mutex
+	var events []string // "share N" or "open", in the loop's order
+	start(t, evloop.Config{
+		Handler: newHandler(t), Queue: -1,
+		Listeners: []evloop.Listener{{FD: fd, Name: addr, Shared: true}},
+		Share: func(open int) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, fmt.Sprintf("share %d", open))
+			return open < 3
+		},
+		Opened: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, "open")
+		},
+	})
+	want := "$" + strconv.Itoa(len(strconv.FormatUint(testserver.Subtlex()["the"], 10))) + "\r\n"
+	for i, c := range conns {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := fmt.Fprintf(c, "GET the\r\n"); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+			t.Fatalf("client %d of %d: %q, %v; want every client served", i, n, got, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(events); i++ {
+		if events[i] == "open" && events[i-1] == "open" {
+			t.Fatalf("the loop accepted twice without asking Share in between: %v", events)
+		}
+	}
+}
