@@ -28,7 +28,7 @@
 //
 // # Modes
 //
-//   - fdpass (default): the master accepts and passes each connection's
+//   - fdpass: the master accepts and passes each connection's
 //     descriptor over one SOCK_SEQPACKET socket pair. Every worker reads the
 //     receiving end, so the socket is a queue that whichever worker is free
 //     empties, and nobody has to choose a worker; a worker holding more than
@@ -39,7 +39,11 @@
 //     workers are dead or restarting wait in the socket instead of being
 //     freed. When the queue is full (no worker reads), sending blocks, the
 //     master stops accepting, and the kernel's listen backlog holds the rest.
-//   - accept: every worker accepts on the inherited listener itself.
+//   - accept (default): every worker accepts on the inherited listener
+//     itself, woken one at a time (EPOLLEXCLUSIVE); a worker holding more
+//     than its share of the connections leaves the listener to the others
+//     for a moment. A connection costs one process one accept, where fdpass
+//     adds the master's accept, send and close.
 //   - reuseport: the master creates one SO_REUSEPORT socket per TCP address
 //     and worker slot and keeps them all, so that a replacement worker
 //     inherits the same accept queue and no waiting connection is reset.
