@@ -321,12 +321,13 @@ func millis(d time.Duration) uint64 {
 }
 
 // appendTableInfo describes the table this process serves: table_id is
-// its body checksum in 8 hex digits, the same for every process serving
-// the same table (tools compare it to tell whether two servers, or a
-// server before and after a reload, serve the same data); table_built is
-// when it was built, when the table records it.
+// its id (freqfile's Table.ID) in 8 hex digits, the same for every server
+// whose table answers alike, whenever it was built (tools compare it to
+// tell whether two servers, or a server before and after a reload, serve
+// the same data); table_built is when it was built, when the table
+// records it.
 func (h *Handler) appendTableInfo(_ *ServerStats, b []byte) []byte {
-	b = appendField(b, "table_id", fmt.Sprintf("%08x", uint32(h.table.Checksum())))
+	b = appendField(b, "table_id", fmt.Sprintf("%08x", h.table.ID()))
 	b = appendUintField(b, "table_words", h.table.Len())
 	b = appendUintField(b, "table_total", h.table.Total())
 	if built, ok := h.table.Meta("built"); ok {

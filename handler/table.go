@@ -16,9 +16,11 @@ type Table interface {
 	// Entry returns the word of a rank (1..Len) and its count: SCAN, KEYS
 	// and RANDOMKEY walk the table in rank order through it.
 	Entry(rank uint64) (word []byte, count uint64, ok bool)
-	// Checksum identifies the table's contents: INFO's table_id, and the
-	// tag that ties a SCAN cursor to the table it walks.
+	// Checksum changes with any byte of the table: the tag that ties a
+	// SCAN cursor to the table it walks.
 	Checksum() uint64
+	// ID names what the table answers, build time aside: INFO's table_id.
+	ID() uint32
 	// Meta returns a fact the table records about itself ("built").
 	Meta(key string) (string, bool)
 	// Size returns the table's size in bytes.

@@ -32,7 +32,7 @@ type tableIdentity struct {
 
 // identify reads a table's identity.
 func identify(t *freqfile.Table) tableIdentity {
-	id := tableIdentity{ID: fmt.Sprintf("%08x", t.Checksum()), Words: t.Len(), Total: t.Total()}
+	id := tableIdentity{ID: fmt.Sprintf("%08x", t.ID()), Words: t.Len(), Total: t.Total()}
 	id.Built, _ = t.Meta("built")
 	return id
 }

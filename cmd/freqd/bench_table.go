@@ -10,8 +10,8 @@ import (
 )
 
 // tableID is how a server names its table in INFO (section table, field
-// table_id): the body checksum as eight lower-case hex digits.
-func tableID(t *freqfile.Table) string { return fmt.Sprintf("%08x", t.Checksum()) }
+// table_id): the table's id as eight lower-case hex digits.
+func tableID(t *freqfile.Table) string { return fmt.Sprintf("%08x", t.ID()) }
 
 // serverTableDiffers asks the server at addr which table it serves, and
 // returns a message saying how it differs from the table bench checks

@@ -89,6 +89,7 @@ func inspectSummary(t *freqfile.Table, name string) int {
 		status = "DOES NOT VERIFY"
 	}
 	fmt.Fprintf(w, "checksum\t%#08x, %s\n", t.Checksum(), status)
+	fmt.Fprintf(w, "table id\t%08x (what INFO's table_id shows: the same for tables that answer alike)\n", t.ID())
 	w.Flush()
 
 	// The first count is the largest, so it sets the column's width.

@@ -30,7 +30,7 @@ func TestStatusNamesTheTable(t *testing.T) {
 	if !ok {
 		t.Fatal("freqd build recorded no build time")
 	}
-	want := fmt.Sprintf("table %08x: 3 words, total count 60, built %s", file.Checksum(), built)
+	want := fmt.Sprintf("table %08x: 3 words, total count 60, built %s", file.ID(), built)
 	file.Close()
 
 	replicas := []*testserver.Server{
@@ -52,7 +52,7 @@ func TestStatusNamesTheTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = fmt.Sprintf("table %08x: %s words, total count %s, no build time recorded",
-		embedded.Checksum(), groupDigits(embedded.Len()), groupDigits(embedded.Total()))
+		embedded.ID(), groupDigits(embedded.Len()), groupDigits(embedded.Total()))
 	s := testserver.Start(t, freqdBin, mode.FDPass, 1)
 	if got := statusTableLine(t, s.TCP); got != want {
 		t.Errorf("freqd status of the embedded table: table line %q; want %q", got, want)

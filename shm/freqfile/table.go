@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"maps"
 	"math/bits"
+	"sync"
 )
 
 // Table is a frequency file opened for lookups. Its methods read the file in
@@ -21,6 +22,9 @@ type Table struct {
 	hseed  uint64 // the header's hash seed through mixSeed
 	meta   Metadata
 	mapped []byte // the mapping to release at Close, if any
+
+	idOnce sync.Once // ID is computed once, on first use
+	id     uint32
 }
 
 // errClosed is returned by methods of a closed Table.
@@ -122,8 +126,9 @@ func (t *Table) FoldsCase() bool { return t.hdr.flags&flagFoldCase != 0 }
 // Size returns the size of the file in bytes.
 func (t *Table) Size() int64 { return int64(t.hdr.fileSize) }
 
-// Checksum returns the body checksum (CRC-32C) stored in the header; it
-// identifies the table's contents, e.g. in INFO or when comparing replicas.
+// Checksum returns the body checksum (CRC-32C) stored in the header: it
+// changes with any byte of the body, the build time included. ID is what
+// names the table's contents.
 func (t *Table) Checksum() uint64 { return uint64(t.hdr.bodyCRC) }
 
 // record decodes the record at file offset off, if off lies past the
