@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,6 +175,20 @@ func TestDatagramAmplification(t *testing.T) {
 				info, err := infoFields(s.TCP, "workers", tc.flags...)
 				return fmt.Sprintf("want %d refusals counted; INFO workers: %v, %v; metric %v",
 					refused, info, err, metric(t, s, "freqd_datagram_replies_refused_total"))
+			})
+			// The pool's count is the server's since it started: replacing
+			// the worker that refused does not set it back.
+			old := s.Workers()
+			for _, pid := range old {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+			testserver.Eventually(t, 10*time.Second, func() bool {
+				info, err := infoFields(s.TCP, "workers", tc.flags...)
+				return err == nil && !slices.Contains(old, int(info["worker_pid"])) &&
+					info["worker_datagram_replies_refused"] == 0 && info["pool_datagram_replies_refused"] == refused
+			}, func() string {
+				info, err := infoFields(s.TCP, "workers", tc.flags...)
+				return fmt.Sprintf("after the worker was replaced, want pool_datagram_replies_refused %d; INFO workers: %v, %v", refused, info, err)
 			})
 		})
 	}

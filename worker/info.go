@@ -86,7 +86,7 @@ func (w *Worker) appendInfo(out []byte) []byte {
 	// The worker lines are keyed by scoreboard entry: during a reload an old
 	// and a new worker share a pool slot.
 	var lines []string
-	var totalAccepted, totalRequests, totalDropped, totalRefused uint64
+	var totalAccepted, totalRequests uint64
 	var totalOpen int64
 	for i := 0; i < w.board.Len(); i++ {
 		s := w.board.Snapshot(i)
@@ -98,15 +98,17 @@ func (w *Worker) appendInfo(out []byte) []byte {
 		totalAccepted += s.Accepted
 		totalRequests += s.Requests
 		totalOpen += s.Open
-		totalDropped += s.DatagramDropped
-		totalRefused += s.DatagramRefused
 	}
 	fmt.Fprintf(&b, "workers:%d\r\n", len(lines))
 	fmt.Fprintf(&b, "pool_connections_accepted:%d\r\n", totalAccepted)
 	fmt.Fprintf(&b, "pool_connections_open:%d\r\n", totalOpen)
 	fmt.Fprintf(&b, "pool_commands_processed:%d\r\n", totalRequests)
-	fmt.Fprintf(&b, "pool_datagram_replies_dropped:%d\r\n", totalDropped)
-	fmt.Fprintf(&b, "pool_datagram_replies_refused:%d\r\n", totalRefused)
+	// The datagram counters are the server's since it started, those of
+	// workers gone included, like the stats section's: a counter a worker
+	// restart could set back would hide the drops it is there to show.
+	t := w.board.Totals()
+	fmt.Fprintf(&b, "pool_datagram_replies_dropped:%d\r\n", t.DatagramDropped)
+	fmt.Fprintf(&b, "pool_datagram_replies_refused:%d\r\n", t.DatagramRefused)
 	for _, l := range lines {
 		b.WriteString(l)
 	}
