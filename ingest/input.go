@@ -56,7 +56,13 @@ func ExpandInputs(names []string) ([]Input, error) {
 		}
 		fi, err := os.Stat(name)
 		if err != nil {
-			return nil, err // "stat NAME: no such file or directory" says it all
+			// The operator gave the name: say it once, without the
+			// system call that failed on it.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("input %s: %w", name, err)
 		}
 		if !fi.IsDir() {
 			size := fi.Size()
