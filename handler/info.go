@@ -325,13 +325,17 @@ func millis(d time.Duration) uint64 {
 // whose table answers alike, whenever it was built (tools compare it to
 // tell whether two servers, or a server before and after a reload, serve
 // the same data); table_built is when it was built, when the table
-// records it.
+// records it; table_ngram, on a table of phrases, how many words they
+// hold.
 func (h *Handler) appendTableInfo(_ *ServerStats, b []byte) []byte {
 	b = appendField(b, "table_id", fmt.Sprintf("%08x", h.table.ID()))
 	b = appendUintField(b, "table_words", h.table.Len())
 	b = appendUintField(b, "table_total", h.table.Total())
 	if built, ok := h.table.Meta("built"); ok {
 		b = appendField(b, "table_built", built)
+	}
+	if n, ok := h.table.Meta("ngram"); ok {
+		b = appendField(b, "table_ngram", n) // words per phrase: "2", or "1-3"
 	}
 	return appendUintField(b, "table_bytes", uint64(max(h.table.Size(), 0)))
 }

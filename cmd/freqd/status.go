@@ -26,9 +26,10 @@ requests, error replies and restarts, as the workers record them in the
 shared scoreboard (INFO workers). The pre-forked modes only: the classic
 designs have no scoreboard.
 
-The table line gives the table's id (its checksum), words, total count and
-build time (INFO table): replicas that print the same line serve the same
-table, so comparing it across servers checks a deployment.`,
+The table line gives the table's id, its words (or phrases), total count and
+build time (INFO table). The id leaves the build time out: replicas that
+print the same id serve the same table, even built apart from the same
+input, so comparing it across servers checks a deployment.`,
 		examples: []example{
 			{line: "freqd status"},
 			{line: "freqd status --addr unix:/run/freqd/freqd.sock"},
@@ -110,10 +111,9 @@ func runStatus(addr, password string) int {
 }
 
 // tableLine says which table the server serves, from INFO's table
-// section: "table 850c1388: 74,286 words, total count 49,719,560, built
-// 2026-12-03T10:00:00Z". Its id is the body checksum, so the line is the
-// same on every replica serving the same file. A server too old to report
-// the table gets no line.
+// section: "table cfd37b5f: 74,286 words, total count 49,719,560, built
+// 2026-12-03T10:00:00Z". A table of n-grams counts phrases. A server too
+// old to report the table gets no line.
 func tableLine(fields map[string]string) string {
 	id, ok := fields["table_id"]
 	if !ok {
@@ -123,8 +123,12 @@ func tableLine(fields map[string]string) string {
 	if b := fields["table_built"]; b != "" {
 		built = "built " + b
 	}
-	return fmt.Sprintf("table %s: %s words, total count %s, %s", id,
-		groupDigits(atou(fields["table_words"])), groupDigits(atou(fields["table_total"])), built)
+	noun := "words"
+	if fields["table_ngram"] != "" {
+		noun = "phrases"
+	}
+	return fmt.Sprintf("table %s: %s %s, total count %s, %s", id,
+		groupDigits(atou(fields["table_words"])), noun, groupDigits(atou(fields["table_total"])), built)
 }
 
 func atou(s string) uint64 { n, _ := strconv.ParseUint(s, 10, 64); return n }

@@ -43,6 +43,15 @@ func TestStatusNamesTheTable(t *testing.T) {
 		}
 	}
 
+	// A table of n-grams counts phrases, and says so.
+	phrases := filepath.Join(t.TempDir(), "bigrams.freq")
+	if err := testserver.BuildTable(freqdBin, phrases, testserver.Table{"new york": 30, "of the": 20}); err != nil {
+		t.Fatal(err)
+	}
+	if got := statusTableLine(t, testserver.Start(t, freqdBin, mode.Accept, 1, "--data", phrases).TCP); !strings.Contains(got, ": 2 phrases, total count 50,") {
+		t.Errorf("freqd status of a table of phrases: table line %q; want it to count 2 phrases", got)
+	}
+
 	b, err := ingest.DefaultTable()
 	if err != nil {
 		t.Fatal(err)
