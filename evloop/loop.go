@@ -96,6 +96,12 @@ type Config struct {
 	// connection joins or leaves the loop (scoreboard counters).
 	Opened, Closed func()
 
+	// DrainQuiet is how long a drain that closes connections (Drain with
+	// no HandBack: the server stops) leaves one that was answered less
+	// than that ago, waiting for the next request to answer before
+	// closing; 0 means DefaultDrainQuiet. See release.
+	DrainQuiet time.Duration
+
 	// Fault, if set, makes a fault while executing a request (a SIGBUS
 	// from a data file truncated under its mapping) end that connection
 	// instead of the process: the loop runs with debug.SetPanicOnFault,
@@ -659,6 +665,12 @@ func (l *Loop) waitMillis() int {
 			next = ln.resumeAt
 		}
 	}
+	if l.draining && len(l.conns) > 0 {
+		// Connections waiting out DrainQuiet (release) are checked again.
+		if t := l.now.Add(l.drainQuiet() / 4); next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
 	if next.IsZero() {
 		return -1
 	}
@@ -681,6 +693,9 @@ func (l *Loop) timers() {
 		}
 	}
 	l.syncWatches()
+	if l.draining {
+		l.releaseQuiet()
+	}
 	if l.tick == 0 || l.now.Before(l.nextSweep) {
 		return
 	}
@@ -714,8 +729,22 @@ func (l *Loop) beginDrain() {
 	}
 }
 
+// DefaultDrainQuiet is DrainQuiet's default: longer than a busy client
+// waits between one reply and its next request, short next to a
+// shutdown's timeout.
+const DefaultDrainQuiet = 100 * time.Millisecond
+
 // release gives up a connection at a request boundary during a drain: to
 // the drain's callback, or closed. It reports whether c was released.
+//
+// Closing is a race with the client, which may have sent its next request
+// already: it would meet a reset or an end of file instead of a reply, and
+// a client behind a proxy cannot tell that from a crash. So a drain that
+// closes does so right after a reply, when the client is reading it and
+// has not sent more (a connection pool checks for the end of file before
+// lending the connection again), or once the connection has been quiet
+// for DrainQuiet, when it is most likely idle in a pool. In between it
+// waits for the next request, answers it, and closes.
 func (l *Loop) release(c *conn) bool {
 	if !c.st.AtBoundary() || inputWaiting(c.fd) {
 		return false
@@ -724,6 +753,9 @@ func (l *Loop) release(c *conn) bool {
 	handBack := l.handBack
 	l.mu.Unlock()
 	if handBack == nil {
+		if quiet := l.now.Sub(c.st.LastActive()); quiet > 0 && quiet < l.drainQuiet() {
+			return false
+		}
 		l.closeConn(c, nil)
 		return true
 	}
@@ -736,6 +768,23 @@ func (l *Loop) release(c *conn) bool {
 	}
 	l.closeConn(c, nil)
 	return true
+}
+
+func (l *Loop) drainQuiet() time.Duration {
+	if l.cfg.DrainQuiet > 0 {
+		return l.cfg.DrainQuiet
+	}
+	return DefaultDrainQuiet
+}
+
+// releaseQuiet closes, during a drain that closes, the connections that
+// have waited DrainQuiet for a request that did not come.
+func (l *Loop) releaseQuiet() {
+	for _, c := range l.conns {
+		if l.conns[c.fd] == c && c.st.AtBoundary() {
+			l.release(c)
+		}
+	}
 }
 
 // closeAll releases everything: connections, listeners, the queue, the

@@ -448,3 +448,75 @@ func TestShareIsAskedBeforeEachAccept(t *testing.T) {
 		}
 	}
 }
+
+// TestDrainAnswersTheNextRequestBeforeClosing: a drain that closes
+// connections does not close one answered a moment ago, whose client may
+// be sending its next request: it answers that request and closes right
+// after the reply. A connection that stays quiet is closed after
+// DrainQuiet, and the drain ends.
+func TestDrainAnswersTheNextRequestBeforeClosing(t *testing.T) {
+	fd, addr := listenFD(t)
+	const quiet = 2 * time.Second
+	r := start(t, evloop.Config{Handler: newHandler(t), Queue: -1, DrainQuiet: quiet,
+		Listeners: []evloop.Listener{{FD: fd, Name: addr}}})
+	want := func(word string) string {
+		n := strconv.FormatUint(testserver.Subtlex()[word], 10)
+		return "$" + strconv.Itoa(len(n)) + "\r\n" + n + "\r\n"
+	}
+	ask := func(c net.Conn, word string) {
+		t.Helper()
+		if _, err := fmt.Fprintf(c, "GET %s\r\n", word); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(want(word)))
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != want(word) {
+			t.Fatalf("GET %s: %q, %v", word, got, err)
+		}
+	}
+	busy, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	pooled, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pooled.Close()
+	ask(busy, "the")
+	ask(pooled, "the")
+	began := time.Now()
+	r.loop.Drain(nil)
+	// The drain has begun once the listener is closed.
+	for {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Since(began) > 5*time.Second {
+			t.Fatal("the listener still accepts 5 s after the drain")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if time.Since(began) >= quiet/2 {
+		t.Skipf("the drain took %v to begin on this machine, too close to DrainQuiet (%v) to tell", time.Since(began), quiet)
+	}
+	// The next request of the busy client is answered, then the connection
+	// is closed.
+	if _, err := fmt.Fprintf(busy, "GET of\r\n"); err != nil {
+		t.Fatalf("GET of after the drain began: %v; want the connection still open", err)
+	}
+	busy.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(busy)
+	if err != nil || string(got) != want("of") {
+		t.Errorf("after the drain began: %q, %v; want the answer to GET of, then the end of the connection", got, err)
+	}
+	// The quiet one is closed once DrainQuiet has passed, unasked.
+	pooled.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if got, err := io.ReadAll(pooled); err != nil || len(got) != 0 {
+		t.Errorf("the quiet connection: %q, %v; want it closed with nothing sent", got, err)
+	}
+	r.wait(t)
+}

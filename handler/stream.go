@@ -272,6 +272,10 @@ func (s *Stream) AtBoundary() bool {
 	return s.start == s.end && len(s.out) == s.sent && !s.closeAfter && !s.sess.InTransaction()
 }
 
+// LastActive is when the connection last read bytes or finished writing
+// a reply.
+func (s *Stream) LastActive() time.Time { return s.lastActive }
+
 // Expired reports whether the connection is past one of its timeouts at
 // now, with the error to log (nil for an idle connection: it simply had
 // nothing to ask).
