@@ -77,8 +77,10 @@ func (l *Loop) read(c *conn) error {
 // must wait for the client (more input, or room to write), then re-arms c.
 // It reports whether c is still open.
 func (l *Loop) advance(c *conn) bool {
+	answered := false
 	for {
 		c.st.Process(l.now)
+		answered = answered || len(c.st.Pending()) > 0
 		if err := l.flush(c); err != nil {
 			l.closeConn(c, err)
 			return false
@@ -91,7 +93,7 @@ func (l *Loop) advance(c *conn) bool {
 		l.closeConn(c, err)
 		return false
 	}
-	if l.draining && l.release(c) {
+	if l.draining && l.release(c, answered) {
 		return false
 	}
 	return l.setInterest(c)

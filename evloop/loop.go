@@ -542,7 +542,7 @@ func (l *Loop) open(fd int, received bool, via string, state []byte) {
 	case received:
 		l.onReady(c, unix.EPOLLIN)
 	case l.draining:
-		l.release(c)
+		l.release(c, false)
 	}
 }
 
@@ -735,17 +735,18 @@ func (l *Loop) beginDrain() {
 const DefaultDrainQuiet = 100 * time.Millisecond
 
 // release gives up a connection at a request boundary during a drain: to
-// the drain's callback, or closed. It reports whether c was released.
+// the drain's callback, or closed. answered tells that c has just written
+// a reply. It reports whether c was released.
 //
 // Closing is a race with the client, which may have sent its next request
 // already: it would meet a reset or an end of file instead of a reply, and
 // a client behind a proxy cannot tell that from a crash. So a drain that
-// closes does so right after a reply, when the client is reading it and
-// has not sent more (a connection pool checks for the end of file before
-// lending the connection again), or once the connection has been quiet
-// for DrainQuiet, when it is most likely idle in a pool. In between it
-// waits for the next request, answers it, and closes.
-func (l *Loop) release(c *conn) bool {
+// closes does so right after writing a reply, when the client is reading
+// it and has not sent more (a connection pool checks for the end of file
+// before lending the connection again), or once the connection has been
+// quiet for DrainQuiet, when it is most likely idle in a pool. In between
+// it waits for the next request, answers it, and closes.
+func (l *Loop) release(c *conn, answered bool) bool {
 	if !c.st.AtBoundary() || inputWaiting(c.fd) {
 		return false
 	}
@@ -753,7 +754,7 @@ func (l *Loop) release(c *conn) bool {
 	handBack := l.handBack
 	l.mu.Unlock()
 	if handBack == nil {
-		if quiet := l.now.Sub(c.st.LastActive()); quiet > 0 && quiet < l.drainQuiet() {
+		if !answered && l.now.Sub(c.st.LastActive()) < l.drainQuiet() {
 			return false
 		}
 		l.closeConn(c, nil)
@@ -782,7 +783,7 @@ func (l *Loop) drainQuiet() time.Duration {
 func (l *Loop) releaseQuiet() {
 	for _, c := range l.conns {
 		if l.conns[c.fd] == c && c.st.AtBoundary() {
-			l.release(c)
+			l.release(c, false)
 		}
 	}
 }
