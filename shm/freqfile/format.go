@@ -33,7 +33,12 @@ const (
 	headerSize = 128
 
 	flagFoldCase = 1 << 0 // words were folded with Fold
-	flagsKnown   = flagFoldCase
+	// flagSetRanks marks one shard of a set: each record's rank is the
+	// word's rank in the whole set (1..set.words), and the rank array
+	// lists the shard's records in that order. A reader that predates it
+	// refuses the file (unknown flags) rather than misread its ranks.
+	flagSetRanks = 1 << 1
+	flagsKnown   = flagFoldCase | flagSetRanks
 
 	// An index slot is a 16-bit hash tag and a 48-bit record offset, so
 	// offsets, and the file, are limited to 256 TiB.

@@ -89,6 +89,7 @@ type StreamWriter struct {
 	peakTemp    int64
 	liveSpools  []*spool
 	longestDisp uint64
+	lastSetRank uint64 // the last rank AddRanked took
 }
 
 // NewStreamWriter starts a frequency file of exactly n entries at path;
@@ -99,6 +100,18 @@ func NewStreamWriter(path string, n uint64, opts BuildOptions, so StreamOptions)
 	}
 	if so.TmpDir == "" {
 		so.TmpDir = filepath.Dir(path)
+	}
+	if opts.SetWords != 0 {
+		if n > opts.SetWords {
+			return nil, fmt.Errorf("build %s: a shard of %d words in a set of %d", path, n, opts.SetWords)
+		}
+		meta := Metadata{MetaSetWords: strconv.FormatUint(opts.SetWords, 10)}
+		for k, v := range opts.Meta {
+			if k != MetaSetWords {
+				meta[k] = v
+			}
+		}
+		opts.Meta = meta
 	}
 	w := &StreamWriter{path: path, opts: opts, tmp: so.TmpDir, mem: so.MemoryLimit, hook: so.BeforeLink, n: n, histBig: map[uint64]uint64{}}
 	w.buckets = indexSlotsFor(n) / bucketSlots
@@ -129,6 +142,29 @@ func NewStreamWriter(path string, n uint64, opts BuildOptions, so StreamOptions)
 // Add appends the next entry. Entries must come in rank order: counts
 // descending, equal counts by word in byte order.
 func (w *StreamWriter) Add(word []byte, count uint64) error {
+	if w.opts.SetWords != 0 && w.err == nil {
+		w.err = fmt.Errorf("build %s: the entries of a shard carry their rank in the set; add them with AddRanked", w.path)
+	}
+	return w.add(word, count, w.added+1)
+}
+
+// AddRanked appends the next entry of a shard (BuildOptions.SetWords) with
+// its rank in the whole set: ranks increase from entry to entry, up to
+// SetWords, and the entries come in rank order as for Add.
+func (w *StreamWriter) AddRanked(word []byte, count, rank uint64) error {
+	switch {
+	case w.err != nil:
+	case w.opts.SetWords == 0:
+		w.err = fmt.Errorf("build %s: AddRanked adds to a shard of a set; set BuildOptions.SetWords", w.path)
+	case rank <= w.lastSetRank || rank > w.opts.SetWords:
+		w.err = fmt.Errorf("build %s: rank %d after %d in a set of %d words: ranks must increase within the set", w.path, rank, w.lastSetRank, w.opts.SetWords)
+	}
+	w.lastSetRank = rank
+	return w.add(word, count, rank)
+}
+
+// add appends an entry of the given rank.
+func (w *StreamWriter) add(word []byte, count, rank uint64) error {
 	if w.err != nil {
 		return w.err
 	}
@@ -137,7 +173,6 @@ func (w *StreamWriter) Add(word []byte, count uint64) error {
 		return w.err
 	}
 	w.added++
-	rank := w.added
 	w.allRecords += uint64(recordSize(unsafeStr(word), count, rank))
 	h := Hash(word, hashSeed)
 	home := h & w.bmask
@@ -236,6 +271,9 @@ func (w *StreamWriter) Commit() (err error) {
 	hdr.seed = hashSeed
 	if w.opts.FoldCase {
 		hdr.flags |= flagFoldCase
+	}
+	if w.opts.SetWords != 0 {
+		hdr.flags |= flagSetRanks
 	}
 	slots := w.buckets * bucketSlots
 	hdr.layout(slots, w.allRecords)

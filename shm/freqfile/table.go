@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"maps"
 	"math/bits"
+	"strconv"
 	"sync"
 )
 
@@ -14,14 +15,17 @@ import (
 // words opens as fast as one of ten thousand. Lookups are safe for
 // concurrent use; Close is not, and must come after the last lookup.
 type Table struct {
-	data   []byte // the whole file
-	index  []byte // the index section
-	ranks  []byte // the rank array
-	hdr    header
-	bmask  uint64 // index buckets - 1
-	hseed  uint64 // the header's hash seed through mixSeed
-	meta   Metadata
-	mapped []byte // the mapping to release at Close, if any
+	data  []byte // the whole file
+	index []byte // the index section
+	ranks []byte // the rank array
+	hdr   header
+	bmask uint64 // index buckets - 1
+	hseed uint64 // the header's hash seed through mixSeed
+	meta  Metadata
+	// setWords bounds the ranks records hold: the words of the whole set
+	// for a shard (flagSetRanks), the table's own otherwise.
+	setWords uint64
+	mapped   []byte // the mapping to release at Close, if any
 
 	idOnce sync.Once // ID is computed once, on first use
 	id     uint32
@@ -41,14 +45,24 @@ func Parse(b []byte) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	setWords := h.words
+	if h.flags&flagSetRanks != 0 {
+		v, ok := meta[MetaSetWords]
+		n, err := strconv.ParseUint(v, 10, 64)
+		if !ok || err != nil || n < h.words {
+			return nil, corruptf("a shard whose metadata %s=%s is not a word count of at least its own %d words", MetaSetWords, clip(v), h.words)
+		}
+		setWords = n
+	}
 	return &Table{
-		meta:  meta,
-		data:  b,
-		index: b[h.indexOff:h.ranksOff:h.ranksOff],
-		ranks: b[h.ranksOff:h.recordsOff:h.recordsOff],
-		hdr:   h,
-		bmask: h.indexSlots/bucketSlots - 1,
-		hseed: mixSeed(h.seed),
+		setWords: setWords,
+		meta:     meta,
+		data:     b,
+		index:    b[h.indexOff:h.ranksOff:h.ranksOff],
+		ranks:    b[h.ranksOff:h.recordsOff:h.recordsOff],
+		hdr:      h,
+		bmask:    h.indexSlots/bucketSlots - 1,
+		hseed:    mixSeed(h.seed),
 	}, nil
 }
 
@@ -83,7 +97,7 @@ func (t *Table) Rank(word []byte) (rank uint64, ok bool) {
 		return 0, false
 	}
 	_, rank, ok = readCountRank(rest)
-	if !ok || rank == 0 || rank > t.hdr.words {
+	if !ok || rank == 0 || rank > t.setWords {
 		return 0, false
 	}
 	return rank, true
@@ -91,6 +105,8 @@ func (t *Table) Rank(word []byte) (rank uint64, ok bool) {
 
 // Entry returns the word of the given rank (1..Len) and its count. The word
 // aliases the table's memory: do not modify it, and do not keep it past Close.
+// On a shard, rank is the position among the shard's own words, in the
+// set's rank order; Rank gives the word's rank in the whole set.
 func (t *Table) Entry(rank uint64) (word []byte, count uint64, ok bool) {
 	if rank == 0 || rank > t.hdr.words {
 		return nil, 0, false
@@ -98,12 +114,21 @@ func (t *Table) Entry(rank uint64) (word []byte, count uint64, ok bool) {
 	off := binary.LittleEndian.Uint64(t.ranks[(rank-1)*8:])
 	rec, ok := t.record(off)
 	// A record that names another rank means a damaged file: say nothing
-	// rather than something wrong.
-	if !ok || rec.rank != rank {
+	// rather than something wrong. A shard's records hold ranks in the
+	// set, at least their position among the shard's words.
+	if !ok || rec.rank != rank && (t.hdr.flags&flagSetRanks == 0 || rec.rank < rank || rec.rank > t.setWords) {
 		return nil, 0, false
 	}
 	return rec.word, rec.count, true
 }
+
+// IsShard reports whether the table is one shard of a set (written with
+// BuildOptions.SetWords): its ranks are the whole set's.
+func (t *Table) IsShard() bool { return t.hdr.flags&flagSetRanks != 0 }
+
+// SetWords returns the number of words of the set a shard belongs to,
+// which bounds the ranks it answers; Len for a table that is not a shard.
+func (t *Table) SetWords() uint64 { return t.setWords }
 
 // Meta returns the metadata entry key, and whether the table has one.
 func (t *Table) Meta(key string) (string, bool) {

@@ -3,6 +3,7 @@ package freqfile
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"io"
@@ -29,7 +30,17 @@ type BuildOptions struct {
 	FoldCase bool
 	// Meta is stored in the file as its metadata (see Metadata).
 	Meta Metadata
+	// SetWords, when not 0, makes the table one shard of a set of that
+	// many words, split by the caller: each entry carries its rank in the
+	// whole set (StreamWriter.AddRanked), so that Rank answers as the
+	// whole set's table would. The file records it in the metadata key
+	// set.words and a header flag that readers older than shards refuse.
+	SetWords uint64
 }
+
+// MetaSetWords is the metadata key holding the number of words of the set
+// a shard belongs to (BuildOptions.SetWords).
+const MetaSetWords = "set.words"
 
 // hashSeed is the seed WriteTable hashes with. It is stored in the header,
 // so a reader never assumes it; a fixed value makes builds reproducible:
@@ -119,6 +130,9 @@ type tablePlan struct {
 
 // plan validates and sorts entries and lays out the file.
 func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
+	if opts.SetWords != 0 {
+		return nil, errors.New("a shard of a set is written with a StreamWriter, whose AddRanked takes each word's rank in the set")
+	}
 	var total uint64
 	var fold []byte
 	for i, e := range entries {
