@@ -49,6 +49,27 @@ type Options struct {
 	// Workers is the number of goroutines that parse and count; 0 means
 	// one per CPU.
 	Workers int
+	// NewWriter, if set, makes what WriteFile gives the counted words to,
+	// n of them in rank order, in place of a freqfile.StreamWriter at
+	// path: `freqd build --shards` splits them into shards this way.
+	NewWriter func(path string, n uint64, opts freqfile.BuildOptions, so freqfile.StreamOptions) (TableWriter, error)
+}
+
+// TableWriter takes a build's words in rank order and writes them: a
+// freqfile.StreamWriter, or a writer of shards.
+type TableWriter interface {
+	Add(word []byte, count uint64) error
+	Commit() error
+	Abort()
+	TempBytes() int64
+}
+
+// newWriter is Options.NewWriter, or a StreamWriter at path.
+func (c *Counter) newWriter(path string, n uint64, opts freqfile.BuildOptions, so freqfile.StreamOptions) (TableWriter, error) {
+	if c.opts.NewWriter != nil {
+		return c.opts.NewWriter(path, n, opts, so)
+	}
+	return freqfile.NewStreamWriter(path, n, opts, so)
 }
 
 // nShards is the number of hash tables a Counter's words are spread over,

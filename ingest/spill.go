@@ -346,7 +346,7 @@ func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freq
 		return errNoWords
 	}
 	c.setPhase("writing")
-	sw, err := freqfile.NewStreamWriter(path, uint64(len(elems)), opts, so)
+	sw, err := c.newWriter(path, uint64(len(elems)), opts, so)
 	if err != nil {
 		return err
 	}
@@ -448,7 +448,7 @@ func (c *Counter) writeMerged(path string, opts freqfile.BuildOptions, so freqfi
 		return errNoWords
 	}
 	c.setPhase("writing")
-	sw, err := freqfile.NewStreamWriter(path, n, opts, so)
+	sw, err := c.newWriter(path, n, opts, so)
 	if err != nil {
 		return err
 	}
