@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/data"
 	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/shm/freqfile"
@@ -24,7 +25,7 @@ func init() {
 	register(&command{
 		name:     "build",
 		summary:  "build a frequency file from word lists, n-grams, Parquet or text",
-		synopsis: []string{"build [flags] INPUT...", "build [-o FILE] [--keep-case] [--min-count N] --default"},
+		synopsis: []string{"build [flags] INPUT...", "build [-o FILE] [--keep-case] [--min-count N] --default", "build [flags] --shards N (INPUT... | --default)"},
 		about: `Counts the words of the inputs, summing the counts of a word that appears
 more than once, and writes them as a frequency file for 'freqd serve'.
 
@@ -54,11 +55,22 @@ bare tags (_NOUN_) and sentence markers (_START_) are never counted.
 Memory stays under --memory-limit: past it, counts go to sorted runs in
 --tmp-dir that are merged at the end. The output is replaced atomically, and
 temporary files have no name: an interrupted or killed build leaves neither
-a partial output nor temporary files.`,
+a partial output nor temporary files.
+
+--shards N splits the table into N shards for a Redis Cluster of freqd
+servers (docs/scaling.md): each word goes to the shard serving its hash
+slot (CRC16 of the word as stored, or of its {tag}, mod 16384; slots are
+divided as redis-cli --cluster create divides them), and -o words.freq
+becomes words.1-of-N.freq ... words.N-of-N.freq. Every shard keeps the
+whole set's ranks, total and id, so RANK and TAG answer as one table would.
+--slots FIRST-LAST writes only the shard of those slots, to -o: the words,
+ranks and set id of that shard of a build of them all, for building each
+shard on the machine that serves it.`,
 		groups: []flagGroup{
 			{"output:", []string{"o", "keep-case", "min-count", "default"}},
 			{"reading the inputs:", []string{"format", "header", "columns", "ngram-tags"}},
 			{"resources:", []string{"memory-limit", "tmp-dir"}},
+			{"shards:", []string{"shards", "slots"}},
 		},
 		values: map[string][]string{
 			"format":     buildFormats(),
@@ -71,6 +83,7 @@ a partial output nor temporary files.`,
 			{"a Spark, Hadoop, DuckDB or ClickHouse output directory", "freqd build -o spark.freq /data/wordcount-output/"},
 			{"Google Books 2-grams, the rare ones dropped", "freqd build -o en2.freq --min-count 40 googlebooks-eng-all-2gram-20120701-ny.gz"},
 			{"the embedded SUBTLEX-US table, as a file", "freqd build -o subtlex.freq --default"},
+			{"the same as three shards, subtlex.1-of-3.freq to subtlex.3-of-3.freq", "freqd build -o subtlex.freq --shards 3 --default"},
 		},
 		setup: buildFlags,
 	})
@@ -118,6 +131,8 @@ func buildFlags(fs *flag.FlagSet) func([]string) int {
 	memLimit := sizeFlag(1 << 30)
 	fs.Var(&memLimit, "memory-limit", "memory the build may hold, e.g. 512MiB or 4GiB; past it, counts spill to --tmp-dir (`SIZE`)")
 	tmpDir := fs.String("tmp-dir", "", "directory for temporary files (default: the output's directory) (`DIR`)")
+	shards := fs.Int("shards", 0, "split the table into N shards by Redis Cluster hash slot, FILE.1-of-N ... FILE.N-of-N (`N`)")
+	slots := fs.String("slots", "", "write only the shard of these hash slots, to FILE; with --shards N, one of its N ranges (`FIRST-LAST`)")
 
 	c := commands["build"]
 	return func(inputs []string) int {
@@ -173,7 +188,11 @@ func buildFlags(fs *flag.FlagSet) func([]string) int {
 		case *out == "":
 			return c.usageError("-o needs a file name")
 		}
-		return runBuild(buildRun{out: *out, inputs: inputs, useDefault: *useDefault, tmpDir: *tmpDir, limit: limit,
+		plan, err := shardPlan(*out, *shards, *slots)
+		if err != nil {
+			return c.usageError("%v", err)
+		}
+		return runBuild(buildRun{out: *out, inputs: inputs, useDefault: *useDefault, tmpDir: *tmpDir, limit: limit, shards: plan,
 			opts: ingest.Options{Format: format, KeepCase: *keepCase, Header: header, Columns: cols,
 				NgramTags: tags, MinCount: *minCount}})
 	}
@@ -186,7 +205,8 @@ type buildRun struct {
 	useDefault bool
 	tmpDir     string
 	limit      int64
-	opts       ingest.Options // all but MemoryLimit and TmpDir
+	opts       ingest.Options      // all but MemoryLimit and TmpDir
+	shards     []cluster.ShardFile // the shards to write instead of out; nil for a whole table
 }
 
 func runBuild(b buildRun) int {
@@ -208,6 +228,14 @@ func runBuild(b buildRun) int {
 	debug.SetMemoryLimit(b.limit * 9 / 10)
 	opts := b.opts
 	opts.MemoryLimit, opts.TmpDir = b.limit, b.tmpDir
+	var set *cluster.SetWriter
+	if b.shards != nil {
+		opts.NewWriter = func(_ string, _ uint64, bo freqfile.BuildOptions, so freqfile.StreamOptions) (ingest.TableWriter, error) {
+			var err error
+			set, err = cluster.NewSetWriter(b.shards, bo, so)
+			return set, err
+		}
+	}
 	var ins []ingest.Input
 	var err error
 	if b.useDefault {
@@ -261,16 +289,76 @@ func runBuild(b buildRun) int {
 		fmt.Fprintf(os.Stderr, "freqd build: %v\n%s\n", err, nothingWritten(b.out))
 		return exitFail
 	}
-	fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s\n", b.out, buildSummary(st, b.out, opts.MinCount, time.Since(start)))
+	if set == nil {
+		fmt.Fprintf(os.Stderr, "freqd build: wrote %s: %s\n", b.out, buildSummary(st, opts.MinCount, time.Since(start), b.out))
+		return exitOK
+	}
+	var paths []string
+	for _, f := range b.shards {
+		paths = append(paths, f.Path)
+	}
+	fmt.Fprintf(os.Stderr, "freqd build: %s; set %s\n", buildSummary(st, opts.MinCount, time.Since(start), paths...), set.SetID())
+	for i, f := range b.shards {
+		fmt.Fprintf(os.Stderr, "freqd build: wrote %s: slots %s, %s\n", f.Path, f.Slots, ingest.Plural(set.ShardWords(i), ingest.KeyNoun(st)))
+	}
 	return exitOK
 }
 
+// maxShards bounds --shards: each shard being written holds a temporary
+// file and its buffer until the end of the build.
+const maxShards = 1024
+
+// shardPlan says which shard files a build writes: none for a whole table,
+// every shard of --shards N, or the one of --slots.
+func shardPlan(out string, n int, slots string) ([]cluster.ShardFile, error) {
+	switch {
+	case n == 0 && slots == "":
+		return nil, nil
+	case n < 0 || n > maxShards:
+		return nil, fmt.Errorf("--shards %d: want 1 to %d shards", n, maxShards)
+	}
+	var only cluster.Range
+	if slots != "" {
+		r, err := cluster.ParseRange(slots)
+		if err != nil {
+			return nil, fmt.Errorf("--slots: %v", err)
+		}
+		only = r
+		if n == 0 {
+			return []cluster.ShardFile{{Slots: r, Path: out}}, nil
+		}
+	}
+	ext := filepath.Ext(out)
+	base := strings.TrimSuffix(out, ext)
+	var plan []cluster.ShardFile
+	for i, r := range cluster.Split(n) {
+		f := cluster.ShardFile{Slots: r, Index: i + 1, Count: n, Path: fmt.Sprintf("%s.%d-of-%d%s", base, i+1, n, ext)}
+		switch {
+		case slots == "":
+			plan = append(plan, f)
+		case r == only:
+			f.Path = out
+			return []cluster.ShardFile{f}, nil
+		}
+	}
+	if slots != "" {
+		var names []string
+		for _, r := range cluster.Split(n) {
+			names = append(names, r.String())
+		}
+		return nil, fmt.Errorf("--slots %s is not one of the %d shards' ranges: %s", slots, n, strings.Join(names, ", "))
+	}
+	return plan, nil
+}
+
 // buildSummary says what a build wrote: "3 words, total count 176, 1.2 kB,
-// in 12ms", and what it dropped or spilled.
-func buildSummary(st ingest.Stats, out string, minCount uint64, took time.Duration) string {
+// in 12ms", and what it dropped or spilled; outs are the files written.
+func buildSummary(st ingest.Stats, minCount uint64, took time.Duration, outs ...string) string {
 	var size int64
-	if fi, err := os.Stat(out); err == nil {
-		size = fi.Size()
+	for _, out := range outs {
+		if fi, err := os.Stat(out); err == nil {
+			size += fi.Size()
+		}
 	}
 	noun := ingest.KeyNoun(st)
 	s := fmt.Sprintf("%s, total count %s, %s, in %s", ingest.Plural(st.Words, noun), groupDigits(st.Total), humanBytes(size), took.Round(time.Millisecond))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"text/tabwriter"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/shm/freqfile"
 )
 
@@ -90,17 +91,26 @@ func inspectSummary(t *freqfile.Table, name string) int {
 	}
 	fmt.Fprintf(w, "checksum\t%#08x, %s\n", t.Checksum(), status)
 	fmt.Fprintf(w, "table id\t%08x (what INFO's table_id shows: the same for tables that answer alike)\n", t.ID())
+	if info, ok, err := cluster.ReadShard(t); ok {
+		if err != nil {
+			fmt.Fprintf(w, "shard\t%v\n", err)
+		} else {
+			fmt.Fprintf(w, "shard\t%s, of set %s: %s words, total count %s\n", info, info.SetID, groupDigits(info.SetWords), groupDigits(info.SetTotal))
+		}
+	}
 	w.Flush()
 
 	// The first count is the largest, so it sets the column's width.
 	_, first, _ := t.Entry(1)
 	width := max(len(groupDigits(first)), len("count"))
 	fmt.Printf("\n%4s  %*s  %s\n", "rank", width, "count", "word")
-	for rank := uint64(1); rank <= min(inspectTop, t.Len()); rank++ {
-		word, count, ok := t.Entry(rank)
+	for i := uint64(1); i <= min(inspectTop, t.Len()); i++ {
+		word, count, ok := t.Entry(i)
 		if !ok {
 			break // a damaged file; Verify has said so
 		}
+		// A shard's ranks are its set's.
+		rank, _ := t.Rank(word)
 		fmt.Printf("%4d  %*s  %s\n", rank, width, groupDigits(count), word)
 	}
 	if verr != nil {
