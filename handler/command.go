@@ -10,6 +10,10 @@ type command struct {
 	flags cmdFlags
 	acl   aclCats // the categories of its kind; those its flags imply are added at init
 	keys  keySpec // where its keys are; the zero keySpec means it takes none
+	// tips are Redis 7's command tips: how a cluster client splits the
+	// command over shards and merges the replies (request_policy,
+	// response_policy), and which replies vary from call to call.
+	tips []string
 
 	group, since, summary, complexity string // COMMAND DOCS
 

@@ -80,14 +80,20 @@ func TestCommandsAnswerLikeRedis(t *testing.T) {
 					bulk("find_keys"), array(bulk("type"), bulk("range"), bulk("spec"),
 						array(bulk("lastkey"), ":0\r\n", bulk("keystep"), ":1\r\n", bulk("limit"), ":0\r\n")))),
 				array()))},
+		// As Redis 7.0 answers, tips included: cluster clients split MGET
+		// by slot.
 		{"command info of mget", []string{"COMMAND", "INFO", "mget"}, array(
 			array(bulk("mget"), ":-2\r\n", array(simple("readonly"), simple("fast")), ":1\r\n", ":-1\r\n", ":1\r\n",
-				array(simple("@read"), simple("@string"), simple("@fast")), array(),
+				array(simple("@read"), simple("@string"), simple("@fast")), array(bulk("request_policy:multi_shard")),
 				array(array(bulk("flags"), array(simple("RO"), simple("access")),
 					bulk("begin_search"), array(bulk("type"), bulk("index"), bulk("spec"), array(bulk("index"), ":1\r\n")),
 					bulk("find_keys"), array(bulk("type"), bulk("range"), bulk("spec"),
 						array(bulk("lastkey"), ":-1\r\n", bulk("keystep"), ":1\r\n", bulk("limit"), ":0\r\n")))),
 				array()))},
+		{"command info of dbsize", []string{"COMMAND", "INFO", "dbsize"}, array(
+			array(bulk("dbsize"), ":1\r\n", array(simple("readonly"), simple("fast")), ":0\r\n", ":0\r\n", ":0\r\n",
+				array(simple("@keyspace"), simple("@read"), simple("@fast")),
+				array(bulk("request_policy:all_shards"), bulk("response_policy:agg_sum")), array(), array()))},
 		{"command info of tag", []string{"COMMAND", "INFO", "tag"}, array(
 			array(bulk("tag"), ":-2\r\n", array(simple("readonly")), ":0\r\n", ":0\r\n", ":0\r\n",
 				array(simple("@read"), simple("@string"), simple("@slow")), array(), array(), array()))},

@@ -109,7 +109,10 @@ func appendCommandInfo(out []byte, c *command, p resp.Proto) []byte {
 			out = resp.AppendSimple(out, "@"+name)
 		}
 	}
-	out = resp.AppendSetLen(out, 0, p) // tips
+	out = resp.AppendSetLen(out, len(c.tips), p)
+	for _, tip := range c.tips {
+		out = resp.AppendBulkString(out, tip)
+	}
 	out = appendKeySpecs(out, c.keys, p)
 	if len(c.subs) == 0 {
 		return resp.AppendSetLen(out, 0, p)
