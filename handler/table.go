@@ -25,4 +25,7 @@ type Table interface {
 	Meta(key string) (string, bool)
 	// Size returns the table's size in bytes.
 	Size() int64
+	// AppendKey appends the word Lookup(query) searches for: the query as
+	// the table normalizes it. A cluster routes by the slot of this key.
+	AppendKey(dst, query []byte) []byte
 }

@@ -165,6 +165,17 @@ func (t *Table) record(off uint64) (record, bool) {
 	return readRecord(t.data[off:])
 }
 
+// AppendKey appends to dst the word a lookup of query searches the table
+// for: the query folded on a case-folded table, the query itself
+// otherwise. Sharding goes by it: a word lives in the shard that serves
+// the hash slot of its key, whatever the case a client sends it in.
+func (t *Table) AppendKey(dst, query []byte) []byte {
+	if t.hdr.flags&flagFoldCase == 0 {
+		return append(dst, query...)
+	}
+	return Fold(dst, query)
+}
+
 // query finds the record of a query word, folding it first on a folded
 // table, and returns the record's bytes that follow the word.
 func (t *Table) query(word []byte) ([]byte, bool) {
