@@ -67,6 +67,11 @@ func TestEveryCommandWaitsForAuth(t *testing.T) {
 		"pttl":    {"PTTL", "zzxqvjk"},
 		"memory":  {"MEMORY", "USAGE", "the"},
 		"object":  {"OBJECT", "ENCODING", "the"},
+		// Outside a cluster: refused alike, after AUTH, by each.
+		"cluster":   {"CLUSTER", "KEYSLOT", "the"},
+		"readonly":  {"READONLY"},
+		"readwrite": {"READWRITE"},
+		"asking":    {"ASKING"},
 		// RANDOMKEY's answer differs from call to call: it is checked on
 		// its own below.
 	}

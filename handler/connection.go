@@ -110,7 +110,7 @@ func runHello(s *Session, args [][]byte, out []byte) []byte {
 	out = resp.AppendBulkString(out, "id")
 	out = resp.AppendUint(out, s.id)
 	out = resp.AppendBulkString(out, "mode")
-	out = resp.AppendBulkString(out, "standalone")
+	out = resp.AppendBulkString(out, s.h.mode())
 	out = resp.AppendBulkString(out, "role")
 	out = resp.AppendBulkString(out, "master")
 	out = resp.AppendBulkString(out, "modules")

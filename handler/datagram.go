@@ -174,6 +174,12 @@ func (s *Session) serveDatagram(ds *datagramSession, req, out []byte, maxReply, 
 		}
 		if first || s.authenticated() {
 			out = s.execute(args, out)
+			// A datagram's reader may wait: a command whose words other
+			// shards hold is answered before the next one runs.
+			for s.Waiting() {
+				s.fetchNow()
+				out = s.execute(args, out)
+			}
 		} else {
 			// Only the first command may log a datagram in.
 			h.commands.Add(1)
@@ -240,6 +246,8 @@ func (s *Session) resetForDatagram(h *Handler) {
 	s.libVer = s.libVer[:0]
 	s.proto = resp.RESP2
 	s.multi, s.exec = nil, nil
+	s.remote.reset()
+	s.hits, s.misses = 0, 0
 	s.datagram = true
 	s.closing = false
 	s.closed = true // not counted as a connection, so Close has nothing to undo

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/resp"
 )
 
@@ -32,6 +33,10 @@ type Handler struct {
 	misses          atomic.Uint64
 	calls           []atomic.Uint64 // per command, by command id
 	ops             opsMeter
+
+	// node is the cluster this Handler serves a shard of, nil outside one.
+	node *cluster.Node
+	clusterSlots
 }
 
 // Options configure a Handler. The zero value serves with resp's default
@@ -87,6 +92,14 @@ type Options struct {
 	// different ids, and a connection handed from one to another keeps an
 	// id nobody else has. A worker uses its pid shifted left by 32.
 	ClientIDBase uint64
+
+	// Cluster, when set, makes the server a node of a Redis Cluster that
+	// serves Cluster.Self's slots from the table, a shard of a set (see
+	// cluster.go): clients are redirected to the shard that serves a key,
+	// and words another shard holds are asked of it through Peers.
+	Cluster *cluster.Node
+	// Peers reaches the other shards of Cluster.
+	Peers Peers
 }
 
 // Timeouts are the per-connection time bounds.
@@ -124,7 +137,7 @@ func New(t Table, opts Options) *Handler {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	h := &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList))}
+	h := &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList)), node: opts.Cluster}
 	h.ngramMin, h.ngramMax = ngramSizes(t)
 	return h
 }

@@ -125,6 +125,7 @@ var infoSections = []infoSection{
 	{"limits", "Limits", true, (*Handler).appendLimitsInfo},
 	{"table", "Table", true, (*Handler).appendTableInfo},
 	{"commandstats", "Commandstats", false, (*Handler).appendCommandStats},
+	{"cluster", "Cluster", true, (*Handler).appendClusterInfo},
 	{"keyspace", "Keyspace", true, (*Handler).appendKeyspaceInfo},
 }
 
@@ -211,7 +212,7 @@ func (h *Handler) appendServerInfo(ss *ServerStats, b []byte) []byte {
 	up := max(now.Sub(ss.Started), 0)
 	b = appendField(b, "redis_version", compatVersion)
 	b = appendField(b, "freqd_version", h.opts.Version)
-	b = appendField(b, "redis_mode", "standalone")
+	b = appendField(b, "redis_mode", h.mode())
 	b = appendField(b, "arch_bits", strconv.Itoa(strconv.IntSize))
 	b = appendUintField(b, "process_id", uint64(ss.PID))
 	b = appendUintField(b, "server_time_usec", uint64(now.UnixMicro()))

@@ -218,11 +218,11 @@ func runMemoryUsage(s *Session, args [][]byte, out []byte) []byte {
 		}
 	}
 	w := args[2]
-	count, ok := s.h.table.Lookup(w)
+	count, ok := s.corpus().Lookup(w)
+	rank, _ := s.corpus().Rank(w)
 	if !ok {
 		return resp.AppendNull(out, s.proto)
 	}
-	rank, _ := s.h.table.Rank(w)
 	record := uvarintLen(uint64(len(w))) + len(w) + 1 + byteWidth(count) + byteWidth(rank)
 	return resp.AppendInt(out, int64(record+8+8))
 }

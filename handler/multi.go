@@ -45,6 +45,11 @@ type transaction struct {
 	next   int    // bytes of queue EXEC has run
 	parser resp.Parser
 	failed bool // a command was refused while queueing: EXEC aborts
+	// On a cluster node, the slot of the queued commands' keys, and
+	// whether they span several: EXEC then answers -CROSSSLOT, as Redis.
+	slot      int
+	slotSet   bool
+	crossSlot bool
 }
 
 // queue adds a request to the open transaction.
@@ -64,6 +69,10 @@ func (s *Session) queue(args [][]byte, out []byte) []byte {
 		t.queue = resp.AppendBulk(t.queue, a)
 	}
 	t.n++
+	if s.slot >= 0 {
+		t.crossSlot = t.crossSlot || t.slotSet && t.slot != s.slot
+		t.slot, t.slotSet = s.slot, true
+	}
 	return resp.AppendSimple(out, "QUEUED")
 }
 
@@ -87,15 +96,22 @@ func (s *Session) runQueued(out []byte) []byte {
 		}
 		return out
 	}
+	cmd, _ := resolve(args)
+	start := len(out)
+	s.h.calls[cmd.id].Add(1)
+	out = cmd.run(s, args, out)
+	if s.remote.missing {
+		// Run again, from the same place in the queue, once the other
+		// shards have answered.
+		s.h.calls[cmd.id].Add(^uint64(0))
+		return s.suspend(out[:start])
+	}
+	out = s.completed(out, start)
 	t.next += n
 	t.n--
 	if t.next == len(t.queue) {
 		s.exec = nil
 	}
-	cmd, _ := resolve(args)
-	start := len(out)
-	s.h.calls[cmd.id].Add(1)
-	out = cmd.run(s, args, out)
 	s.h.commands.Add(1)
 	if len(out) > start && out[start] == '-' {
 		s.h.errorReplies.Add(1)
@@ -123,6 +139,9 @@ func runExec(s *Session, _ [][]byte, out []byte) []byte {
 		return resp.AppendError(out, errExecNoMulti)
 	}
 	s.multi = nil
+	if t.crossSlot {
+		return resp.AppendError(out, errCrossSlot)
+	}
 	if t.failed {
 		return resp.AppendError(out, errExecAbort)
 	}

@@ -45,6 +45,10 @@ func (h *Handler) ServeConn(c net.Conn) error {
 		if st.Runnable() {
 			continue // Process stopped at a batch of replies: more to run
 		}
+		if st.Waiting() {
+			st.FetchNow() // other shards hold words of the next request
+			continue
+		}
 		buf, err := st.ReadBuffer()
 		if err != nil {
 			return err

@@ -36,6 +36,18 @@ type Session struct {
 	multi *transaction
 	exec  *transaction
 
+	// Cluster state (cluster.go): the words the running command needs from
+	// other shards, a key being routed, and the slot of the last command's
+	// keys (-1 for none), which a transaction keeps to itself.
+	remote remoteState
+	key    []byte
+	slot   int
+
+	// hits and misses count the running command's key reads, added to the
+	// Handler's counters when it completes, so that a run suspended for
+	// other shards' words is not counted twice.
+	hits, misses uint64
+
 	// authedID is the session id under which the client authenticated, 0
 	// before it has. It holds the id rather than a flag so that a Session
 	// recycled for another client, which always gets a new id, cannot
@@ -118,7 +130,7 @@ func (s *Session) gavePassword() bool {
 // with the first byte not yet consumed.
 func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfter bool) {
 	start := len(out)
-	for !s.closing && len(out)-start < replyFlushSize {
+	for !s.closing && !s.Waiting() && len(out)-start < replyFlushSize {
 		if s.exec != nil {
 			out = s.runQueued(out)
 			continue
@@ -134,11 +146,17 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 			s.closing = true
 			return len(in), out, true
 		}
-		consumed += n
 		if len(args) == 0 {
+			consumed += n
 			continue
 		}
 		out = s.execute(args, out)
+		if s.Waiting() {
+			// Not consumed: the request is parsed and run again once
+			// the other shards have answered.
+			break
+		}
+		consumed += n
 	}
 	return consumed, out, s.closing
 }
@@ -152,6 +170,13 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 func (s *Session) execute(args [][]byte, out []byte) []byte {
 	start := len(out)
 	cmd, container := resolve(args)
+	// On a cluster node, a command on keys of another shard's slot, or of
+	// several slots, is refused (after the checks Redis makes first).
+	var moved string
+	s.slot = -1
+	if s.h.node != nil && cmd != nil && cmd.keys.begin != 0 && cmd.arityOK(len(args)) {
+		moved = s.redirect(cmd, args)
+	}
 	switch {
 	case s.h.opts.Unavailable != "" && (cmd == nil || cmd.name != "quit"):
 		out = resp.AppendError(out, "ERR "+s.h.opts.Unavailable)
@@ -169,12 +194,23 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 		s.h.calls[cmd.id].Add(1)
 		out = resp.AppendError(out, errNoAuth)
 		s.abortTransaction()
+	case moved != "":
+		s.h.calls[cmd.id].Add(1)
+		out = resp.AppendError(out, moved)
+		s.abortTransaction()
 	case s.multi != nil && !cmd.immediate:
 		// Counted when EXEC runs it.
 		return s.queue(args, out)
 	default:
 		s.h.calls[cmd.id].Add(1)
 		out = cmd.run(s, args, out)
+		if s.remote.missing {
+			// Other shards hold some of its words: counted when it runs
+			// again with their answers.
+			s.h.calls[cmd.id].Add(^uint64(0))
+			return s.suspend(out[:start])
+		}
+		out = s.completed(out, start)
 	}
 	// Counted after running, as Redis does, so INFO does not count itself.
 	s.h.commands.Add(1)

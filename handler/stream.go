@@ -149,10 +149,35 @@ func (s *Stream) ReceivedEOF() {
 }
 
 // Runnable reports whether there is work to do: complete requests in the
-// input buffer, or queued commands an EXEC is still running.
+// input buffer, or queued commands an EXEC is still running, and no
+// request waiting for other shards.
 func (s *Stream) Runnable() bool {
-	return !s.closeAfter && ((s.start < s.end && !s.incomplete) || s.sess.Executing())
+	return !s.closeAfter && !s.sess.Waiting() && ((s.start < s.end && !s.incomplete) || s.sess.Executing())
 }
+
+// Waiting reports whether the connection's next request waits for other
+// shards of a cluster to answer. The caller sends its lookups with Fetch,
+// once, and the connection runs again when the last answer is in; until
+// then it is not read, and does not time out: the lookups are bounded in
+// time themselves.
+func (s *Stream) Waiting() bool { return s.sess.Waiting() }
+
+// NeedsFetch reports whether the connection waits for lookups not yet
+// sent: call Fetch.
+func (s *Stream) NeedsFetch() bool { return s.sess.remote.phase == remoteWaiting }
+
+// Fetch sends the waiting request's lookups to the other shards. Each
+// answer reaches deliver, on whatever goroutine it arrives, as a function
+// the caller must run on the goroutine that serves the Stream; the
+// function reports whether that was the last answer, so that the
+// connection can run again.
+func (s *Stream) Fetch(deliver func(apply func() bool)) {
+	startFetches(s.sess, s.sess.Fetches(), deliver)
+}
+
+// FetchNow sends the waiting request's lookups and waits for the answers,
+// for a caller with a goroutine of its own per connection.
+func (s *Stream) FetchNow() { s.sess.fetchNow() }
 
 // Process executes the complete requests in the input buffer while fewer
 // than maxPendingOutput reply bytes wait to be written.
@@ -177,7 +202,7 @@ func (s *Stream) Process(now time.Time) {
 		switch {
 		case closeAfter:
 			s.closeAfter = true
-		case n == 0 && !s.sess.Executing():
+		case n == 0 && !s.sess.Executing() && !s.sess.Waiting():
 			s.incomplete = true
 		}
 	}
@@ -240,9 +265,11 @@ func (s *Stream) WriteBlocked(now time.Time) {
 }
 
 // WantsInput reports whether the connection should be read: the client
-// may still send and not too many of its replies wait to be written.
+// may still send, not too many of its replies wait to be written, and no
+// request waits for other shards (what it pipelines meanwhile waits in
+// the kernel, not in the input buffer).
 func (s *Stream) WantsInput() bool {
-	return !s.eof && !s.closeAfter && len(s.out)-s.sent <= maxPendingOutput
+	return !s.eof && !s.closeAfter && len(s.out)-s.sent <= maxPendingOutput && !s.sess.Waiting()
 }
 
 // OutputBacklogged reports whether the client has so many unread replies
@@ -255,7 +282,7 @@ func (s *Stream) OutputBacklogged() bool { return len(s.out)-s.sent > maxPending
 // err says why, when the operator may want to know: a client gone in the
 // middle of a request.
 func (s *Stream) Finished() (bool, error) {
-	if len(s.out) > s.sent || !(s.closeAfter || (s.eof && !s.Runnable())) {
+	if len(s.out) > s.sent || s.sess.Waiting() || !(s.closeAfter || (s.eof && !s.Runnable())) {
 		return false, nil
 	}
 	if s.eof && !s.closeAfter && s.start < s.end {
@@ -282,6 +309,8 @@ func (s *Stream) LastActive() time.Time { return s.lastActive }
 func (s *Stream) Expired(now time.Time) (bool, error) {
 	t := s.timeouts
 	switch {
+	case s.sess.Waiting():
+		// Other shards answer within their own bound.
 	case len(s.out) > s.sent:
 		if t.Write > 0 && !s.writeWait.IsZero() && now.Sub(s.writeWait) >= t.Write {
 			return true, s.writeTimeoutError()

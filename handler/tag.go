@@ -90,9 +90,11 @@ func runTag(s *Session, args [][]byte, out []byte) []byte {
 	} else {
 		terms = s.tag.collect(text)
 	}
-	total := float64(s.h.table.Total()) + 1
+	// On a cluster node, the whole set's total and words (cluster.go).
+	table := s.corpus()
+	total := float64(table.Total()) + 1
 	for i := range terms {
-		count := s.tag.count(s.h.table, terms[i].word)
+		count := s.tag.count(table, terms[i].word)
 		bits := math.Log2(total / (float64(count) + 1))
 		terms[i].score = float64(terms[i].n) * max(bits, 0)
 	}
