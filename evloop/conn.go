@@ -93,10 +93,27 @@ func (l *Loop) advance(c *conn) bool {
 		l.closeConn(c, err)
 		return false
 	}
+	if c.st.NeedsFetch() {
+		l.fetch(c)
+	}
 	if l.draining && l.release(c, answered) {
 		return false
 	}
 	return l.setInterest(c)
+}
+
+// fetch sends the lookups of c's request whose words other shards of a
+// cluster hold. The connection is neither read nor run until the last
+// answer is in; meanwhile the loop serves everyone else. Each answer
+// comes back through post, and the last one runs the request.
+func (l *Loop) fetch(c *conn) {
+	c.st.Fetch(func(apply func() bool) {
+		l.post(func() {
+			if l.conns[c.fd] == c && apply() && l.advance(c) {
+				l.account(c)
+			}
+		})
+	})
 }
 
 // flush writes as much of c's pending output as the socket takes.

@@ -124,6 +124,7 @@ type Loop struct {
 	// Requests from other goroutines, read by the loop after a wake-up.
 	mu       sync.Mutex
 	inbox    []adoption // connections handed to Adopt
+	posted   []func()   // work for the loop's thread (post)
 	drainReq bool
 	stopReq  bool
 	handBack HandBack
@@ -259,6 +260,20 @@ func (l *Loop) Drain(handBack HandBack) {
 	l.wake.Wake()
 }
 
+// post has fn run on the loop's thread, at its next wake-up: how the
+// answers of other shards reach the connection waiting for them. It is
+// safe from any goroutine; once the loop has stopped, fn is dropped.
+func (l *Loop) post(fn func()) {
+	l.mu.Lock()
+	if l.done {
+		l.mu.Unlock()
+		return
+	}
+	l.posted = append(l.posted, fn)
+	l.mu.Unlock()
+	l.wake.Wake()
+}
+
 // Stop closes every connection at once; Serve returns.
 func (l *Loop) Stop() {
 	l.mu.Lock()
@@ -331,8 +346,8 @@ func (l *Loop) Serve() error {
 // drain, a stop. It reports whether the loop must stop now.
 func (l *Loop) requests() bool {
 	l.mu.Lock()
-	inbox, stop, drain := l.inbox, l.stopReq, l.drainReq
-	l.inbox = nil
+	inbox, posted, stop, drain := l.inbox, l.posted, l.stopReq, l.drainReq
+	l.inbox, l.posted = nil, nil
 	l.mu.Unlock()
 	for _, a := range inbox {
 		if stop {
@@ -343,6 +358,9 @@ func (l *Loop) requests() bool {
 	}
 	if stop {
 		return true
+	}
+	for _, fn := range posted {
+		fn()
 	}
 	if drain && !l.draining {
 		l.beginDrain()
