@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/pidfile"
 	"github.com/freqd/freqd/internal/version"
@@ -55,6 +56,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	if s.served, err = table.Load(cfg.Data); err != nil {
+		return nil, err
+	}
+	if err := cluster.CheckStandalone(s.served.Table, s.served.Name); err != nil {
+		s.served.Close()
 		return nil, err
 	}
 	socks, err := listen.Bind(cfg.Listen, listen.Options{UnixMode: cfg.UnixMode})

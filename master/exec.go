@@ -9,7 +9,6 @@ import (
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/procstat"
 	"github.com/freqd/freqd/master/pool"
-	"github.com/freqd/freqd/table"
 	"github.com/freqd/freqd/worker/control"
 )
 
@@ -36,7 +35,7 @@ func (m *Master) perform(a pool.Action) {
 	case pool.ClearEntry:
 		m.board.Retire(a.Entry)
 	case pool.LoadTable:
-		t, err := table.Load(m.cfg.Data)
+		t, err := m.loadTable()
 		if err == nil {
 			m.tables[a.Generation] = t
 			m.log.Info("table loaded", "generation", a.Generation, "words", t.Table.Len(), "table_bytes", t.Table.Size())

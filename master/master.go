@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/pidfile"
@@ -43,6 +44,8 @@ type Config struct {
 	MetricsListen    string           // serve Prometheus metrics here; "" for none
 	Dispatch         string           // fdpass: DispatchShared (default) or DispatchLeastLoaded
 	Timeouts         handler.Timeouts // per connection, as every worker applies them
+	Cluster          *cluster.Config  // --cluster-config: the table is a shard of this cluster; nil for none
+	ClusterTimeout   time.Duration    // how long a worker waits for another shard's answer
 
 	LogLevel string
 	LogJSON  bool
@@ -173,7 +176,7 @@ func New(cfg Config) (*Master, error) {
 	if m.cred, err = workerCredential(cfg.User); err != nil {
 		return nil, err
 	}
-	t, err := table.Load(cfg.Data)
+	t, err := m.loadTable()
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,7 @@ func (m *Master) startWorker(a pool.StartWorker) (pid int, err error) {
 		ShutdownTimeout: m.cfg.ShutdownTimeout, Timeouts: m.cfg.Timeouts,
 		MaxRequests: m.cfg.MaxRequests, MaxClients: m.cfg.MaxClients, RequirePass: m.cfg.RequirePass,
 		MaxRequestMemory: m.cfg.MaxRequestMemory,
+		Cluster:          m.cfg.Cluster, ClusterTimeout: m.cfg.ClusterTimeout,
 	}
 	if a.Unavailable {
 		spec.Unavailable = "no worker can serve: the data file was damaged while served; the operator must replace it and send SIGHUP"

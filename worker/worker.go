@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/evloop"
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
@@ -133,7 +134,7 @@ func (w *Worker) setup() error {
 		return err
 	}
 
-	w.h = handler.New(w.table, handler.Options{
+	opts := handler.Options{
 		Version:          version.Get().Version,
 		Unavailable:      s.Unavailable,
 		Timeouts:         s.Timeouts,
@@ -146,7 +147,17 @@ func (w *Worker) setup() error {
 			{Name: "eventloop", Append: func(b []byte) []byte { return w.loop.AppendInfo(b) }},
 		},
 		ClientIDBase: uint64(os.Getpid()) << 32,
-	})
+	}
+	if s.Cluster != nil && s.Unavailable == "" {
+		// The master checked the table against the configuration.
+		node, err := cluster.NewNode(s.Cluster, w.table, "the table")
+		if err != nil {
+			return err
+		}
+		opts.Cluster = node
+		opts.Peers = cluster.NewPeers(node, s.RequirePass, s.ClusterTimeout)
+	}
+	w.h = handler.New(w.table, opts)
 	return w.newLoop()
 }
 

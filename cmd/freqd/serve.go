@@ -13,6 +13,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/ingest"
 	"github.com/freqd/freqd/internal/mode"
 	"github.com/freqd/freqd/internal/procname"
@@ -62,6 +63,7 @@ the flags of the pool.`,
 			{"your own table, on every interface, with a password", "freqd serve --data words.freq --listen :7379 --requirepass-file /etc/freqd/password"},
 			{"four workers, and Prometheus metrics", "freqd serve --workers 4 --metrics-listen 127.0.0.1:9379"},
 			{"one of the classic designs", "freqd serve --mode epoll"},
+			{"shard 1 of 3, a node of the cluster cluster.conf describes", "freqd serve --data words.1-of-3.freq --listen :7379 --cluster-config cluster.conf"},
 		},
 		setup: serveFlags,
 	})
@@ -117,6 +119,8 @@ func serveFlags(fs *flag.FlagSet) func([]string) int {
 	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long while /readyz fails, so load balancers stop sending clients; then drain")
 	fs.StringVar(&cfg.User, "user", "", "run the workers as USER; the master binds and reads --data first (`USER`)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (`ADDR`)")
+	clusterConfig := fs.String("cluster-config", "", "serve the --data shard as a node of the Redis Cluster FILE describes, the same file on every node (`FILE`)")
+	fs.DurationVar(&cfg.ClusterTimeout, "cluster-timeout", cluster.DefaultTimeout, "how long a node waits for another shard to answer for the words it holds")
 
 	maxChildren := fs.Int("max-children", classic.DefaultMaxChildren, "most connection processes at once; more wait in the backlog (`N`)")
 
@@ -160,8 +164,16 @@ func serveFlags(fs *flag.FlagSet) func([]string) int {
 		if cfg.Data.Mode != table.Copy && cfg.Data.Mode != table.Map {
 			return c.usageError("--data-mode %s: want %s or %s", cfg.Data.Mode, table.Copy, table.Map)
 		}
+		if cfg.ClusterTimeout <= 0 {
+			return c.usageError("--cluster-timeout %v: want a positive duration", cfg.ClusterTimeout)
+		}
 		if cfg.Mode.IsClassic() {
 			return runClassic(*cfg, *maxChildren)
+		}
+		if *clusterConfig != "" {
+			if cfg.Cluster, err = cluster.ReadConfig(*clusterConfig); err != nil {
+				return c.usageError("%v", err)
+			}
 		}
 		cfg.Logger = newLogger("freqd.master", cfg.LogLevel, cfg.LogJSON)
 		nameProcess(cfg.Logger, "freqd: master")
@@ -294,7 +306,8 @@ func requirePass(flagValue, file string) (string, error) {
 }
 
 // poolFlags are the flags only a master and its workers act on.
-var poolFlags = []string{"workers", "dispatch", "data-mode", "max-requests", "max-clients", "worker-timeout", "user", "metrics-listen", "shutdown-delay"}
+var poolFlags = []string{"workers", "dispatch", "data-mode", "max-requests", "max-clients", "worker-timeout", "user", "metrics-listen", "shutdown-delay",
+	"cluster-config", "cluster-timeout"}
 
 // refuseUnusedFlags rejects flags given explicitly that mode m would
 // silently ignore: the pool's flags in a classic design, which is one

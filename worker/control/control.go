@@ -7,6 +7,7 @@ package control
 import (
 	"time"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/handler"
 	"github.com/freqd/freqd/internal/childproc"
 	"github.com/freqd/freqd/internal/mode"
@@ -58,6 +59,11 @@ type Spec struct {
 	// The environment of a process is readable only by its own user and
 	// root, the same people who can read the master's memory.
 	RequirePass string `json:"requirepass,omitempty"`
+	// Cluster, when set, is the cluster configuration (--cluster-config)
+	// of which the table is a shard, and ClusterTimeout how long the worker
+	// waits for another shard's answer.
+	Cluster        *cluster.Config `json:"cluster,omitempty"`
+	ClusterTimeout time.Duration   `json:"cluster_timeout,omitempty"`
 }
 
 // ExitTableUnusable is the exit status of a worker that cannot map the
