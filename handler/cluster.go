@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/resp"
@@ -58,8 +59,10 @@ const (
 	remoteAnswered        // every lookup answered: it runs again
 )
 
-// remoteState is what a Session keeps of the words its running command
-// needs from other shards.
+// remoteState is what a Session keeps of the words other shards hold: the
+// words its requests need, and the answers, kept while the requests
+// pipelined behind a suspended one run (they were asked for together), and
+// dropped once the client's input is drained.
 type remoteState struct {
 	phase   uint8
 	missing bool           // this run met words not yet fetched
@@ -67,11 +70,12 @@ type remoteState struct {
 	words   [][]byte       // the keys, in the order they were met
 	shard   []int          // the shard holding each
 	entries []cluster.Entry
-	fetched int           // words[:fetched] have been asked for
-	fetches []Fetch       // the batches out, one per shard
-	pending int           // batches not yet answered
-	failed  map[int]error // shards that did not answer
-	failure error         // the failure this run met, if any
+	failed  []error     // why a word's shard did not answer, nil when it did
+	fetched int         // words[:fetched] have been asked for
+	fetches []Fetch     // the batches out, one per shard
+	pending int         // batches not yet answered
+	failure error       // the failure the running command met, if any
+	ahead   resp.Parser // parses the requests behind a suspended one
 }
 
 // Fetch is one batch of words a suspended request needs from one shard.
@@ -80,6 +84,14 @@ type Fetch struct {
 	Words [][]byte
 	pos   []int // positions in remoteState.words
 }
+
+// lookAheadMax bounds how many pipelined requests a suspended one collects
+// the words of, and keepRemoteWords how many words a session keeps
+// answers for.
+const (
+	lookAheadMax    = 512
+	keepRemoteWords = 8192
+)
 
 // Waiting reports whether the session is suspended until other shards
 // answer: its request runs again once every Fetch is delivered.
@@ -134,48 +146,95 @@ func (v *clusterView) AppendKey(dst, query []byte) []byte       { return v.h.tab
 // the lookups the command will wait for.
 func (s *Session) remoteEntry(slot int, key []byte) cluster.Entry {
 	r := &s.remote
-	if i, ok := r.index[string(key)]; ok {
-		if i < r.fetched {
-			if err := r.failed[r.shard[i]]; err != nil && r.failure == nil {
-				r.failure = err
-			}
-			return r.entries[i]
+	if i, ok := r.index[string(key)]; ok && i < r.fetched {
+		if err := r.failed[i]; err != nil && r.failure == nil {
+			r.failure = err
 		}
+		return r.entries[i]
+	} else if ok {
+		r.missing = true
 		return cluster.Entry{}
 	}
-	r.add(key, s.h.node.Owner(slot))
-	r.missing = true
-	return cluster.Entry{}
-}
-
-// add records a word to ask shard for.
-func (r *remoteState) add(key []byte, shard int) {
 	if r.index == nil {
 		r.index = map[string]int{}
 	}
 	r.index[string(key)] = len(r.words)
 	r.words = append(r.words, bytes.Clone(key))
-	r.shard = append(r.shard, shard)
+	r.shard = append(r.shard, s.h.node.Owner(slot))
 	r.entries = append(r.entries, cluster.Entry{})
+	r.failed = append(r.failed, nil)
+	r.missing = true
+	return cluster.Entry{}
 }
 
-// reset forgets the last command's words.
+// reset forgets the words and answers kept.
 func (r *remoteState) reset() {
-	if r.index == nil && r.phase == remoteIdle {
+	if len(r.words) == 0 && r.phase == remoteIdle {
 		return
 	}
 	clear(r.index)
-	if len(r.words) > keepTagWords {
-		*r = remoteState{}
-		return
+	if len(r.words) > keepRemoteWords {
+		r.index = nil
 	}
-	*r = remoteState{index: r.index, words: r.words[:0], shard: r.shard[:0], entries: r.entries[:0]}
+	*r = remoteState{index: r.index, words: r.words[:0], shard: r.shard[:0], entries: r.entries[:0],
+		failed: r.failed[:0], fetches: r.fetches[:0], ahead: r.ahead}
 }
 
-// suspend drops the reply of a run that met words other shards hold and
-// makes their lookups, one batch per shard.
+// suspend drops the reply of a run that met words other shards hold: the
+// session waits for their answers, and the request runs again.
 func (s *Session) suspend(out []byte) []byte {
 	r := &s.remote
+	r.missing, r.failure = false, nil
+	r.phase = remoteWaiting
+	s.hits, s.misses = 0, 0
+	return out
+}
+
+// lookAhead collects the words other shards hold of the requests pipelined
+// behind a suspended one, in the complete requests at the start of in, so
+// that one lookup per shard answers them all rather than one round trip
+// each. It runs only commands that read the table (with keys this node
+// serves, or TAG) and drops their replies; it stops at the first other
+// command, which may change what the next ones answer (HELLO, CLIENT,
+// MULTI...), and after lookAheadMax requests.
+func (s *Session) lookAhead(in []byte) {
+	if s.multi != nil || s.exec != nil || !s.authenticated() {
+		return
+	}
+	r := &s.remote
+	r.ahead.Reset()
+	r.ahead.Limits = s.parser.Limits
+	var scratch []byte
+	hits, misses, slot := s.hits, s.misses, s.slot
+	defer func() { s.hits, s.misses, s.slot, r.missing, r.failure = hits, misses, slot, false, nil }()
+	for off, n := 0, 0; n < lookAheadMax && len(r.words) < keepRemoteWords; n++ {
+		args, used, err := r.ahead.Next(in[off:])
+		if err != nil {
+			return
+		}
+		off += used
+		if len(args) == 0 {
+			continue
+		}
+		cmd, _ := resolve(args)
+		if cmd == nil || cmd.flags&flagReadonly == 0 || cmd.keys.begin == 0 && cmd.name != "tag" || !cmd.arityOK(len(args)) {
+			return
+		}
+		if cmd.keys.begin != 0 && s.redirect(cmd, args) != "" {
+			continue // refused when its turn comes
+		}
+		scratch = cmd.run(s, args, scratch[:0])
+	}
+}
+
+// Fetches returns the lookups a waiting session needs, one batch per
+// shard, and marks them sent: the caller must deliver an answer to each,
+// by index.
+func (s *Session) Fetches() []Fetch {
+	r := &s.remote
+	if r.phase != remoteWaiting {
+		return nil
+	}
 	byShard := map[int]int{}
 	r.fetches = r.fetches[:0]
 	for i := r.fetched; i < len(r.words); i++ {
@@ -191,20 +250,8 @@ func (s *Session) suspend(out []byte) []byte {
 	}
 	r.fetched = len(r.words)
 	r.pending = len(r.fetches)
-	r.missing, r.failure = false, nil
-	r.phase = remoteWaiting
-	s.hits, s.misses = 0, 0
-	return out
-}
-
-// Fetches returns the lookups a waiting session needs, and marks them
-// sent: the caller must deliver an answer to each, by index.
-func (s *Session) Fetches() []Fetch {
-	if s.remote.phase != remoteWaiting {
-		return nil
-	}
-	s.remote.phase = remoteSent
-	return s.remote.fetches
+	r.phase = remoteSent
+	return r.fetches
 }
 
 // Deliver records the answer to fetch i (entries for its words in order,
@@ -220,13 +267,10 @@ func (s *Session) Deliver(i int, entries []cluster.Entry, err error) bool {
 	if err == nil && len(entries) != len(f.pos) {
 		err = fmt.Errorf("shard %s answered %d words for %d", s.h.node.Config.Shards[f.Shard].Addr, len(entries), len(f.pos))
 	}
-	if err != nil {
-		if r.failed == nil {
-			r.failed = map[int]error{}
-		}
-		r.failed[f.Shard] = err
-	} else {
-		for k, p := range f.pos {
+	for k, p := range f.pos {
+		if err != nil {
+			r.failed[p] = err
+		} else {
 			r.entries[p] = entries[k]
 		}
 	}
@@ -239,13 +283,17 @@ func (s *Session) Deliver(i int, entries []cluster.Entry, err error) bool {
 }
 
 // finishRemote ends a command that ran to the end: its reply stands, or
-// is replaced by an error when a shard it needed did not answer.
+// is replaced by an error when a shard it needed did not answer. The
+// answers stay for the requests behind it.
 func (s *Session) finishRemote(out []byte, start int) []byte {
 	r := &s.remote
 	if r.failure != nil {
 		out = resp.AppendError(out[:start], "ERR another shard holds some of these words and did not answer ("+r.failure.Error()+"); retry once it is back")
+		r.failure = nil
 	}
-	r.reset()
+	if len(r.words) > keepRemoteWords {
+		r.reset()
+	}
 	return out
 }
 
@@ -269,6 +317,8 @@ func (s *Session) fetchNow() {
 func startFetches(s *Session, fetches []Fetch, deliver func(apply func() bool)) {
 	peers := s.h.opts.Peers
 	for i, f := range fetches {
+		s.h.lookups.Add(1)
+		s.h.lookupWords.Add(uint64(len(f.Words)))
 		apply := func(entries []cluster.Entry, err error) {
 			deliver(func() bool { return s.Deliver(i, entries, err) })
 		}
@@ -481,13 +531,19 @@ func (h *Handler) appendClusterInfo(_ *ServerStats, b []byte) []byte {
 	b = appendUintField(b, "cluster_shards", uint64(len(n.Config.Shards)))
 	b = appendField(b, "cluster_set_id", n.Info.SetID)
 	b = appendUintField(b, "cluster_set_words", n.Info.SetWords)
-	return appendUintField(b, "cluster_set_total", n.Info.SetTotal)
+	b = appendUintField(b, "cluster_set_total", n.Info.SetTotal)
+	// The second hops of the process that answers (a worker of the pool).
+	b = appendUintField(b, "cluster_lookups_sent", h.lookups.Load())
+	return appendUintField(b, "cluster_lookup_words", h.lookupWords.Load())
 }
 
-// clusterSlots holds the per-slot counts of a Handler's words.
+// clusterSlots holds the per-slot counts of a Handler's words, and counts
+// the lookups it sent other shards.
 type clusterSlots struct {
-	slotsOnce sync.Once
-	perSlot   []uint32
+	slotsOnce   sync.Once
+	perSlot     []uint32
+	lookups     atomic.Uint64 // batches of words asked of another shard
+	lookupWords atomic.Uint64 // words in them
 }
 
 // mode is what HELLO and INFO call the server: "cluster" on a node.

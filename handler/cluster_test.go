@@ -425,3 +425,37 @@ func TestClusterCountsEachReadOnce(t *testing.T) {
 		t.Errorf("MGET counted %d times", n)
 	}
 }
+
+// TestClusterPipelineSharesLookups: requests pipelined behind one that
+// waits for another shard are asked for with it, one lookup per shard,
+// and up to a command that could change what they answer.
+func TestClusterPipelineSharesLookups(t *testing.T) {
+	tc := startCluster(t, 3)
+	h := tc.nodes[0]
+	var far []string // words node 0 gets by their bytes and others hold
+	for _, w := range tc.words {
+		c := string(appendCapitalized(nil, []byte(w)))
+		if tc.nodeFor(c) == h && tc.nodeFor(w) != h && len(far) < 300 {
+			far = append(far, c)
+		}
+	}
+	var req strings.Builder
+	for _, w := range far[:200] {
+		req.WriteString(multibulk("GET", w))
+	}
+	req.WriteString(multibulk("TAG", strings.Join(far[200:250], " ")))
+	req.WriteString(multibulk("HELLO", "3"))
+	for _, w := range far[250:] {
+		req.WriteString(multibulk("RANK", w))
+	}
+	before := h.lookups.Load()
+	got := ask(h, req.String())
+	if want := ask(tc.whole, req.String()); stripHello(got) != stripHello(want) {
+		g, w := firstDiff(stripHello(got), stripHello(want))
+		t.Fatalf("got %q, want %q", g, w)
+	}
+	// Two shards hold them; HELLO stops the look-ahead once.
+	if n := h.lookups.Load() - before; n > 4 {
+		t.Errorf("%d lookups for 300 words of two shards in one pipeline; want at most 4", n)
+	}
+}

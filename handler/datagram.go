@@ -177,6 +177,7 @@ func (s *Session) serveDatagram(ds *datagramSession, req, out []byte, maxReply, 
 			// A datagram's reader may wait: a command whose words other
 			// shards hold is answered before the next one runs.
 			for s.Waiting() {
+				s.lookAhead(req[off:])
 				s.fetchNow()
 				out = s.execute(args, out)
 			}

@@ -153,10 +153,15 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 		out = s.execute(args, out)
 		if s.Waiting() {
 			// Not consumed: the request is parsed and run again once
-			// the other shards have answered.
+			// the other shards have answered, with the words of the
+			// requests behind it, asked for at the same time.
+			s.lookAhead(in[consumed+n:])
 			break
 		}
 		consumed += n
+	}
+	if consumed == len(in) && s.exec == nil && !s.Waiting() {
+		s.remote.reset() // the input is drained: nothing asked for is still to run
 	}
 	return consumed, out, s.closing
 }
