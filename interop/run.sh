@@ -25,13 +25,7 @@ fi
 
 # npm: the versions package.json names, into interop/node/node_modules,
 # unless they are there already.
-if ! (cd interop/node && node -e '
-	const want = require("./package.json").dependencies;
-	for (const [name, version] of Object.entries(want))
-		if (require(name + "/package.json").version !== version) process.exit(1);' 2>/dev/null); then
-	echo "interop: installing node-redis and ioredis from npm"
-	(cd interop/node && npm install --no-package-lock --no-audit --no-fund --loglevel=error >/dev/null)
-fi
+interop/node/install.sh
 
 # What the server must answer, from the data it serves.
 tsv=data/subtlex-us.tsv
