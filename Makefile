@@ -3,7 +3,7 @@ GO      ?= go
 BIN     ?= bin/freqd
 ARGS    ?=
 
-.PHONY: all build run test test-faults test-scale test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean \
+.PHONY: all build run test test-faults test-scale test-cluster test-manifests test-short vet fmt-check bench bench-redis fuzz interop clean \
 	man install units image
 
 all: build
@@ -41,7 +41,20 @@ test-faults:
 # contrib/haproxy/haproxy.cfg in front of three freqd servers on loopback.
 test-scale:
 	scripts/need.sh haproxy
-	FREQD_TEST_HAPROXY=require $(GO) test -race -count=1 -timeout 10m -v ./scale/
+	FREQD_TEST_HAPROXY=require $(GO) test -race -count=1 -timeout 10m -v -skip TestCluster ./scale/
+
+# Shards (docs/scaling.md): the embedded table built with --shards 3 and
+# served by three freqd nodes on loopback, every word asked through
+# redis-cli -c, redis-py's RedisCluster, go-redis's ClusterClient (with and
+# without command tips) and node-redis's createCluster against a server of
+# the whole table; then one shard is killed. Installs the Debian packages
+# and npm modules it needs (as make interop does); about a minute and a half.
+# Without the race detector: the servers are processes of their own, and
+# the test process only runs clients.
+test-cluster:
+	scripts/need.sh redis-tools python3-redis
+	interop/node/install.sh
+	FREQD_TEST_CLUSTER=require $(GO) test -count=1 -timeout 10m -v -run TestCluster ./scale/
 
 # The Kubernetes manifests of contrib/kubernetes, decoded strictly into the
 # API's types (a module of its own: the server does not link Kubernetes).

@@ -1,0 +1,441 @@
+package scale
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/freqd/freqd/cluster"
+	"github.com/freqd/freqd/internal/mode"
+	"github.com/freqd/freqd/internal/testserver"
+	"github.com/freqd/freqd/shm/freqfile"
+)
+
+// shardCluster is three freqd servers serving the shards of the embedded
+// table, built with --shards 3, on loopback ports named by one cluster
+// configuration, and one server of the whole table to compare them with.
+type shardCluster struct {
+	cfg   *cluster.Config
+	nodes []*testserver.Server
+	addrs []string // as announced
+	whole *testserver.Server
+	forms []form // every word, as stored and capitalised, with its answers
+}
+
+// form is a query and what the whole table answers to it: GET's count and
+// RANK's rank, "" for nil.
+type form struct {
+	Word string `json:"word"`
+	Get  string `json:"get"`
+	Rank string `json:"rank"`
+}
+
+func startShards(t *testing.T) *shardCluster {
+	t.Helper()
+	dir := t.TempDir()
+	build := exec.Command(freqdBin, "build", "-o", filepath.Join(dir, "sub.freq"), "--shards", "3", "--default")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("freqd build --shards 3: %v\n%s", err, out)
+	}
+	sc := &shardCluster{}
+	var conf strings.Builder
+	conf.WriteString("# the embedded table in three shards\n")
+	for _, r := range cluster.Split(3) {
+		addr := freePort(t)
+		sc.addrs = append(sc.addrs, addr)
+		fmt.Fprintf(&conf, "%s %s\n", r, addr)
+	}
+	confPath := filepath.Join(dir, "cluster.conf")
+	if err := os.WriteFile(confPath, []byte(conf.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if sc.cfg, err = cluster.ReadConfig(confPath); err != nil {
+		t.Fatal(err)
+	}
+	for i, addr := range sc.addrs {
+		data := filepath.Join(dir, fmt.Sprintf("sub.%d-of-3.freq", i+1))
+		sc.nodes = append(sc.nodes, testserver.Start(t, freqdBin, mode.FDPass, 2,
+			"--listen", addr, "--data", data, "--cluster-config", confPath))
+	}
+	sc.whole = testserver.Start(t, freqdBin, mode.FDPass, 1)
+
+	// Every word, as stored and capitalised, and a few the table lacks,
+	// with what the whole table answers.
+	seen := map[string]bool{}
+	var words []string
+	for w := range testserver.Subtlex() {
+		for _, f := range []string{w, capitalize(w)} {
+			if !seen[f] {
+				seen[f] = true
+				words = append(words, f)
+			}
+		}
+	}
+	words = append(words, "Zyzzogeton", "qqqxyzzy")
+	slices.Sort(words)
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: sc.whole.TCP})
+	defer rdb.Close()
+	for chunk := range slices.Chunk(words, 5000) {
+		cmds, err := rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, w := range chunk {
+				p.Get(ctx, w)
+				p.Do(ctx, "RANK", w)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			t.Fatal(err)
+		}
+		for i, w := range chunk {
+			f := form{Word: w}
+			f.Get, _ = cmds[2*i].(*redis.StringCmd).Result()
+			if r, err := cmds[2*i+1].(*redis.Cmd).Int64(); err == nil {
+				f.Rank = strconv.FormatInt(r, 10)
+			}
+			sc.forms = append(sc.forms, f)
+		}
+	}
+	return sc
+}
+
+// capitalize upper-cases the first letter, as a sentence begins.
+func capitalize(w string) string {
+	for i, r := range w {
+		return strings.ToUpper(string(r)) + w[i+len(string(r)):]
+	}
+	return w
+}
+
+// hops counts the forms whose node (the slot of their bytes) does not
+// hold them (the slot of their stored form).
+func (sc *shardCluster) hops() int {
+	n := 0
+	for _, f := range sc.forms {
+		if sc.cfg.Owner(cluster.Slot([]byte(f.Word))) != sc.cfg.Owner(cluster.Slot(stored(f.Word))) {
+			n++
+		}
+	}
+	return n
+}
+
+// stored is the form a word is stored in: folded.
+func stored(w string) []byte { return freqfile.Fold(nil, []byte(w)) }
+
+// need returns the path of a client program, skipping the test when it is
+// missing unless FREQD_TEST_CLUSTER=require (make test-cluster, which
+// installs it) says that is a failure.
+func need(t *testing.T, name string) string {
+	t.Helper()
+	bin, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("FREQD_TEST_CLUSTER") == "require" {
+			t.Fatalf("%s is not installed: %v", name, err)
+		}
+		t.Skipf("%s is not installed; make test-cluster installs it and runs this test", name)
+	}
+	return bin
+}
+
+// TestClusterOfShards serves the embedded table as three shards and asks
+// every word of it, as stored and capitalised, through each cluster
+// client: each answers exactly what one server with the whole table
+// answers, second hops included. Then one shard is killed with SIGKILL:
+// only the words whose slots it served fail.
+func TestClusterOfShards(t *testing.T) {
+	sc := startShards(t)
+	t.Logf("%d forms, %d of which a node must ask another shard for", len(sc.forms), sc.hops())
+	tagText := "On Monday the quick brown fox, said Alice in London, jumped over the zyzzogeton's lazy dog; Friday was quieter"
+	ctx := context.Background()
+	wholeTag, err := redis.NewClient(&redis.Options{Addr: sc.whole.TCP, Protocol: 2}).Do(ctx, "TAG", "LIMIT", "0", tagText).StringSlice()
+	if err != nil || len(wholeTag) < 20 {
+		t.Fatalf("TAG on the whole table: %v %v", wholeTag, err)
+	}
+	spec := filepath.Join(t.TempDir(), "expect.json")
+	b, _ := json.Marshal(map[string]any{"nodes": sc.addrs, "forms": sc.forms, "tag": map[string]any{"text": tagText, "reply": wholeTag},
+		"dbsize": len(testserver.Subtlex())})
+	if err := os.WriteFile(spec, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("go-redis", func(t *testing.T) { checkGoRedis(t, sc, false, tagText, wholeTag) })
+	t.Run("go-redis with command tips", func(t *testing.T) { checkGoRedis(t, sc, true, tagText, wholeTag) })
+	t.Run("redis-cli -c", func(t *testing.T) { checkRedisCli(t, sc, tagText, wholeTag) })
+	t.Run("redis-py RedisCluster", func(t *testing.T) {
+		python := "/usr/bin/python3" // Debian's, with Debian's python3-redis
+		if _, err := exec.Command(python, "-c", "import redis").CombinedOutput(); err != nil {
+			if os.Getenv("FREQD_TEST_CLUSTER") == "require" {
+				t.Fatalf("Debian's python3-redis is not installed: %v", err)
+			}
+			t.Skip("Debian's python3-redis is not installed; make test-cluster installs it")
+		}
+		runClient(t, python, "../interop/cluster/redis_py.py", spec)
+	})
+	t.Run("node-redis createCluster", func(t *testing.T) {
+		need(t, "node")
+		if _, err := os.Stat("../interop/node/node_modules/redis"); err != nil {
+			if os.Getenv("FREQD_TEST_CLUSTER") == "require" {
+				t.Fatal("node-redis is not installed in interop/node")
+			}
+			t.Skip("node-redis is not installed; make test-cluster installs it")
+		}
+		runClient(t, "node", "../interop/node/node-redis-cluster.mjs", spec)
+	})
+	t.Run("one shard killed", func(t *testing.T) { checkShardKilled(t, sc) })
+}
+
+// runClient runs a client program on the expectations file.
+func runClient(t *testing.T, bin, script, spec string) {
+	t.Helper()
+	cmd := exec.Command(bin, script, spec)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	err := cmd.Run()
+	t.Logf("%s (%v):\n%s", script, time.Since(start).Round(time.Millisecond), out.String())
+	if err != nil {
+		t.Fatalf("%s: %v", script, err)
+	}
+}
+
+// checkGoRedis asks every form with go-redis's ClusterClient, pipelined
+// (the client sends each node its keys), and multi-key commands: without
+// the command tips MGET across slots is refused with CROSSSLOT, as Redis
+// refuses it; with them the client splits it by slot and merges.
+func checkGoRedis(t *testing.T, sc *shardCluster, tips bool, tagText string, wholeTag []string) {
+	ctx := context.Background()
+	for _, proto := range []int{3, 2} {
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sc.addrs[:1], Protocol: proto, MaxRedirects: 3})
+		defer c.Close()
+		if tips {
+			c.SetCommandInfoResolver(c.NewDynamicResolver())
+		}
+		// Every form once, with the default client in its default
+		// protocol; a sample otherwise.
+		forms := sc.forms
+		if tips || proto != 3 {
+			forms = sample(sc.forms, 10)
+		}
+		start := time.Now()
+		for chunk := range slices.Chunk(forms, 5000) {
+			cmds, _ := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+				for _, f := range chunk {
+					p.Get(ctx, f.Word)
+					p.Do(ctx, "RANK", f.Word)
+				}
+				return nil
+			})
+			for i, f := range chunk {
+				get, err := cmds[2*i].(*redis.StringCmd).Result()
+				if err != nil && err != redis.Nil {
+					t.Fatalf("RESP%d GET %s: %v", proto, f.Word, err)
+				}
+				rank := ""
+				if r, err := cmds[2*i+1].(*redis.Cmd).Int64(); err == nil {
+					rank = strconv.FormatInt(r, 10)
+				} else if err != redis.Nil {
+					t.Fatalf("RESP%d RANK %s: %v", proto, f.Word, err)
+				}
+				if get != f.Get || rank != f.Rank {
+					t.Fatalf("RESP%d %s: GET %q RANK %q; the whole table answers %q and %q", proto, f.Word, get, rank, f.Get, f.Rank)
+				}
+			}
+		}
+		t.Logf("RESP%d: %d forms, GET and RANK, in %v", proto, len(forms), time.Since(start).Round(time.Millisecond))
+
+		// TAG has no key: the client sends it anywhere. Every node
+		// answers what the whole table does.
+		for _, addr := range append([]string{""}, sc.addrs...) {
+			var got []string
+			var err error
+			if addr == "" {
+				got, err = redis.NewClusterClient(&redis.ClusterOptions{Addrs: sc.addrs, Protocol: 2}).Do(ctx, "TAG", "LIMIT", "0", tagText).StringSlice()
+			} else {
+				got, err = redis.NewClient(&redis.Options{Addr: addr, Protocol: 2}).Do(ctx, "TAG", "LIMIT", "0", tagText).StringSlice()
+			}
+			if err != nil || !slices.Equal(got, wholeTag) {
+				t.Fatalf("TAG at %q: %v %v; the whole table answers %v", addr, got, err, wholeTag)
+			}
+		}
+
+		// A few words of every shard, some stored elsewhere than their
+		// bytes hash.
+		var keys []string
+		var want []any
+		var found int64
+		for i := 0; i < len(sc.forms); i += len(sc.forms) / 40 {
+			f := sc.forms[i]
+			keys = append(keys, f.Word)
+			if f.Get == "" {
+				want = append(want, nil)
+			} else {
+				want = append(want, f.Get)
+				found++
+			}
+		}
+		got, err := c.MGet(ctx, keys...).Result()
+		switch {
+		case !tips && (err == nil || !strings.HasPrefix(err.Error(), "CROSSSLOT")):
+			t.Errorf("RESP%d MGET across slots without tips: %v, %v; want CROSSSLOT, as from Redis", proto, got, err)
+		case tips && (err != nil || !slices.Equal(got, want)):
+			t.Errorf("RESP%d MGET across slots with tips: %v, %v; want %v", proto, got, err, want)
+		}
+		if tips {
+			if n, err := c.Exists(ctx, keys...).Result(); err != nil || n != found {
+				t.Errorf("RESP%d EXISTS across slots: %d, %v; want %d", proto, n, err, found)
+			}
+			if n, err := c.DBSize(ctx).Result(); err != nil || n != int64(len(testserver.Subtlex())) {
+				t.Errorf("RESP%d DBSIZE over the shards: %d, %v; want %d", proto, n, err, len(testserver.Subtlex()))
+			}
+			freq, err := c.Do(ctx, append([]any{"FREQ"}, anys(keys)...)...).Int64Slice()
+			for i, f := range want {
+				n := int64(0)
+				if f != nil {
+					n, _ = strconv.ParseInt(f.(string), 10, 64)
+				}
+				if err != nil || i >= len(freq) || freq[i] != n {
+					t.Fatalf("RESP%d FREQ across slots: %v, %v; want %v", proto, freq, err, want)
+				}
+			}
+		}
+	}
+}
+
+// sample returns every nth form.
+func sample(forms []form, n int) []form {
+	var s []form
+	for i := 0; i < len(forms); i += n {
+		s = append(s, forms[i])
+	}
+	return s
+}
+
+func anys(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// checkRedisCli types every form into redis-cli -c, GET (and RANK for a
+// tenth: one command at a time, it is the slowest client), with the
+// forms sorted by the node their bytes hash to, so that it follows few
+// redirections; then TAG through each node and an MGET across slots.
+func checkRedisCli(t *testing.T, sc *shardCluster, tagText string, wholeTag []string) {
+	cli := need(t, "redis-cli")
+	forms := slices.Clone(sc.forms)
+	owner := func(f form) int { return sc.cfg.Owner(cluster.Slot([]byte(f.Word))) }
+	slices.SortStableFunc(forms, func(a, b form) int { return owner(a) - owner(b) })
+	var in, want strings.Builder
+	n := 0
+	for i, f := range forms {
+		if strings.ContainsAny(f.Word, " \"'\\") {
+			continue // redis-cli's own quoting would be tested, not freqd
+		}
+		n++
+		fmt.Fprintf(&in, "GET %s\n", f.Word)
+		fmt.Fprintf(&want, "%s\n", f.Get)
+		if i%10 == 0 { // and the rank of a tenth of them
+			fmt.Fprintf(&in, "RANK %s\n", f.Word)
+			fmt.Fprintf(&want, "%s\n", f.Rank)
+		}
+	}
+	host, port, _ := strings.Cut(sc.addrs[0], ":")
+	cmd := exec.Command(cli, "-c", "-h", host, "-p", port)
+	cmd.Stdin = strings.NewReader(in.String())
+	start := time.Now()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("redis-cli -c: %v", err)
+	}
+	// It says where it follows a redirection (-> Redirected to slot...).
+	var lines []string
+	redirects := 0
+	for _, l := range strings.SplitAfter(string(out), "\n") {
+		if strings.HasPrefix(l, "-> Redirected") {
+			redirects++
+			continue
+		}
+		lines = append(lines, l)
+	}
+	t.Logf("redis-cli followed %d redirections", redirects)
+	if got := strings.Join(lines, ""); got != want.String() {
+		gl, wl := strings.Split(got, "\n"), strings.Split(want.String(), "\n")
+		for i := range min(len(gl), len(wl)) {
+			if gl[i] != wl[i] {
+				t.Fatalf("redis-cli -c, line %d of %d: %q, want %q", i+1, len(wl), gl[i], wl[i])
+			}
+		}
+		t.Fatalf("redis-cli -c printed %d lines, want %d", len(gl), len(wl))
+	}
+	t.Logf("%d forms (GET, and RANK of a tenth), in %v", n, time.Since(start).Round(time.Millisecond))
+	for _, addr := range sc.addrs {
+		host, port, _ := strings.Cut(addr, ":")
+		out, err := exec.Command(cli, "-c", "-h", host, "-p", port, "TAG", "LIMIT", "0", tagText).Output()
+		if err != nil || strings.TrimSuffix(string(out), "\n") != strings.Join(wholeTag, "\n") {
+			t.Errorf("redis-cli -c -p %s TAG: %q, %v", port, out, err)
+		}
+	}
+	out, _ = exec.Command(cli, "-c", "-h", host, "-p", port, "MGET", "monday", "Monday").Output()
+	if !strings.HasPrefix(string(out), "CROSSSLOT") {
+		t.Errorf("redis-cli -c MGET across slots: %q, want CROSSSLOT as from Redis", out)
+	}
+}
+
+// checkShardKilled kills one shard with SIGKILL and asks every form again:
+// a form fails when the killed shard served its slot or held it, and only
+// then; the others answer as before.
+func checkShardKilled(t *testing.T, sc *shardCluster) {
+	const dead = 1
+	sc.nodes[dead].Kill()
+	ctx := context.Background()
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{sc.addrs[0], sc.addrs[2]}, MaxRedirects: 1,
+		DialTimeout: time.Second, ReadTimeout: 5 * time.Second})
+	defer c.Close()
+	var failed, answered int
+	for chunk := range slices.Chunk(sample(sc.forms, 10), 5000) {
+		cmds, _ := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, f := range chunk {
+				p.Get(ctx, f.Word)
+			}
+			return nil
+		})
+		for i, f := range chunk {
+			get, err := cmds[i].(*redis.StringCmd).Result()
+			node := sc.cfg.Owner(cluster.Slot([]byte(f.Word)))
+			holder := sc.cfg.Owner(cluster.Slot(stored(f.Word)))
+			if node == dead || holder == dead {
+				if err == nil || err == redis.Nil {
+					t.Fatalf("GET %s, whose slot the killed shard served, answered %q", f.Word, get)
+				}
+				failed++
+				continue
+			}
+			if err == redis.Nil {
+				err = nil
+			}
+			if err != nil || get != f.Get {
+				t.Fatalf("GET %s, which a live shard serves, after the kill: %q, %v; want %q", f.Word, get, err, f.Get)
+			}
+			answered++
+		}
+	}
+	if failed == 0 || answered == 0 {
+		t.Fatalf("%d failed, %d answered: the test proves nothing", failed, answered)
+	}
+	t.Logf("after the kill: %d forms answered, %d failed (their slot or their stored form's on the killed shard)", answered, failed)
+}
