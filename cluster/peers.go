@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -48,7 +49,6 @@ type Peers struct {
 	password string
 	timeout  time.Duration
 	peers    []*peer // by shard index; nil for this node's own
-	dial     func(addr string, timeout time.Duration) (net.Conn, error)
 }
 
 // NewPeers returns the client of node's other shards. password, if not
@@ -58,8 +58,7 @@ func NewPeers(node *Node, password string, timeout time.Duration) *Peers {
 	if timeout <= 0 {
 		timeout = DefaultTimeout
 	}
-	p := &Peers{node: node, password: password, timeout: timeout,
-		dial: func(addr string, d time.Duration) (net.Conn, error) { return net.DialTimeout("tcp", addr, d) }}
+	p := &Peers{node: node, password: password, timeout: timeout}
 	for i, s := range node.Config.Shards {
 		if i == node.Self {
 			p.peers = append(p.peers, nil)
@@ -117,17 +116,29 @@ func (p *Peers) Lookup(shard int, words [][]byte, done func([]Entry, error)) {
 
 // request encodes CLUSTER LOOKUP set-id word...
 func (p *Peers) request(words [][]byte) []byte {
-	b := make([]byte, 0, 64+16*len(words))
+	return AppendLookup(make([]byte, 0, 64+16*len(words)), p.node.Info.SetID, words)
+}
+
+// AppendLookup appends the command that asks a shard of set setID for
+// words: CLUSTER LOOKUP set-id word...
+func AppendLookup(b []byte, setID string, words [][]byte) []byte {
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(3+len(words)), 10)
 	b = append(b, "\r\n"...)
 	b = appendBulk(b, []byte("CLUSTER"))
 	b = appendBulk(b, []byte(LookupCommand))
-	b = appendBulk(b, []byte(p.node.Info.SetID))
+	b = appendBulk(b, []byte(setID))
 	for _, w := range words {
 		b = appendBulk(b, w)
 	}
 	return b
+}
+
+// AppendAuth appends AUTH password.
+func AppendAuth(b []byte, password string) []byte {
+	b = append(b, "*2\r\n"...)
+	b = appendBulk(b, []byte("AUTH"))
+	return appendBulk(b, []byte(password))
 }
 
 func appendBulk(b, s []byte) []byte {
@@ -136,6 +147,70 @@ func appendBulk(b, s []byte) []byte {
 	b = append(b, "\r\n"...)
 	b = append(b, s...)
 	return append(b, "\r\n"...)
+}
+
+// ParseEntries parses the answer to a lookup of n words at the start of
+// b, as an event loop reads it: used is 0 while b does not hold all of it.
+// A shard's error reply is a *ReplyError, with used covering it (the
+// connection goes on); any other error means the connection cannot be
+// trusted any more.
+func ParseEntries(b []byte, n int) (entries []Entry, used int, err error) {
+	line, next, ok := cutLine(b)
+	if !ok {
+		return nil, 0, nil
+	}
+	if len(line) > 0 && line[0] == '-' {
+		return nil, next, &ReplyError{string(line[1:])}
+	}
+	if m, err := strconv.Atoi(string(line[min(1, len(line)):])); len(line) == 0 || line[0] != '*' || err != nil || m != 2*n {
+		return nil, 0, fmt.Errorf("answered %s to a lookup of %d words; is it a freqd of this version?", clip(line), n)
+	}
+	entries = make([]Entry, n)
+	for i := range 2 * n {
+		line, after, ok := cutLine(b[next:])
+		if !ok {
+			return nil, 0, nil
+		}
+		next += after
+		v, err := strconv.ParseUint(string(line[min(1, len(line)):]), 10, 64)
+		if len(line) == 0 || line[0] != ':' || err != nil {
+			return nil, 0, fmt.Errorf("answered %s inside a lookup's reply", clip(line))
+		}
+		if i%2 == 0 {
+			entries[i/2].Count = v
+		} else {
+			entries[i/2].Rank, entries[i/2].Found = v, v != 0
+		}
+	}
+	return entries, next, nil
+}
+
+// ParseStatus parses a simple reply (AUTH's) at the start of b: used is
+// 0 while it is incomplete; err is the error reply, or says the reply is
+// of another kind.
+func ParseStatus(b []byte) (used int, err error) {
+	line, next, ok := cutLine(b)
+	switch {
+	case !ok:
+		return 0, nil
+	case len(line) > 0 && line[0] == '+':
+		return next, nil
+	}
+	return next, fmt.Errorf("AUTH refused (%s): every node of a cluster needs the same password", clip(line))
+}
+
+// cutLine returns the CRLF-terminated line at the start of b, without the
+// CRLF, and the bytes it takes; ok is false while it is incomplete.
+func cutLine(b []byte) (line []byte, used int, ok bool) {
+	i := bytes.IndexByte(b, '\n')
+	if i < 0 {
+		return nil, 0, false
+	}
+	line = b[:i]
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		line = line[:len(line)-1]
+	}
+	return line, i + 1, true
 }
 
 // run sends the queued lookups, batch after batch, until none is left.
@@ -170,24 +245,11 @@ func (pr *peer) roundTrip(p *Peers, batch []*call) {
 	}
 	if err != nil {
 		pr.close()
-		err = pr.failure(err, p.timeout)
+		err = ShardError(pr.shard, err, p.timeout)
 		for _, c := range batch[answered:] {
 			c.done(nil, err)
 		}
 	}
-}
-
-// failure names the shard and says why it did not answer, without the
-// local addresses net's errors carry.
-func (pr *peer) failure(err error, timeout time.Duration) error {
-	var op *net.OpError
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		err = fmt.Errorf("no answer within %v", timeout)
-	case errors.As(err, &op):
-		err = op.Err
-	}
-	return fmt.Errorf("shard %s at %s: %w", pr.shard.Slots, pr.shard.Addr, err)
 }
 
 // exchange sends a batch on the connection, opening it first if need be,
@@ -208,11 +270,11 @@ func (pr *peer) exchange(p *Peers, batch []*call, deadline time.Time) (int, erro
 	}
 	for i, c := range batch {
 		entries, err := readEntries(pr.br, c.words)
-		var reply replyError
+		var reply *ReplyError
 		switch {
 		case errors.As(err, &reply):
 			// The shard answered, with an error: the connection is fine.
-			c.done(nil, fmt.Errorf("shard %s at %s: %s", pr.shard.Slots, pr.shard.Addr, string(reply)))
+			c.done(nil, fmt.Errorf("shard %s at %s: %s", pr.shard.Slots, pr.shard.Addr, reply.Msg))
 		case err != nil:
 			return i, err
 		default:
@@ -225,23 +287,50 @@ func (pr *peer) exchange(p *Peers, batch []*call, deadline time.Time) (int, erro
 // connect opens the connection, and authenticates it when the cluster has
 // a password. A shard that cannot be reached is marked down for a moment.
 func (pr *peer) connect(p *Peers, deadline time.Time) error {
-	conn, err := p.dial(pr.shard.Addr, time.Until(deadline))
+	conn, err := Dial(pr.shard.Addr, p.password, deadline)
 	if err == nil {
-		br := bufio.NewReaderSize(conn, 16<<10)
-		if p.password != "" {
-			conn.SetDeadline(deadline)
-			err = authenticate(conn, br, p.password)
-		}
-		if err == nil {
-			pr.conn, pr.br = conn, br
-			return nil
-		}
-		conn.Close()
+		pr.conn, pr.br = conn, bufio.NewReaderSize(conn, 16<<10)
+		return nil
 	}
 	pr.mu.Lock()
-	pr.downUntil, pr.downErr = time.Now().Add(retryDown), pr.failure(err, p.timeout)
+	pr.downUntil, pr.downErr = time.Now().Add(retryDown), ShardError(pr.shard, err, p.timeout)
 	pr.mu.Unlock()
 	return err
+}
+
+// Dial connects to a shard's address and, with a password, authenticates,
+// all before deadline.
+func Dial(addr, password string, deadline time.Time) (net.Conn, error) {
+	conn, err := net.DialTimeout("tcp", addr, time.Until(deadline))
+	if err != nil || password == "" {
+		return conn, err
+	}
+	conn.SetDeadline(deadline)
+	if _, err = conn.Write(AppendAuth(nil, password)); err == nil {
+		var line []byte
+		if line, err = readLine(bufio.NewReader(conn)); err == nil {
+			_, err = ParseStatus(append(line, '\r', '\n'))
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return conn, nil
+}
+
+// ShardError names a shard and says why it did not answer, without the
+// local addresses net's errors carry; timeout is the bound it missed.
+func ShardError(sh Shard, err error, timeout time.Duration) error {
+	var op *net.OpError
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		err = fmt.Errorf("no answer within %v", timeout)
+	case errors.As(err, &op):
+		err = op.Err
+	}
+	return fmt.Errorf("shard %s at %s: %w", sh.Slots, sh.Addr, err)
 }
 
 func (pr *peer) close() {
@@ -251,28 +340,11 @@ func (pr *peer) close() {
 	}
 }
 
-// authenticate sends AUTH and reads its answer.
-func authenticate(conn net.Conn, br *bufio.Reader, password string) error {
-	b := []byte("*2\r\n")
-	b = appendBulk(b, []byte("AUTH"))
-	b = appendBulk(b, []byte(password))
-	if _, err := conn.Write(b); err != nil {
-		return err
-	}
-	line, err := readLine(br)
-	if err != nil {
-		return err
-	}
-	if len(line) == 0 || line[0] != '+' {
-		return fmt.Errorf("AUTH refused (%s): every node of a cluster needs the same password", clip(line))
-	}
-	return nil
-}
+// ReplyError is an error a shard answered a lookup with; the connection
+// to it is fine.
+type ReplyError struct{ Msg string }
 
-// replyError is an error reply of the shard.
-type replyError string
-
-func (e replyError) Error() string { return string(e) }
+func (e *ReplyError) Error() string { return e.Msg }
 
 // readEntries reads the answer to one lookup of n words: an array of 2n
 // integers, count then rank, or an error reply.
@@ -282,7 +354,7 @@ func readEntries(br *bufio.Reader, n int) ([]Entry, error) {
 		return nil, err
 	}
 	if len(line) > 0 && line[0] == '-' {
-		return nil, replyError(line[1:])
+		return nil, &ReplyError{string(line[1:])}
 	}
 	if m, err := strconv.Atoi(string(line[min(1, len(line)):])); len(line) == 0 || line[0] != '*' || err != nil || m != 2*n {
 		return nil, fmt.Errorf("answered %s to a lookup of %d words; is it a freqd of this version?", clip(line), n)
