@@ -107,13 +107,18 @@ func (l *Loop) advance(c *conn) bool {
 // answer is in; meanwhile the loop serves everyone else. Each answer
 // comes back through post, and the last one runs the request.
 func (l *Loop) fetch(c *conn) {
-	c.st.Fetch(func(apply func() bool) {
-		l.post(func() {
-			if l.conns[c.fd] == c && apply() && l.advance(c) {
-				l.account(c)
-			}
-		})
-	})
+	run := func(apply func() bool) {
+		if l.conns[c.fd] == c && apply() && l.advance(c) {
+			l.account(c)
+		}
+	}
+	if l.ups != nil {
+		// The loop's own connections to the shards answer on its
+		// thread, never inside this call.
+		c.st.Fetch(l, run)
+		return
+	}
+	c.st.Fetch(l.h.Peers(), func(apply func() bool) { l.post(func() { run(apply) }) })
 }
 
 // flush writes as much of c's pending output as the socket takes.

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"golang.org/x/sys/unix"
 
+	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/fdpass"
 	"github.com/freqd/freqd/handler"
 )
@@ -107,6 +108,16 @@ type Config struct {
 	// instead of the process: the loop runs with debug.SetPanicOnFault,
 	// writes the returned reply to the client and closes it.
 	Fault func(r any) []byte
+
+	// Cluster, when set, is the cluster node the Handler serves (its
+	// Options.Cluster): the loop keeps a connection to each other shard
+	// and exchanges the lookups of its waiting connections on them
+	// itself (upstream.go). ClusterPassword authenticates them (every
+	// node shares one); ClusterTimeout bounds each lookup
+	// (cluster.DefaultTimeout if 0).
+	Cluster         *cluster.Node
+	ClusterPassword string
+	ClusterTimeout  time.Duration
 }
 
 // Loop is one event loop. Serve runs it on the calling goroutine, locked
@@ -141,6 +152,9 @@ type Loop struct {
 	limitSaid  bool          // the descriptor limit has been logged once
 	limitDelay time.Duration // how long the queue was last left after EMFILE
 	conns      map[int]*conn
+	ups        []*upstream       // connections to the other shards, by shard; nil outside a cluster
+	upFDs      map[int]*upstream // the same, by descriptor
+	later      []func()          // work queued on the loop's thread for its next turn
 	draining   bool
 	now        time.Time    // the time of the last wake-up, for timestamps
 	held       int64        // bytes held in unfinished requests, over every connection
@@ -193,6 +207,7 @@ func New(cfg Config) (*Loop, error) {
 	for _, ln := range cfg.Listeners {
 		l.ls = append(l.ls, &acceptor{Listener: ln})
 	}
+	l.initUpstreams()
 	to := cfg.Handler.Timeouts()
 	if t := minPositive(to.Read, to.Idle, to.Write); t > 0 {
 		// A timeout fires within a tenth of its length, checked at most
@@ -260,18 +275,20 @@ func (l *Loop) Drain(handBack HandBack) {
 	l.wake.Wake()
 }
 
-// post has fn run on the loop's thread, at its next wake-up: how the
-// answers of other shards reach the connection waiting for them. It is
-// safe from any goroutine; once the loop has stopped, fn is dropped.
-func (l *Loop) post(fn func()) {
+// post has fn run on the loop's thread, at its next wake-up: how a
+// helper goroutine's result, or an answer from another shard through the
+// Handler's peers, reaches the loop. It is safe from any goroutine; once
+// the loop has stopped, fn is dropped and post reports false.
+func (l *Loop) post(fn func()) bool {
 	l.mu.Lock()
 	if l.done {
 		l.mu.Unlock()
-		return
+		return false
 	}
 	l.posted = append(l.posted, fn)
 	l.mu.Unlock()
 	l.wake.Wake()
+	return true
 }
 
 // Stop closes every connection at once; Serve returns.
@@ -362,6 +379,13 @@ func (l *Loop) requests() bool {
 	for _, fn := range posted {
 		fn()
 	}
+	for len(l.later) > 0 {
+		later := l.later
+		l.later = nil
+		for _, fn := range later {
+			fn()
+		}
+	}
 	if drain && !l.draining {
 		l.beginDrain()
 	}
@@ -390,6 +414,10 @@ func (l *Loop) onEvent(fd int, events uint32) {
 	}
 	if c := l.conns[fd]; c != nil {
 		l.onReady(c, events)
+		return
+	}
+	if u := l.upFDs[fd]; u != nil {
+		l.onUpstream(u, events)
 	}
 }
 
@@ -671,8 +699,11 @@ const queueEvents = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
 // waitMillis is how long epoll_wait may sleep: until the next timeout
 // check or listener resumption, forever if there is neither.
 func (l *Loop) waitMillis() int {
-	var next time.Time
-	if l.tick > 0 && len(l.conns) > 0 {
+	if len(l.later) > 0 {
+		return 0
+	}
+	next := l.upDeadline()
+	if l.tick > 0 && len(l.conns) > 0 && (next.IsZero() || l.nextSweep.Before(next)) {
 		next = l.nextSweep
 	}
 	if !l.queueBack.IsZero() && (next.IsZero() || l.queueBack.Before(next)) {
@@ -699,9 +730,10 @@ func (l *Loop) waitMillis() int {
 	return int((d + time.Millisecond - 1) / time.Millisecond)
 }
 
-// timers resumes paused listeners and the queue, and closes connections
-// past a timeout.
+// timers resumes paused listeners and the queue, fails lookups other
+// shards did not answer in time, and closes connections past a timeout.
 func (l *Loop) timers() {
+	l.upTimers(l.now)
 	if !l.queueBack.IsZero() && !l.now.Before(l.queueBack) {
 		l.queueBack = time.Time{}
 	}
@@ -818,6 +850,7 @@ func (l *Loop) closeAll() {
 		unix.Close(l.epfd)
 		l.epfd = -1
 	}
+	l.closeUpstreams()
 	l.mu.Lock()
 	l.done = true // Adopt closes what it is given from now on
 	inbox := l.inbox

@@ -303,7 +303,7 @@ func (s *Session) finishRemote(out []byte, start int) []byte {
 func (s *Session) fetchNow() {
 	fetches := s.Fetches()
 	answers := make(chan func() bool, len(fetches))
-	startFetches(s, fetches, func(apply func() bool) { answers <- apply })
+	startFetches(s, fetches, s.h.opts.Peers, func(apply func() bool) { answers <- apply })
 	for range fetches {
 		if (<-answers)() {
 			return
@@ -311,11 +311,10 @@ func (s *Session) fetchNow() {
 	}
 }
 
-// startFetches sends fetches through the Handler's peers; each answer
-// reaches deliver as a function to run on the session's goroutine, which
-// reports whether the request can run again.
-func startFetches(s *Session, fetches []Fetch, deliver func(apply func() bool)) {
-	peers := s.h.opts.Peers
+// startFetches sends fetches through peers; each answer reaches deliver
+// as a function to run on the session's goroutine, which reports whether
+// the request can run again.
+func startFetches(s *Session, fetches []Fetch, peers Peers, deliver func(apply func() bool)) {
 	for i, f := range fetches {
 		s.h.lookups.Add(1)
 		s.h.lookupWords.Add(uint64(len(f.Words)))
@@ -545,6 +544,13 @@ type clusterSlots struct {
 	lookups     atomic.Uint64 // batches of words asked of another shard
 	lookupWords atomic.Uint64 // words in them
 }
+
+// Cluster returns the cluster node the Handler serves, nil outside one.
+func (h *Handler) Cluster() *cluster.Node { return h.node }
+
+// Peers returns what reaches the other shards for the sessions that wait
+// without an event loop (Options.Peers).
+func (h *Handler) Peers() Peers { return h.opts.Peers }
 
 // mode is what HELLO and INFO call the server: "cluster" on a node.
 func (h *Handler) mode() string {

@@ -166,13 +166,14 @@ func (s *Stream) Waiting() bool { return s.sess.Waiting() }
 // sent: call Fetch.
 func (s *Stream) NeedsFetch() bool { return s.sess.remote.phase == remoteWaiting }
 
-// Fetch sends the waiting request's lookups to the other shards. Each
-// answer reaches deliver, on whatever goroutine it arrives, as a function
-// the caller must run on the goroutine that serves the Stream; the
-// function reports whether that was the last answer, so that the
-// connection can run again.
-func (s *Stream) Fetch(deliver func(apply func() bool)) {
-	startFetches(s.sess, s.sess.Fetches(), deliver)
+// Fetch sends the waiting request's lookups to the other shards through
+// peers (an event loop's own, or the Handler's). Each answer reaches
+// deliver, on whatever goroutine peers answers on, as a function the
+// caller must run on the goroutine that serves the Stream; the function
+// reports whether that was the last answer, so that the connection can
+// run again.
+func (s *Stream) Fetch(peers Peers, deliver func(apply func() bool)) {
+	startFetches(s.sess, s.sess.Fetches(), peers, deliver)
 }
 
 // FetchNow sends the waiting request's lookups and waits for the answers,

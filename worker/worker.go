@@ -154,6 +154,8 @@ func (w *Worker) setup() error {
 		if err != nil {
 			return err
 		}
+		// The event loop keeps its own connections to the other shards;
+		// the datagram readers, goroutines that may block, share Peers.
 		opts.Cluster = node
 		opts.Peers = cluster.NewPeers(node, s.RequirePass, s.ClusterTimeout)
 	}
@@ -174,6 +176,10 @@ func (w *Worker) newLoop() error {
 		MaxConns: connectionBound(w.log),
 		Opened:   w.entry.ConnOpened,
 		Closed:   w.entry.ConnClosed,
+
+		Cluster:         w.h.Cluster(),
+		ClusterPassword: s.RequirePass,
+		ClusterTimeout:  s.ClusterTimeout,
 	}
 	shared := s.QueueShared // workers take from one queue; least-loaded gives each its own
 	for _, l := range s.Listeners {
