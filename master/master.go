@@ -79,6 +79,9 @@ type Master struct {
 
 	model  *pool.Model
 	tables map[uint64]*table.Served // by generation: the current one, and the previous during a reload
+	// clusterSelf is this node's line of the cluster configuration, from
+	// the first table: a reload must bring the same shard.
+	clusterSelf *cluster.Shard
 
 	board     *scoreboard.Board
 	boardFile *os.File

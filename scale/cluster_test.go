@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -438,4 +439,75 @@ func checkShardKilled(t *testing.T, sc *shardCluster) {
 		t.Fatalf("%d failed, %d answered: the test proves nothing", failed, answered)
 	}
 	t.Logf("after the kill: %d forms answered, %d failed (their slot or their stored form's on the killed shard)", answered, failed)
+}
+
+// TestClusterRefusals: a node is given the shard its line of the
+// configuration names, or it does not start; a reload that brings another
+// shard fails and the node goes on serving its own; a shard is not served
+// without its cluster.
+func TestClusterRefusals(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command(freqdBin, "build", "-o", filepath.Join(dir, "s.freq"), "--shards", "2", "--default").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	shard := func(i int) string { return filepath.Join(dir, fmt.Sprintf("s.%d-of-2.freq", i)) }
+	a, b := freePort(t), freePort(t)
+	conf := filepath.Join(dir, "cluster.conf")
+	os.WriteFile(conf, fmt.Appendf(nil, "0-8191 %s\n8192-16383 %s\n", a, b), 0o644)
+	serve := func(args ...string) (string, error) {
+		cmd := exec.Command(freqdBin, append([]string{"serve", "--listen", "127.0.0.1:0", "--workers", "1"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--data", shard(1)}, "is shard 1 of 2 (slots 0-8191) of a set; serve it as a node of its cluster, with --cluster-config"},
+		{[]string{"--cluster-config", conf}, "is a whole table, not a shard, and the cluster configuration has 2 shards (0-8191, 8192-16383)"},
+		{[]string{"--cluster-config", filepath.Join(dir, "nope")}, "cluster configuration: open"},
+		{[]string{"--mode", "goroutine", "--data", shard(1), "--cluster-config", conf}, "does not use --cluster-config"},
+	} {
+		out, err := serve(c.args...)
+		if err == nil || !strings.Contains(out, c.want) {
+			t.Errorf("serve %v: %v\n%s\nwant an error with %q", c.args, err, out, c.want)
+		}
+	}
+	other := filepath.Join(dir, "other.conf")
+	os.WriteFile(other, fmt.Appendf(nil, "0-100 %s\n101-16383 %s\n", a, b), 0o644)
+	if out, err := serve("--data", shard(1), "--cluster-config", other); err == nil || !strings.Contains(out, "no shard of the cluster configuration serves slots 0-8191 (it has 0-100, 101-16383)") {
+		t.Errorf("a shard the configuration does not name: %v\n%s", err, out)
+	}
+
+	// A node serving shard 1 is sent shard 2 on a reload.
+	data := filepath.Join(dir, "data.freq")
+	copyFile(t, shard(1), data)
+	n := testserver.Start(t, freqdBin, mode.FDPass, 1, "--listen", a, "--data", data, "--cluster-config", conf)
+	copyFile(t, shard(2), data)
+	syscall.Kill(n.Pid, syscall.SIGHUP)
+	testserver.Eventually(t, 10*time.Second, func() bool { return n.Log.Contains("reload failed; still serving the old table") },
+		func() string { return "no failed reload in the log:\n" + n.Log.String() })
+	if !n.Log.Contains("is shard 2 of 2 (slots 8192-16383), and this node serves slots 0-8191: a reload cannot change a node's shard") {
+		t.Errorf("the failed reload does not say why:\n%s", n.Log)
+	}
+	c := redis.NewClient(&redis.Options{Addr: a})
+	defer c.Close()
+	if got, err := c.Get(context.Background(), "monday").Result(); err != nil || got != strconv.FormatUint(testserver.Subtlex()["monday"], 10) {
+		t.Errorf("after the failed reload, GET monday: %q, %v", got, err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := to + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, to); err != nil {
+		t.Fatal(err)
+	}
 }
