@@ -459,3 +459,15 @@ func TestClusterPipelineSharesLookups(t *testing.T) {
 		t.Errorf("%d lookups for 300 words of two shards in one pipeline; want at most 4", n)
 	}
 }
+
+// TestClusterDatagram: a datagram's commands whose words other shards
+// hold are answered as over a stream, the datagram's reader waiting.
+func TestClusterDatagram(t *testing.T) {
+	tc := startCluster(t, 3)
+	h := tc.nodes[2] // serves "Monday"'s slot; "monday" is elsewhere
+	req := []byte(multibulk("GET", "Monday") + multibulk("RANK", "Monday") + multibulk("GET", "Monday") + "GET tuesday\r\n")
+	got := string(h.ServeDatagram(req, nil, DatagramLimits{MaxReply: MaxUDP4Reply}))
+	if want := ask(tc.whole, string(req)); got != want {
+		t.Errorf("datagram: %q, want %q", got, want)
+	}
+}

@@ -29,6 +29,17 @@
 // joined by single spaces before the lookup, as the build joined them, so
 // "New  York" finds "new york" too.
 //
+// # Cluster
+//
+// With Options.Cluster the handler is a node of a Redis Cluster serving
+// one shard of a table split by hash slot (freqd build --shards): keys of
+// other shards' slots are MOVED there, keys of several slots CROSSSLOT,
+// and CLUSTER SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT and
+// COUNTKEYSINSLOT describe the configured map as Redis 7 does. A word sent
+// to this node whose stored form another shard holds ("Monday", stored
+// "monday") is asked of that shard, the request suspended meanwhile
+// (cluster.go); TAG scores against the whole set from any node.
+//
 // # Authentication
 //
 // With Handler.RequirePass set, freqd behaves as a Redis whose requirepass
