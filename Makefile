@@ -45,8 +45,9 @@ test-scale:
 
 # Shards (docs/scaling.md): the embedded table built with --shards 3 and
 # served by three freqd nodes on loopback, every word asked through
-# redis-cli -c, redis-py's RedisCluster, go-redis's ClusterClient (with and
-# without command tips) and node-redis's createCluster against a server of
+# redis-cli -c, redis-py's RedisCluster, go-redis's ClusterClient (default,
+# with command tips, and routing by latency or at random) and node-redis's
+# createCluster against a server of
 # the whole table; then one shard is killed. Installs the Debian packages
 # and npm modules it needs (as make interop does); about a minute and a half.
 # Without the race detector: the servers are processes of their own, and

@@ -172,8 +172,17 @@ func TestClusterOfShards(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	t.Run("go-redis", func(t *testing.T) { checkGoRedis(t, sc, false, tagText, wholeTag) })
-	t.Run("go-redis with command tips", func(t *testing.T) { checkGoRedis(t, sc, true, tagText, wholeTag) })
+	t.Run("go-redis", func(t *testing.T) { checkGoRedis(t, sc, goRedisRoute{}, tagText, wholeTag) })
+	t.Run("go-redis with command tips", func(t *testing.T) { checkGoRedis(t, sc, goRedisRoute{tips: true}, tagText, wholeTag) })
+	// The route-by options send READONLY on every connection and pick a
+	// node per slot by latency or at random among the shard's nodes: with
+	// one announced address a shard, that is the shard itself.
+	t.Run("go-redis RouteByLatency", func(t *testing.T) {
+		checkGoRedis(t, sc, goRedisRoute{tips: true, byLatency: true}, tagText, wholeTag)
+	})
+	t.Run("go-redis RouteRandomly", func(t *testing.T) {
+		checkGoRedis(t, sc, goRedisRoute{tips: true, randomly: true}, tagText, wholeTag)
+	})
 	t.Run("redis-cli -c", func(t *testing.T) { checkRedisCli(t, sc, tagText, wholeTag) })
 	t.Run("redis-py RedisCluster", func(t *testing.T) {
 		python := "/usr/bin/python3" // Debian's, with Debian's python3-redis
@@ -216,10 +225,12 @@ func runClient(t *testing.T, bin, script, spec string) {
 // (the client sends each node its keys), and multi-key commands: without
 // the command tips MGET across slots is refused with CROSSSLOT, as Redis
 // refuses it; with them the client splits it by slot and merges.
-func checkGoRedis(t *testing.T, sc *shardCluster, tips bool, tagText string, wholeTag []string) {
+func checkGoRedis(t *testing.T, sc *shardCluster, route goRedisRoute, tagText string, wholeTag []string) {
 	ctx := context.Background()
+	tips := route.tips
 	for _, proto := range []int{3, 2} {
-		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sc.addrs[:1], Protocol: proto, MaxRedirects: 3})
+		c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: sc.addrs[:1], Protocol: proto, MaxRedirects: 3,
+			RouteByLatency: route.byLatency, RouteRandomly: route.randomly})
 		defer c.Close()
 		if tips {
 			c.SetCommandInfoResolver(c.NewDynamicResolver())
@@ -227,7 +238,7 @@ func checkGoRedis(t *testing.T, sc *shardCluster, tips bool, tagText string, who
 		// Every form once, with the default client in its default
 		// protocol; a sample otherwise.
 		forms := sc.forms
-		if tips || proto != 3 {
+		if route != (goRedisRoute{}) || proto != 3 {
 			forms = sample(sc.forms, 10)
 		}
 		start := time.Now()
@@ -314,6 +325,11 @@ func checkGoRedis(t *testing.T, sc *shardCluster, tips bool, tagText string, who
 		}
 	}
 }
+
+// goRedisRoute is how a go-redis ClusterClient routes: by the command tips
+// COMMAND gives (its dynamic resolver), and with the options that route
+// read-only commands by latency or at random (which imply READONLY).
+type goRedisRoute struct{ tips, byLatency, randomly bool }
 
 // sample returns every nth form.
 func sample(forms []form, n int) []form {
