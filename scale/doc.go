@@ -1,5 +1,6 @@
 // Package scale holds the tests of the shapes freqd takes past one
 // machine, run against real components: replicas behind HAProxy (Debian's
-// package), and the configurations in contrib/ they use. See
-// docs/scaling.md.
+// package) with the configurations in contrib/ they use (make test-scale),
+// and shards of one table served as a Redis Cluster to real cluster
+// clients (make test-cluster). See docs/scaling.md.
 package scale
