@@ -137,6 +137,7 @@ func (v *clusterView) Len() uint64                              { return v.h.tab
 func (v *clusterView) Total() uint64                            { return v.h.node.Info.SetTotal }
 func (v *clusterView) Entry(rank uint64) ([]byte, uint64, bool) { return v.h.table.Entry(rank) }
 func (v *clusterView) Checksum() uint64                         { return v.h.table.Checksum() }
+func (v *clusterView) ID() uint32                               { return v.h.table.ID() }
 func (v *clusterView) Meta(key string) (string, bool)           { return v.h.table.Meta(key) }
 func (v *clusterView) Size() int64                              { return v.h.table.Size() }
 func (v *clusterView) AppendKey(dst, query []byte) []byte       { return v.h.table.AppendKey(dst, query) }
