@@ -118,7 +118,7 @@ func serveFlags(fs *flag.FlagSet) func([]string) int {
 	fs.DurationVar(&cfg.WorkerTimeout, "worker-timeout", 30*time.Second, "a worker silent this long is hung: dumped, killed, replaced")
 	fs.DurationVar(&cfg.ShutdownDelay, "shutdown-delay", 0, "on SIGTERM, keep serving this long while /readyz fails, so load balancers stop sending clients; then drain")
 	fs.StringVar(&cfg.User, "user", "", "run the workers as USER; the master binds and reads --data first (`USER`)")
-	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics (`ADDR`)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", "", "serve Prometheus metrics at http://ADDR/metrics, and health checks at /livez and /readyz (`ADDR`)")
 	clusterConfig := fs.String("cluster-config", "", "serve the --data shard as a node of the Redis Cluster FILE describes, the same file on every node (`FILE`)")
 	fs.DurationVar(&cfg.ClusterTimeout, "cluster-timeout", cluster.DefaultTimeout, "how long a node waits for another shard to answer for the words it holds")
 
