@@ -3,6 +3,7 @@ package freqfile
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -93,13 +94,13 @@ func TestStreamWriterMatchesWriteTable(t *testing.T) {
 }
 
 // Crowded home buckets force displacements across windows and from the last
-// bucket round to the first, the cases a sweep gets wrong most easily.
+// bucket round to the first, the cases a windowed build gets wrong most
+// easily.
 func TestStreamWriterCrowdedBuckets(t *testing.T) {
 	for _, n := range []int{40, 100} {
 		buckets := indexSlotsFor(uint64(n)) / bucketSlots
 		var words []string
-		// The last bucket and the first overflow: the sweep cannot start
-		// at bucket 0.
+		// The last bucket and the first overflow.
 		words = append(words, homedAt(buckets, buckets-1, 12, nil)...)
 		words = append(words, homedAt(buckets, 0, 8, nil)...)
 		words = append(words, homedAt(buckets, buckets/2, 11, nil)...)
@@ -111,12 +112,8 @@ func TestStreamWriterCrowdedBuckets(t *testing.T) {
 			entries = append(entries, Entry{w, uint64(1 + i%4)})
 		}
 		_, want := build(t, entries, BuildOptions{})
-		sw := &StreamWriter{buckets: buckets, hist: make([]uint8, buckets)}
-		for _, e := range entries {
-			sw.hist[Hash([]byte(e.Word), hashSeed)&(buckets-1)]++
-		}
-		if sw.startBucket() == 0 {
-			t.Fatalf("%d entries: the sweep starts at bucket 0; the test needs a wrap", n)
+		if !wraps(t, want) {
+			t.Fatalf("%d entries: no entry goes from the last bucket round to the first; the test needs one", n)
 		}
 		for _, mem := range []int64{512, 1024, 0} {
 			got, err := streamBuild(t, entries, BuildOptions{}, mem)
@@ -128,6 +125,28 @@ func TestStreamWriterCrowdedBuckets(t *testing.T) {
 			}
 		}
 	}
+}
+
+// wraps reports whether file holds a word displaced from the last buckets
+// round to the first: one in a bucket before its home.
+func wraps(t *testing.T, file []byte) bool {
+	tab, err := Parse(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for b := uint64(0); b <= tab.bmask; b++ {
+		bk := tab.index[b*bucketSize : (b+1)*bucketSize]
+		for s := range bucketSlots {
+			if binary.LittleEndian.Uint16(bk[2*s:]) == 0 {
+				continue
+			}
+			r, ok := readRecord(file[slotOffset(bk, s):])
+			if ok && Hash(r.word, hashSeed)&tab.bmask > b {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func TestStreamWriterFolded(t *testing.T) {
@@ -192,6 +211,78 @@ func TestStreamWriterRejects(t *testing.T) {
 	if !errors.As(err, &de) || de.Word != "dup" {
 		t.Errorf("duplicate with two counts: %v, want a DuplicateError for dup", err)
 	}
+}
+
+// A word added twice with two counts is refused however the index is
+// built: in memory, or by windows, where the two entries may lie in two
+// windows (displaced past a window's end, or from the last bucket round to
+// the first).
+func TestStreamWriterFindsDuplicates(t *testing.T) {
+	sawCrossers, sawSpool, sawMemory := false, false, false
+	for _, n := range []int{40, 300} {
+		buckets := indexSlotsFor(uint64(n)) / bucketSlots
+		for _, crowded := range []uint64{buckets - 1, buckets/2 - 1, 0} {
+			// Twelve words call the crowded bucket home and rank first,
+			// so four of them overflow into the next bucket.
+			words := homedAt(buckets, crowded, 12, nil)
+			var entries []Entry
+			for i, w := range words {
+				entries = append(entries, Entry{w, uint64(1000 - i)})
+			}
+			for i := 0; len(entries) < n-1; i++ {
+				entries = append(entries, Entry{fmt.Sprintf("filler%d", i), 2})
+			}
+			for k := range words {
+				// The copy ranks last, so it goes as far as any entry of
+				// that home: with the original in the home bucket, or
+				// both displaced.
+				all := append(slices.Clone(entries), Entry{words[k], 1})
+				for _, mem := range []int64{512, 9000, 12000, 0} {
+					w, err := streamWrite(t, all, mem)
+					var de *DuplicateError
+					if !errors.As(err, &de) || de.Word != words[k] {
+						t.Fatalf("%d entries, crowded bucket %d, copy of word %d, memory %d: error %v, want a DuplicateError for %q",
+							n, crowded, k, mem, err, words[k])
+					}
+					sawCrossers = sawCrossers || len(w.p.crossers) > 0
+					sawSpool = sawSpool || w.p.spoolSize > 0
+					sawMemory = sawMemory || w.p.spoolSize == 0
+				}
+			}
+		}
+	}
+	if !sawCrossers || !sawSpool || !sawMemory {
+		t.Fatalf("cases not exercised: crossers %v, spooled %v, in memory %v", sawCrossers, sawSpool, sawMemory)
+	}
+}
+
+// streamWrite is streamBuild returning the writer.
+func streamWrite(t *testing.T, entries []Entry, mem int64) (*StreamWriter, error) {
+	t.Helper()
+	sorted := slices.Clone(entries)
+	slices.SortFunc(sorted, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+	dir := t.TempDir()
+	w, err := NewStreamWriter(filepath.Join(dir, "t.freq"), uint64(len(sorted)), BuildOptions{}, StreamOptions{MemoryLimit: mem})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range sorted {
+		if err := w.Add([]byte(e.Word), e.Count); err != nil {
+			w.Abort()
+			assertOnly(t, dir)
+			return w, err
+		}
+	}
+	err = w.Commit()
+	if err != nil {
+		assertOnly(t, dir)
+	}
+	return w, err
 }
 
 func BenchmarkStreamWriter(b *testing.B) {
