@@ -43,7 +43,10 @@
 // At the end the runs' sections are merged table by table, summing the
 // counts of a word spilled more than once; the merged words are sorted
 // into runs by rank (count descending, then word) and those are merged
-// into the writer. A build that never spilled sorts its words in memory.
-// Either way the writer takes the words in rank order and builds the file
-// in bounded memory, so a build of any size stays within the limit.
+// into the writer. A build that never spilled sorts each table's words on
+// its own, on every core (a radix sort, ranksort.go), copies them in rank
+// order into a run that replaces the table, and merges the runs into the
+// writer. Either way the writer takes the words in rank order and builds
+// the file in bounded memory, so a build of any size stays within the
+// limit.
 package ingest

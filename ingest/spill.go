@@ -232,51 +232,6 @@ func wordPrefix(w []byte) uint64 {
 	return binary.BigEndian.Uint64(b[:])
 }
 
-// rankCompare orders by count, highest first, then by word; word looks a
-// word up when the prefixes tie.
-func rankCompare(a, b rankElem, word func(ref uint64) []byte) int {
-	if a.count != b.count {
-		return cmp.Compare(b.count, a.count)
-	}
-	if a.prefix != b.prefix {
-		return cmp.Compare(a.prefix, b.prefix)
-	}
-	return bytes.Compare(word(a.ref), word(b.ref))
-}
-
-// sortRank sorts elems in rank order on up to workers goroutines: one
-// partition around the median of a sample, then each side on its own.
-func sortRank(elems []rankElem, workers int, word func(ref uint64) []byte) {
-	cmpf := func(a, b rankElem) int { return rankCompare(a, b, word) }
-	if workers < 2 || len(elems) < 1<<16 {
-		slices.SortFunc(elems, cmpf)
-		return
-	}
-	sample := make([]rankElem, 0, 1025)
-	step := len(elems) / 1025
-	for i := 0; i < len(elems) && len(sample) < 1025; i += max(step, 1) {
-		sample = append(sample, elems[i])
-	}
-	slices.SortFunc(sample, cmpf)
-	pivot := sample[len(sample)/2]
-	// Lomuto partition: elements before pivot to the front.
-	p := 0
-	for i := range elems {
-		if cmpf(elems[i], pivot) < 0 {
-			elems[i], elems[p] = elems[p], elems[i]
-			p++
-		}
-	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		slices.SortFunc(elems[:p], cmpf)
-	}()
-	slices.SortFunc(elems[p:], cmpf)
-	wg.Wait()
-}
-
 // WriteFile writes what the Counter holds as a frequency file at path,
 // through freqfile.StreamWriter: the file appears atomically, and only when
 // complete. Words below Options.MinCount are dropped. A table of phrases
@@ -318,70 +273,171 @@ func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink 
 }
 
 // writeInMemory sorts the words in memory and streams them to the writer.
+// Each table's words are sorted on their own, on every core, and copied in
+// rank order into a run that replaces the table; the runs are merged into
+// the writer. Copying costs a pass over each table's words in rank order,
+// a cache miss each, but within one table at a time and on every core,
+// where the merge would otherwise take them in the order of all the
+// tables, on one core; and the runs take half the memory of the tables
+// and their sort keys.
 func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freqfile.StreamOptions, st *Stats) error {
 	c.setPhase("sorting")
-	n := 0
-	for s := range c.shards {
-		c.shards[s].t.slots = nil
-		n += c.shards[s].t.n
-	}
-	elems := make([]rankElem, 0, n)
-	for s := range c.shards {
+	runs := make([][]byte, nShards)
+	kept := make([]int, nShards)
+	dropped := make([]uint64, nShards)
+	totals := make([]uint64, nShards)
+	parallel(c.opts.Workers, nShards, func(s int) {
 		t := c.shards[s].t
-		t.arena.each(func(ref uint64, word []byte, count uint64) {
+		t.slots = nil
+		elems := make([]rankElem, 0, t.n)
+		size := 0
+		t.arena.each(func(ref uint64, w []byte, count uint64) {
 			if count < c.opts.MinCount {
-				st.Dropped++
+				dropped[s]++
 				return
 			}
-			st.Total += count
-			elems = append(elems, rankElem{count, wordPrefix(word), uint64(s)<<refBits | ref})
+			totals[s] += count
+			size += runRecordSize(w)
+			elems = append(elems, rankElem{count, wordPrefix(w), ref})
 		})
+		word := func(ref uint64) []byte {
+			w, _ := t.arena.record(ref)
+			return w
+		}
+		sortRank(elems, word)
+		run := make([]byte, 0, size)
+		for _, e := range elems {
+			run = appendSortedRecord(run, e.count, word(e.ref))
+		}
+		runs[s], kept[s] = run, len(elems)
+		c.shards[s].t = nil
+	})
+	n := 0
+	for s := range runs {
+		n += kept[s]
+		st.Dropped += dropped[s]
+		st.Total += totals[s]
 	}
-	word := func(ref uint64) []byte {
-		w, _ := c.shards[ref>>refBits].t.arena.record(ref & refMask)
-		return w
-	}
-	sortRank(elems, c.opts.Workers, word)
-	if len(elems) == 0 {
+	if n == 0 {
 		return errNoWords
 	}
 	c.setPhase("writing")
-	sw, err := c.newWriter(path, uint64(len(elems)), opts, so)
+	sw, err := c.newWriter(path, uint64(n), opts, so)
 	if err != nil {
 		return err
 	}
-	// In rank order the words are scattered over the tables' memory, a
-	// cache and TLB miss each. Copying a batch of them first lets those
-	// misses overlap, since no load in the copy waits for another.
-	var buf []byte
-	var ends [256]int
-	for i := 0; i < len(elems); i += len(ends) {
-		batch := elems[i:min(i+len(ends), len(elems))]
-		buf = buf[:0]
-		for k, e := range batch {
-			buf = append(buf, word(e.ref)...)
-			ends[k] = len(buf)
-		}
-		start := 0
-		for k, e := range batch {
-			if err := sw.Add(buf[start:ends[k]], e.count); err != nil {
-				sw.Abort()
-				return err
-			}
-			start = ends[k]
+	m := newRunMerge(runs)
+	for m.next() {
+		if err := sw.Add(m.word, m.count); err != nil {
+			sw.Abort()
+			return err
 		}
 	}
-	st.Words = uint64(len(elems))
+	st.Words = uint64(n)
 	// The words are in the writer's files now: free them before it lays
 	// out the index.
-	elems = nil
-	for s := range c.shards {
-		c.shards[s].t = nil
-	}
+	runs, m = nil, nil
 	debug.FreeOSMemory()
 	err = sw.Commit()
 	st.TempBytes = sw.TempBytes()
 	return err
+}
+
+// A sorted run holds records "count (8 bytes, little-endian), length
+// (uvarint), word" in rank order.
+func runRecordSize(word []byte) int {
+	n := len(word)
+	return 8 + (bits.Len(uint(n)|1)+6)/7 + n
+}
+
+func appendSortedRecord(b []byte, count uint64, word []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, count)
+	b = binary.AppendUvarint(b, uint64(len(word)))
+	return append(b, word...)
+}
+
+// runMerge merges sorted runs: a binary heap of the runs by their next
+// record. After next returns true, word and count are the record's.
+type runMerge struct {
+	heads []runHead
+	heap  []int
+	word  []byte
+	count uint64
+}
+
+type runHead struct {
+	rest  []byte
+	word  []byte
+	count uint64
+}
+
+func (h *runHead) advance() bool {
+	if len(h.rest) == 0 {
+		return false
+	}
+	h.count = binary.LittleEndian.Uint64(h.rest)
+	l, k := binary.Uvarint(h.rest[8:])
+	end := 8 + k + int(l)
+	h.word = h.rest[8+k : end : end]
+	h.rest = h.rest[end:]
+	return true
+}
+
+func newRunMerge(runs [][]byte) *runMerge {
+	m := &runMerge{heads: make([]runHead, len(runs))}
+	for i, r := range runs {
+		m.heads[i].rest = r
+		if m.heads[i].advance() {
+			m.heap = append(m.heap, i)
+		}
+	}
+	for i := len(m.heap)/2 - 1; i >= 0; i-- {
+		m.down(i)
+	}
+	return m
+}
+
+func (m *runMerge) less(i, j int) bool {
+	a, b := &m.heads[m.heap[i]], &m.heads[m.heap[j]]
+	if a.count != b.count {
+		return a.count > b.count
+	}
+	return bytes.Compare(a.word, b.word) < 0
+}
+
+func (m *runMerge) down(i int) {
+	n := len(m.heap)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		if r := l + 1; r < n && m.less(r, l) {
+			l = r
+		}
+		if !m.less(l, i) {
+			return
+		}
+		m.heap[i], m.heap[l] = m.heap[l], m.heap[i]
+		i = l
+	}
+}
+
+// next moves to the next record in rank order; false when none is left.
+func (m *runMerge) next() bool {
+	if len(m.heap) == 0 {
+		return false
+	}
+	h := &m.heads[m.heap[0]]
+	m.word, m.count = h.word, h.count
+	// The head's word stays valid: runs are not modified.
+	if !h.advance() {
+		last := len(m.heap) - 1
+		m.heap[0] = m.heap[last]
+		m.heap = m.heap[:last]
+	}
+	m.down(0)
+	return true
 }
 
 // errNoWords reports inputs that held nothing to count.
@@ -413,7 +469,7 @@ func (c *Counter) writeMerged(path string, opts freqfile.BuildOptions, so freqfi
 	errs := make([]error, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		builders[w] = &rankBuilder{sp: c.spill, budget: c.opts.MemoryLimit * 35 / 100 / int64(workers), workers: 1}
+		builders[w] = &rankBuilder{sp: c.spill, budget: c.opts.MemoryLimit * 35 / 100 / int64(workers)}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -588,7 +644,6 @@ func (h *rankHeap) Pop() any {
 type rankBuilder struct {
 	sp      *spiller
 	budget  int64
-	workers int
 	arena   arena
 	elems   []rankElem
 	runs    []*rankRun
@@ -626,7 +681,7 @@ func (b *rankBuilder) flush() error {
 		w, _ := b.arena.record(ref)
 		return w
 	}
-	sortRank(b.elems, b.workers, word)
+	sortRank(b.elems, word)
 	f, err := tempFile(b.sp.dir)
 	if err != nil {
 		return err

@@ -1,0 +1,65 @@
+package ingest
+
+import (
+	"bytes"
+	"cmp"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+// sortRank must order as a comparison sort does, on keys that tie in every
+// way: equal counts, words sharing their first eight bytes, words that are
+// prefixes of others, zero bytes where the prefix pads with zeros, counts
+// that differ only in high bytes.
+func TestSortRank(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	alphabet := []byte{0, 'a', 0x7f, 0x80, 0xff}
+	for _, n := range []int{0, 1, 2, 31, 32, 33, 100, 1000, 20000} {
+		for trial := range 4 {
+			var a arena
+			seen := map[string]bool{}
+			var elems []rankElem
+			for len(elems) < n {
+				var w []byte
+				if trial%2 == 1 {
+					w = []byte("samepref") // long shared prefixes
+				}
+				for range 1 + rng.IntN(10) {
+					w = append(w, alphabet[rng.IntN(len(alphabet))])
+				}
+				if seen[string(w)] {
+					continue
+				}
+				seen[string(w)] = true
+				var count uint64
+				switch rng.IntN(4) {
+				case 0:
+					count = uint64(1 + rng.IntN(3))
+				case 1:
+					count = uint64(rng.IntN(3)) << 56
+				case 2:
+					count = rng.Uint64()
+				default:
+					count = 7
+				}
+				elems = append(elems, rankElem{count, wordPrefix(w), a.add(w, count)})
+			}
+			word := func(ref uint64) []byte { w, _ := a.record(ref); return w }
+			want := slices.Clone(elems)
+			slices.SortFunc(want, func(x, y rankElem) int {
+				if c := cmp.Compare(y.count, x.count); c != 0 {
+					return c
+				}
+				return bytes.Compare(word(x.ref), word(y.ref))
+			})
+			sortRank(elems, word)
+			for i := range elems {
+				if elems[i] != want[i] {
+					t.Fatalf("%d elements (trial %d): position %d holds %q (count %d), want %q (count %d)",
+						n, trial, i, word(elems[i].ref), elems[i].count, word(want[i].ref), want[i].count)
+				}
+			}
+		}
+	}
+}
