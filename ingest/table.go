@@ -23,6 +23,8 @@ type wordTable struct {
 	mask  uint64
 	n     int
 	arena arena
+	// touched keeps loads made only to bring slots into the cache.
+	touched uint64
 }
 
 // bytes is the memory the table holds.
@@ -91,14 +93,32 @@ func (t *wordTable) grow() {
 	size := len(t.slots) * 2
 	t.slots = nil
 	t.alloc(size)
-	t.arena.each(func(ref uint64, word []byte, _ uint64) {
-		h := maphash.Bytes(t.seed, word)
-		i := h & t.mask
-		for t.slots[i] != 0 {
-			i = (i + 1) & t.mask
+	// The words are re-inserted a group at a time, their hashes first,
+	// so that the loads of their slots overlap (see Counter.insert).
+	var group [64]struct{ h, ref uint64 }
+	k := 0
+	insert := func() {
+		var touch uint64
+		for _, g := range group[:k] {
+			touch |= t.slots[g.h&t.mask]
 		}
-		t.slots[i] = (h>>tagShift|1)<<tagShift | ref
+		t.touched += touch & 1
+		for _, g := range group[:k] {
+			i := g.h & t.mask
+			for t.slots[i] != 0 {
+				i = (i + 1) & t.mask
+			}
+			t.slots[i] = (g.h>>tagShift|1)<<tagShift | g.ref
+		}
+		k = 0
+	}
+	t.arena.each(func(ref uint64, word []byte, _ uint64) {
+		group[k].h, group[k].ref = maphash.Bytes(t.seed, word), ref
+		if k++; k == len(group) {
+			insert()
+		}
 	})
+	insert()
 }
 
 // lookup returns word's count, for tests and diagnostics.
