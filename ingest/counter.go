@@ -100,6 +100,9 @@ type Counter struct {
 	total  atomic.Uint64 // of every count added
 	budget int64         // shard bytes past which they are spilled
 
+	// sorted holds inputs found in rank order, not counted (sorted.go).
+	sorted *sortedInputs
+
 	// gate lets workers insert concurrently (read side) and a spill stop
 	// them all (write side).
 	gate  sync.RWMutex
@@ -183,6 +186,9 @@ func (c *Counter) AddReader(ctx context.Context, name string, r io.Reader) error
 // Counter holding part of the inputs' words: a caller that wants all or
 // nothing discards it.
 func (c *Counter) AddInputs(ctx context.Context, ins []Input) error {
+	if c.qualifiesSorted(ins) && c.checkSorted(ctx, ins) {
+		return nil // read by WriteFile (see sorted.go)
+	}
 	return c.run(ctx, func(p *pipeline) error {
 		for _, in := range ins {
 			if err := p.readInput(in); err != nil {
@@ -231,11 +237,22 @@ type inputInfo struct {
 }
 
 func (c *Counter) run(ctx context.Context, read func(*pipeline) error) error {
+	if c.sorted != nil {
+		// More input after sorted inputs: those must be counted too.
+		if err := c.countSorted(); err != nil {
+			return err
+		}
+	}
+	return c.runWith(ctx, c.opts.Workers, nil, read)
+}
+
+// runWith runs read and n workers; sp, if not nil, makes them a pass over
+// sorted inputs rather than counting.
+func (c *Counter) runWith(ctx context.Context, n int, sp *sortedPass, read func(*pipeline) error) error {
 	if c.drained {
 		return errors.New("ingest: Counter used after it was written; make a new one")
 	}
 	p := &pipeline{c: c, ctx: ctx, errSeq: math.MaxInt}
-	n := c.opts.Workers
 	p.blocks = make(chan *block, 2*n)
 	p.free = make(chan *block, 3*n+1)
 	var wg sync.WaitGroup
@@ -244,9 +261,11 @@ func (c *Counter) run(ctx context.Context, read func(*pipeline) error) error {
 		go func() {
 			defer wg.Done()
 			w := newWorker(c)
+			w.sp = sp
 			for b := range p.blocks {
 				if !p.failed.Load() {
-					if err := w.process(b); err != nil {
+					err := w.processBlock(b)
+					if err != nil {
 						p.fail(b.seq, err)
 					}
 				}
@@ -445,6 +464,8 @@ type worker struct {
 	minTok  int
 	maxTok  int
 	skipped uint64
+	sp      *sortedPass // set in a pass over sorted inputs
+	blk     blockRange  // the block's entries, in the first such pass
 }
 
 // batch is the words of one shard waiting to be added.
@@ -465,6 +486,21 @@ const batchWords = 4096
 
 func newWorker(c *Counter) *worker {
 	return &worker{c: c, minTok: math.MaxInt}
+}
+
+// processBlock processes a block, or takes it in a sorted pass.
+func (w *worker) processBlock(b *block) error {
+	if w.sp == nil {
+		return w.process(b)
+	}
+	if err := w.startBlock(b); err != nil {
+		return err
+	}
+	if err := w.process(b); err != nil {
+		return err
+	}
+	w.endBlock()
+	return nil
 }
 
 func (w *worker) process(b *block) error {
@@ -578,6 +614,9 @@ func (w *worker) add(raw []byte, count uint64, src *inputInfo, line int) error {
 	}
 	w.minTok = min(w.minTok, tokens)
 	w.maxTok = max(w.maxTok, tokens)
+	if w.sp != nil {
+		return w.take(key, count)
+	}
 	h := maphash.Bytes(w.c.seed, key)
 	bt := &w.batches[h>>(64-shardBits)]
 	bt.keys = append(bt.keys, key...)
@@ -707,7 +746,12 @@ func (c *Counter) Total() uint64 { return c.total.Load() }
 // freqfile.WriteFile, in no particular order, their strings sharing the
 // Counter's memory. It is for small builds that never spilled (the
 // embedded table); the Counter accepts no more input afterwards.
-func (c *Counter) Entries() []freqfile.Entry {
+func (c *Counter) Entries() ([]freqfile.Entry, error) {
+	if c.sorted != nil {
+		if err := c.countSorted(); err != nil {
+			return nil, err
+		}
+	}
 	c.drained = true
 	if c.spill != nil {
 		panic("ingest: Entries after a spill; use WriteFile")
@@ -722,7 +766,7 @@ func (c *Counter) Entries() []freqfile.Entry {
 			}
 		})
 	}
-	return entries
+	return entries, nil
 }
 
 // KeyNoun names what a table's keys are, for messages: "word", "phrase",

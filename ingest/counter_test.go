@@ -17,9 +17,14 @@ import (
 )
 
 // counts returns what c holds as a map, through Entries as a build would.
-func counts(c *Counter) map[string]uint64 {
+func counts(t *testing.T, c *Counter) map[string]uint64 {
+	t.Helper()
 	m := map[string]uint64{}
-	for _, e := range c.Entries() {
+	entries, err := c.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
 		m[e.Word] += e.Count
 	}
 	return m
@@ -68,7 +73,7 @@ func TestCounterFormats(t *testing.T) {
 			t.Errorf("case %d (%s): %v", i, tc.name, err)
 			continue
 		}
-		got := counts(c)
+		got := counts(t, c)
 		if len(got) != len(tc.want) {
 			t.Errorf("case %d (%s): got %v, want %v", i, tc.name, got, tc.want)
 		}
@@ -95,7 +100,7 @@ func TestCounterMergesInputs(t *testing.T) {
 	if c.Len() != 3 || c.Total() != 21 {
 		t.Errorf("Len, Total = %d, %d; want 3, 21", c.Len(), c.Total())
 	}
-	got := counts(c)
+	got := counts(t, c)
 	want := map[string]uint64{"the": 15, "The": 3, "new": 3}
 	for w, n := range want {
 		if got[w] != n {
@@ -123,7 +128,7 @@ func TestCounterStdin(t *testing.T) {
 	if err := c.AddFile(context.Background(), "-"); err != nil {
 		t.Fatal(err)
 	}
-	if got := counts(c); got["the"] != 7 || got["of"] != 2 || len(got) != 2 {
+	if got := counts(t, c); got["the"] != 7 || got["of"] != 2 || len(got) != 2 {
 		t.Errorf("got %v, want the=7 of=2", got)
 	}
 }
@@ -166,7 +171,7 @@ func TestCounterMinCount(t *testing.T) {
 	if err := c.AddReader(context.Background(), "w", strings.NewReader("a\t1\nb\t0\nc\t-2\nd\t5\na\t2\ne\t2\n")); err != nil {
 		t.Fatal(err)
 	}
-	got := counts(c)
+	got := counts(t, c)
 	if len(got) != 2 || got["a"] != 3 || got["d"] != 5 {
 		t.Errorf("got %v, want a=3 d=5", got)
 	}
@@ -215,7 +220,7 @@ func TestCounterSubtlex(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]uint64{}
-	keptCounts := counts(kept)
+	keptCounts := counts(t, kept)
 	for _, line := range strings.Split(strings.TrimSpace(string(data.SubtlexUS)), "\n") {
 		w, n, _ := strings.Cut(line, "\t")
 		v, err := strconv.ParseUint(n, 10, 64)
@@ -227,7 +232,7 @@ func TestCounterSubtlex(t *testing.T) {
 		}
 		want[string(freqfile.Fold(nil, []byte(w)))] += v
 	}
-	got := counts(folded)
+	got := counts(t, folded)
 	if len(got) != len(want) || folded.Total() != data.SubtlexUSTotal {
 		t.Fatalf("folded: %d words, total %d; want %d, %d", len(got), folded.Total(), len(want), data.SubtlexUSTotal)
 	}

@@ -17,8 +17,12 @@ func DefaultTable() ([]byte, error) {
 	if err := c.AddReader(context.Background(), "embedded SUBTLEX-US", bytes.NewReader(data.SubtlexUS)); err != nil {
 		return nil, fmt.Errorf("embedded table: %w", err)
 	}
+	entries, err := c.Entries()
+	if err != nil {
+		return nil, fmt.Errorf("embedded table: %w", err)
+	}
 	var buf bytes.Buffer
-	if err := freqfile.WriteTable(&buf, c.Entries(), freqfile.BuildOptions{FoldCase: true}); err != nil {
+	if err := freqfile.WriteTable(&buf, entries, freqfile.BuildOptions{FoldCase: true}); err != nil {
 		return nil, fmt.Errorf("embedded table: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -49,4 +49,9 @@
 // writer. Either way the writer takes the words in rank order and builds
 // the file in bounded memory, so a build of any size stays within the
 // limit.
+//
+// Word lists already in rank order, as engines write them with ORDER BY
+// count DESC, skip the tables and the sort (sorted.go): a first pass
+// checks the order, a second reads the words into the writer, and the
+// build holds only the writer's memory.
 package ingest

@@ -241,21 +241,26 @@ func wordPrefix(w []byte) uint64 {
 // the file is complete, before it gets its name (see
 // freqfile.StreamOptions.BeforeLink).
 func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink func() bool) (Stats, error) {
-	c.drained = true
-	st := c.stats
-	if st.MaxTokens > 1 || st.Ngram {
-		meta := freqfile.Metadata{}
-		for k, v := range opts.Meta {
-			meta[k] = v
-		}
-		if st.MinTokens == st.MaxTokens {
-			meta["ngram"] = strconv.Itoa(st.MaxTokens)
-		} else {
-			meta["ngram"] = fmt.Sprintf("%d-%d", st.MinTokens, st.MaxTokens)
-		}
-		opts.Meta = meta
+	if c.drained {
+		return c.stats, errors.New("ingest: Counter used after it was written; make a new one")
 	}
 	so := freqfile.StreamOptions{TmpDir: c.opts.TmpDir, MemoryLimit: c.opts.MemoryLimit / 2, BeforeLink: beforeLink}
+	if c.sorted != nil {
+		st := c.stats
+		err := c.writeSorted(path, phraseMeta(opts, st), so, &st)
+		if err != errFallback {
+			c.drained = true
+			c.stats = st
+			return st, err
+		}
+		if err := c.countSorted(); err != nil {
+			c.drained = true
+			return c.stats, err
+		}
+	}
+	c.drained = true
+	st := c.stats
+	opts = phraseMeta(opts, st)
 	var err error
 	if c.spill == nil {
 		err = c.writeInMemory(path, opts, so, &st)
@@ -270,6 +275,24 @@ func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink 
 	}
 	c.stats = st
 	return st, err
+}
+
+// phraseMeta adds to opts' metadata the length of a table's phrases
+// ("ngram": "2", or "1-3" when lengths vary), if it has any.
+func phraseMeta(opts freqfile.BuildOptions, st Stats) freqfile.BuildOptions {
+	if st.MaxTokens > 1 || st.Ngram {
+		meta := freqfile.Metadata{}
+		for k, v := range opts.Meta {
+			meta[k] = v
+		}
+		if st.MinTokens == st.MaxTokens {
+			meta["ngram"] = strconv.Itoa(st.MaxTokens)
+		} else {
+			meta["ngram"] = fmt.Sprintf("%d-%d", st.MinTokens, st.MaxTokens)
+		}
+		opts.Meta = meta
+	}
+	return opts
 }
 
 // writeInMemory sorts the words in memory and streams them to the writer.
