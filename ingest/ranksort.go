@@ -40,6 +40,98 @@ func rankLess(a, b *rankElem, word func(ref uint64) []byte) bool {
 
 // sortRank sorts elems in rank order.
 func sortRank(elems []rankElem, word func(ref uint64) []byte) {
+	if len(elems) > logSplitMin {
+		// Counts of words follow Zipf's law: most words share the
+		// smallest counts, so the first bytes of the counts put nearly
+		// every word in one bucket, and it takes several passes over all
+		// of them before the words spread out. A first pass on the
+		// count's magnitude spreads them at once, into buckets that each
+		// fit in the cache for the passes that follow.
+		var count [logBuckets]int
+		for i := range elems {
+			count[logKey(elems[i].count)]++
+		}
+		permuteByMagnitude(elems, &count)
+		start := 0
+		for _, c := range count {
+			sortRankFrom(elems[start:start+c], word)
+			start += c
+		}
+		return
+	}
+	sortRankFrom(elems, word)
+}
+
+// logKey is a count's magnitude, inverted so that higher counts come
+// first: its bit length and the three bits after the leading one.
+func logKey(count uint64) int {
+	e := bits.Len64(count)
+	m := count << (64 - e) >> 60 & 7 // the bits after the leading one
+	if e == 0 {
+		m = 0
+	}
+	return logBuckets - 1 - (e<<3 | int(m))
+}
+
+const (
+	logBuckets  = 65 << 3
+	logSplitMin = 1 << 12
+)
+
+// The permutations below move each element to its bucket, given the
+// buckets' sizes (an "American flag" sort): each element goes to the next
+// free place of its bucket, and the one it displaces moves on the same
+// way, until one that belongs where the cycle started. They are written
+// out twice, once per key, so that the key is computed inline.
+
+func permuteByMagnitude(a []rankElem, count *[logBuckets]int) {
+	var next, end [logBuckets]int
+	s := 0
+	for b, c := range count {
+		next[b] = s
+		s += c
+		end[b] = s
+	}
+	for b := range count {
+		for next[b] < end[b] {
+			e := a[next[b]]
+			k := logKey(e.count)
+			for k != b {
+				e, a[next[k]] = a[next[k]], e
+				next[k]++
+				k = logKey(e.count)
+			}
+			a[next[b]] = e
+			next[b]++
+		}
+	}
+}
+
+func permuteByDigit(a []rankElem, count *[256]int, d int) {
+	var next, end [256]int
+	s := 0
+	for b, c := range count {
+		next[b] = s
+		s += c
+		end[b] = s
+	}
+	for b := range count {
+		for next[b] < end[b] {
+			e := a[next[b]]
+			k := keyByte(&e, d)
+			for k != b {
+				e, a[next[k]] = a[next[k]], e
+				next[k]++
+				k = keyByte(&e, d)
+			}
+			a[next[b]] = e
+			next[b]++
+		}
+	}
+}
+
+// sortRankFrom sorts elems by radix from their first digit that differs.
+func sortRankFrom(elems []rankElem, word func(ref uint64) []byte) {
 	if len(elems) < 2 {
 		return
 	}
@@ -83,29 +175,7 @@ func radixRank(a []rankElem, d int, word func(ref uint64) []byte) {
 			d++
 			continue
 		}
-		var next, end [256]int
-		s := 0
-		for b, c := range count {
-			next[b] = s
-			s += c
-			end[b] = s
-		}
-		// Each element goes to the next free place of its bucket; the one
-		// it displaces moves on the same way, until one that belongs
-		// where the cycle started.
-		for b := range 256 {
-			for next[b] < end[b] {
-				e := a[next[b]]
-				k := keyByte(&e, d)
-				for k != b {
-					e, a[next[k]] = a[next[k]], e
-					next[k]++
-					k = keyByte(&e, d)
-				}
-				a[next[b]] = e
-				next[b]++
-			}
-		}
+		permuteByDigit(a, &count, d)
 		start := 0
 		for _, c := range count {
 			if c > 1 {
