@@ -67,6 +67,12 @@ func (a *arena) record(ref uint64) (word []byte, count []byte) {
 	return c[start:end:end], c[end : end+countSize]
 }
 
+// first returns the first byte of the record at ref: a load that brings
+// the record into the cache.
+func (a *arena) first(ref uint64) byte {
+	return a.chunks[ref>>chunkBits][ref&(chunkSize-1)]
+}
+
 // each calls fn for every record in insertion order, reading the arena
 // sequentially (which is what makes rehashing and draining cache-friendly).
 func (a *arena) each(fn func(ref uint64, word []byte, count uint64)) {
