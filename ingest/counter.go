@@ -759,7 +759,7 @@ func (c *Counter) Entries() ([]freqfile.Entry, error) {
 	var entries []freqfile.Entry
 	for i := range c.shards {
 		t := c.shards[i].t
-		t.slots = nil
+		t.release()
 		t.arena.each(func(_ uint64, word []byte, count uint64) {
 			if count >= c.opts.MinCount {
 				entries = append(entries, freqfile.Entry{Word: unsafeString(word), Count: count})

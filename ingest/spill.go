@@ -105,7 +105,7 @@ func (c *Counter) spillLocked() error {
 	var sorted [nShards][]hashElem
 	parallel(c.opts.Workers, nShards, func(s int) {
 		t := c.shards[s].t
-		t.slots = nil // the index is not needed to walk the words
+		t.release() // the index is not needed to walk the words
 		elems := make([]hashElem, 0, t.n)
 		t.arena.each(func(ref uint64, word []byte, _ uint64) {
 			elems = append(elems, hashElem{maphash.Bytes(c.seed, word), ref})
@@ -311,7 +311,7 @@ func (c *Counter) writeInMemory(path string, opts freqfile.BuildOptions, so freq
 	totals := make([]uint64, nShards)
 	parallel(c.opts.Workers, nShards, func(s int) {
 		t := c.shards[s].t
-		t.slots = nil
+		t.release()
 		elems := make([]rankElem, 0, t.n)
 		size := 0
 		t.arena.each(func(ref uint64, w []byte, count uint64) {

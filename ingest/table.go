@@ -4,6 +4,10 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math/bits"
+	"runtime"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // wordTable counts words: an open-addressing hash table (linear probing) whose
@@ -25,6 +29,11 @@ type wordTable struct {
 	arena arena
 	// touched keeps loads made only to bring slots into the cache.
 	touched uint64
+	// mapped is the mapping that holds large slots, apart from the Go
+	// heap; unmap is the cleanup that returns it if the table is dropped
+	// without release.
+	mapped []byte
+	unmap  runtime.Cleanup
 }
 
 // bytes is the memory the table holds.
@@ -44,9 +53,42 @@ func newWordTable(seed maphash.Seed) *wordTable {
 	return t
 }
 
+// hugePage is the size of a transparent huge page on x86-64 and arm64.
+const hugePage = 2 << 20
+
+// alloc gives the table n empty slots. Slots of a large table are probed
+// at random, nearly every probe of a new word a TLB miss and, the first
+// time, a page fault: in a mapping of their own, 2-MiB aligned and
+// advised MADV_HUGEPAGE, the kernel can back them with huge pages where
+// the Go heap would not ask for them. If it cannot, they are ordinary
+// memory.
 func (t *wordTable) alloc(n int) {
-	t.slots = make([]uint64, n)
+	t.release()
 	t.mask = uint64(n - 1)
+	if n*8 >= hugePage {
+		mem, err := unix.Mmap(-1, 0, n*8+hugePage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err == nil {
+			skip := -int(uintptr(unsafe.Pointer(&mem[0]))) & (hugePage - 1)
+			body := mem[skip : skip+n*8]
+			unix.Madvise(body, unix.MADV_HUGEPAGE) // advice: may be refused
+			t.slots = unsafe.Slice((*uint64)(unsafe.Pointer(&body[0])), n)
+			t.mapped = mem
+			t.unmap = runtime.AddCleanup(t, func(m []byte) { unix.Munmap(m) }, mem)
+			return
+		}
+	}
+	t.slots = make([]uint64, n)
+}
+
+// release drops the slots, unmapping them at once if they are mapped; the
+// words in the arena stay.
+func (t *wordTable) release() {
+	t.slots = nil
+	if t.mapped != nil {
+		t.unmap.Stop()
+		unix.Munmap(t.mapped)
+		t.mapped = nil
+	}
 }
 
 // add adds n to word's count, inserting it if new, and returns the new count.
@@ -90,9 +132,7 @@ func (t *wordTable) addHashed(h uint64, word []byte, n uint64) (sum uint64, ok b
 // order. The old slots are dropped before the new ones are made, so the peak
 // is the new table alone plus what the collector has not yet reclaimed.
 func (t *wordTable) grow() {
-	size := len(t.slots) * 2
-	t.slots = nil
-	t.alloc(size)
+	t.alloc(len(t.slots) * 2)
 	// The words are re-inserted a group at a time, their hashes first,
 	// so that the loads of their slots overlap (see Counter.insert).
 	var group [64]struct{ h, ref uint64 }

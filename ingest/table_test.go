@@ -5,6 +5,7 @@ import (
 	"hash/maphash"
 	"math"
 	"testing"
+	"unsafe"
 )
 
 // TestWordTableGrows counts enough words to force many doublings and checks
@@ -74,5 +75,38 @@ func TestArenaChunkBoundary(t *testing.T) {
 		if len(w) != 1000 || w[0] != first || w[999] != first {
 			t.Fatalf("record %#x: got %d bytes starting %q, want 1000 of %q", ref, len(w), w[:1], first)
 		}
+	}
+}
+
+// TestWordTableLargeSlots grows a table past the size at which its slots
+// are mapped apart from the heap, 2-MiB aligned so that they can be huge
+// pages, and checks the counts across those doublings and that release
+// returns the mapping.
+func TestWordTableLargeSlots(t *testing.T) {
+	tab := newWordTable(maphash.MakeSeed())
+	const words = 400_000 // 2^19 slots after the last doubling: 4 MiB
+	for i := range 2 * words {
+		tab.add(fmt.Appendf(nil, "word%d", i%words), 1)
+	}
+	if len(tab.slots)*8 < hugePage || tab.mapped == nil {
+		t.Fatalf("%d slots (%d bytes), mapped %v: want a mapping of at least %d bytes", len(tab.slots), len(tab.slots)*8, tab.mapped != nil, hugePage)
+	}
+	if addr := uintptr(unsafe.Pointer(&tab.slots[0])); addr%hugePage != 0 {
+		t.Fatalf("slots at %#x, not %d-aligned", addr, hugePage)
+	}
+	for i := range words {
+		w := fmt.Sprintf("word%d", i)
+		if got, ok := tab.lookup([]byte(w)); !ok || got != 2 {
+			t.Fatalf("lookup %q = %d, %v; want 2", w, got, ok)
+		}
+	}
+	tab.release()
+	if tab.slots != nil || tab.mapped != nil {
+		t.Fatal("release left the slots or their mapping")
+	}
+	n := 0
+	tab.arena.each(func(uint64, []byte, uint64) { n++ })
+	if n != words {
+		t.Fatalf("after release the arena holds %d words, want %d", n, words)
 	}
 }
