@@ -3,9 +3,11 @@ package ingest
 import (
 	"bytes"
 	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -88,4 +90,49 @@ func BenchmarkSortRank(b *testing.B) {
 		sortRank(work, word)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(elems)), "ns/word")
+}
+
+// runMerge must yield the records of its runs in rank order, whatever the
+// number of runs (none, one, not a power of two) and with empty runs.
+func TestRunMerge(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, k := range []int{0, 1, 3, 16, 17} {
+		type rec struct {
+			count uint64
+			word  string
+		}
+		var all []rec
+		runs := make([][]byte, k)
+		for r := range runs {
+			var recs []rec
+			for range rng.IntN(3) * rng.IntN(50) { // a third of the runs empty
+				recs = append(recs, rec{uint64(1 + rng.IntN(5)), fmt.Sprintf("w%d-%d", r, rng.IntN(1000))})
+			}
+			slices.SortFunc(recs, func(a, b rec) int {
+				if c := cmp.Compare(b.count, a.count); c != 0 {
+					return c
+				}
+				return strings.Compare(a.word, b.word)
+			})
+			recs = slices.CompactFunc(recs, func(a, b rec) bool { return a.word == b.word })
+			for _, x := range recs {
+				runs[r] = appendSortedRecord(runs[r], x.count, []byte(x.word))
+			}
+			all = append(all, recs...)
+		}
+		slices.SortFunc(all, func(a, b rec) int {
+			if c := cmp.Compare(b.count, a.count); c != 0 {
+				return c
+			}
+			return strings.Compare(a.word, b.word)
+		})
+		m := newRunMerge(runs)
+		var got []rec
+		for m.next() {
+			got = append(got, rec{m.count, string(m.word)})
+		}
+		if !slices.Equal(got, all) {
+			t.Fatalf("%d runs: merged %d records, want %d in rank order", k, len(got), len(all))
+		}
+	}
 }
