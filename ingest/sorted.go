@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"hash/maphash"
 	"os"
 	"slices"
 	"sync"
@@ -23,9 +24,11 @@ import (
 // The first pass stops at the first key out of order, which for input in
 // no order comes within the first lines, so trying costs nothing there.
 // A word listed twice with different counts is in order by count, and is
-// found only by the writer, at the end of the second pass; folding can
-// make such pairs ("The" and "the"). Then, or if the inputs changed
-// between the passes, the build falls back to counting, from the start.
+// found only by the writer, at the end of the second pass (or, for a
+// caller's writer such as the shard splitter, by a check of the words'
+// hashes, see hashSet); folding can make such pairs ("The" and "the").
+// Then, or if the inputs changed between the passes, the build falls back
+// to counting, from the start.
 //
 // Only files that can be read twice qualify (not standard input or a
 // pipe), in the word-list layouts (not running text, n-grams or Parquet),
@@ -48,8 +51,10 @@ type sortedPass struct {
 	mu     sync.Mutex
 	blocks []blockRange // first pass: each block's first and last entry
 
-	// The second pass, on one worker.
-	sw        *freqfile.StreamWriter
+	// The second pass, on one worker. hashes, for a caller's writer,
+	// finds a word listed twice before the writer commits (see hashSet).
+	sw        TableWriter
+	hashes    *hashSet
 	n         uint64
 	prevCount uint64
 	prevKey   []byte
@@ -134,6 +139,11 @@ func (w *worker) take(key []byte, count uint64) error {
 			return errNotSorted
 		}
 		sp.prevCount, sp.prevKey = count, append(sp.prevKey[:0], key...)
+		if sp.hashes != nil {
+			if err := sp.hashes.add(maphash.Bytes(w.c.seed, key)); err != nil {
+				return err
+			}
+		}
 		return sp.sw.Add(key, count)
 	}
 	r := &w.blk
@@ -174,14 +184,21 @@ func (w *worker) endBlock() {
 var errFallback = errors.New("count the inputs")
 
 // writeSorted is the second pass: the inputs read again, into the writer.
+// A StreamWriter finds a word listed twice before the file gets its name;
+// for a caller's writer the pass checks it itself (see hashSet).
 func (c *Counter) writeSorted(path string, opts freqfile.BuildOptions, so freqfile.StreamOptions, st *Stats) error {
 	in := c.sorted
 	c.setPhase("writing")
-	sw, err := freqfile.NewStreamWriter(path, in.n, opts, so)
+	sw, err := c.newWriter(path, in.n, opts, so)
 	if err != nil {
 		return err
 	}
 	sp := &sortedPass{sw: sw}
+	if c.opts.NewWriter != nil {
+		// The writer has the other half of the memory limit.
+		sp.hashes = newHashSet(c.opts.TmpDir, c.opts.MemoryLimit/4)
+		defer sp.hashes.close()
+	}
 	// One worker: the entries reach the writer in the order they are read.
 	err = c.runWith(in.ctx, 1, sp, func(p *pipeline) error {
 		for _, i := range in.ins {
@@ -193,6 +210,15 @@ func (c *Counter) writeSorted(path string, opts freqfile.BuildOptions, so freqfi
 	})
 	if err == nil && sp.n != in.n {
 		err = errNotSorted
+	}
+	var hashTemp int64
+	if err == nil && sp.hashes != nil {
+		var dup bool
+		if dup, err = sp.hashes.duplicate(); err == nil && dup {
+			err = errNotSorted
+		}
+		hashTemp = sp.hashes.spilled
+		sp.hashes.close()
 	}
 	if err == nil {
 		err = sw.Commit()
@@ -206,7 +232,8 @@ func (c *Counter) writeSorted(path string, opts freqfile.BuildOptions, so freqfi
 	if err != nil {
 		return err
 	}
-	st.Words, st.Total, st.TempBytes = in.n, in.total, sw.TempBytes()
+	// The hashes' file and the writer's coexist at most.
+	st.Words, st.Total, st.TempBytes = in.n, in.total, sw.TempBytes()+hashTemp
 	return nil
 }
 

@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -83,4 +87,66 @@ func open(t *testing.T, path string) *freqfile.Table {
 	}
 	t.Cleanup(func() { tb.Close() })
 	return tb
+}
+
+// TestBuildShardsOfRankedLists builds shards from word lists already in
+// rank order, which skip counting, and checks each is the shard that
+// counting the same words in no order writes (the same table id), also
+// when folding makes a word appear twice ("The" early, "the" late) in a
+// shard that is written last or, with --slots, not at all.
+func TestBuildShardsOfRankedLists(t *testing.T) {
+	var words []string
+	for i := range 3000 {
+		words = append(words, fmt.Sprintf("w%04d\t%d\n", i, 100000-i*3))
+	}
+	// "the" is in slot 14920, of shard 3, after "The" folds
+	// into it: shard 1 is written first, and --slots of shard 2 never
+	// sees them.
+	clean := strings.Join(words, "")
+	folded := "The\t999999\n" + clean + "the\t1\n"
+	for name, ranked := range map[string]string{"clean": clean, "folded": folded} {
+		lines := strings.Split(strings.TrimSuffix(ranked, "\n"), "\n")
+		rand.New(rand.NewPCG(1, 2)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+		mixed := strings.Join(lines, "\n") + "\n"
+		ids := map[string][2]uint32{}
+		for k, content := range []string{ranked, mixed} {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, "words.tsv"), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if r := freqd(t, dir, nil, "build", "-o", "s.freq", "--shards", "3", "words.tsv"); r.code != 0 {
+				t.Fatalf("%s: build exited %d: %s", name, r.code, r.stderr)
+			}
+			if r := freqd(t, dir, nil, "build", "-o", "alone.freq", "--slots", "5461-10922", "words.tsv"); r.code != 0 {
+				t.Fatalf("%s: build --slots exited %d: %s", name, r.code, r.stderr)
+			}
+			for _, f := range []string{"s.1-of-3.freq", "s.2-of-3.freq", "s.3-of-3.freq", "alone.freq"} {
+				v := ids[f]
+				v[k] = open(t, filepath.Join(dir, f)).ID()
+				ids[f] = v
+			}
+			assertFiles(t, dir, "alone.freq", "s.1-of-3.freq", "s.2-of-3.freq", "s.3-of-3.freq", "words.tsv")
+		}
+		for f, v := range ids {
+			if v[0] != v[1] {
+				t.Errorf("%s: %s from the list in rank order has id %08x, from the same words in no order %08x", name, f, v[0], v[1])
+			}
+		}
+	}
+}
+
+// assertFiles fails unless dir holds exactly the names given, in order.
+func assertFiles(t *testing.T, dir string, names ...string) {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range ents {
+		got = append(got, e.Name())
+	}
+	if !slices.Equal(got, names) {
+		t.Errorf("%s holds %v, want %v", dir, got, names)
+	}
 }
