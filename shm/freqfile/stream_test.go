@@ -310,3 +310,61 @@ func BenchmarkStreamWriter(b *testing.B) {
 		}
 	}
 }
+
+// A shard's records hold ranks in the set, which change their sizes and
+// so where they go: the file must be the same whatever the window size
+// and however much of it waits on disk, and answer the set's ranks.
+func TestStreamWriterShardWhateverItsMemory(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	entries := randomEntries(rng, 3000)
+	slices.SortFunc(entries, func(a, b Entry) int {
+		if c := cmp.Compare(b.Count, a.Count); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Word, b.Word)
+	})
+	// Every third word of a set whose ranks need five-byte varints.
+	const first = 1 << 34
+	setWords := uint64(first + 3*len(entries))
+	var want []byte
+	for _, mem := range []int64{0, 64 << 10, 2048, 512} {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "s.freq")
+		w, err := NewStreamWriter(path, uint64(len(entries)), BuildOptions{SetWords: setWords}, StreamOptions{MemoryLimit: mem})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range entries {
+			if err := w.AddRanked([]byte(e.Word), e.Count, first+3*uint64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Commit(); err != nil {
+			t.Fatalf("memory %d: %v", mem, err)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want == nil {
+			want = got
+			tb, err := Parse(got)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := tb.Verify(); err != nil {
+				t.Fatal(err)
+			}
+			for i, e := range entries {
+				if r, ok := tb.Rank([]byte(e.Word)); !ok || r != first+3*uint64(i) {
+					t.Fatalf("%s: rank %d %v, want %d", e.Word, r, ok, first+3*uint64(i))
+				}
+				if word, _, ok := tb.Entry(uint64(i) + 1); !ok || string(word) != e.Word {
+					t.Fatalf("Entry(%d) = %s %v, want %s", i+1, word, ok, e.Word)
+				}
+			}
+		} else if !bytes.Equal(got, want) {
+			t.Fatalf("memory %d: the shard differs from the one written in memory", mem)
+		}
+	}
+}
