@@ -29,6 +29,7 @@ func TestImportRules(t *testing.T) {
 		{"internal/sys", []string{"evloop", "master"}, "syscall helpers sit below their users"},
 		{"table", []string{"ingest", "master"}, "serving a table does not depend on building one"},
 		{"listen", []string{"master", "worker", "handler"}, "sockets do not depend on what serves them"},
+		{"word", []string{"shm/freqfile", "ingest", "handler"}, "what a word is depends on no table, build or server: they all depend on it"},
 	}
 	const mod = "github.com/freqd/freqd/"
 	for _, r := range rules {
