@@ -7,11 +7,14 @@ import (
 )
 
 // Fold appends the case-folded form of word to dst and returns the extended
-// slice. Folding is Unicode lower-casing (unicode.ToLower) rune by rune, with
-// a fast path for ASCII; bytes that are not valid UTF-8 are kept as they are,
-// so folding never loses or invents input. Fold allocates only when dst lacks
-// room. Tables built with FoldCase hold words already passed through Fold,
-// and their lookups fold the query the same way.
+// slice, as tables that record no normalization rules were folded: Unicode
+// lower-casing (unicode.ToLower) rune by rune, with a fast path for ASCII;
+// bytes that are not valid UTF-8 are kept as they are, so folding never
+// loses or invents input. Fold allocates only when dst lacks room. Such a
+// table, built with FoldCase and no "normalize." metadata, holds words
+// already passed through Fold, and its lookups fold the query the same
+// way. Tables that record rules (word.Rules) are normalized by them
+// instead: full case folding, which also knows final sigma and ß.
 func Fold(dst, word []byte) []byte {
 	for i := 0; i < len(word); {
 		c := word[i]
@@ -46,6 +49,41 @@ func isFolded(word []byte) bool {
 		return isFoldedLong(word) // long, or not ASCII: decode runes
 	}
 	return (upperASCII(a)|upperASCII(b))&asciiHigh == 0
+}
+
+// isFoldedASCII reports whether word is ASCII, and if so whether it has no
+// upper-case letter: for ASCII, every rule that folds case agrees with
+// Fold. It is isFolded without the rune loop for other words.
+func isFoldedASCII(word []byte) (folded, ascii bool) {
+	a, b := wordBits(word)
+	if len(word) > shortWord {
+		return isFoldedASCIILong(word)
+	}
+	if (a|b)&asciiHigh != 0 {
+		return false, false
+	}
+	return (upperASCII(a)|upperASCII(b))&asciiHigh == 0, true
+}
+
+// isFoldedASCIILong is isFoldedASCII for long words, eight bytes at a time.
+func isFoldedASCIILong(word []byte) (folded, ascii bool) {
+	folded = true
+	i := 0
+	for ; i+8 <= len(word); i += 8 {
+		x := binary.LittleEndian.Uint64(word[i:])
+		if x&asciiHigh != 0 {
+			return false, false
+		}
+		folded = folded && !hasUpperASCII(x)
+	}
+	for ; i < len(word); i++ {
+		c := word[i]
+		if c >= utf8.RuneSelf {
+			return false, false
+		}
+		folded = folded && !('A' <= c && c <= 'Z')
+	}
+	return folded, true
 }
 
 // isFoldedLong is isFolded for long or non-ASCII words: eight ASCII bytes

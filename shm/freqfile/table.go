@@ -8,6 +8,8 @@ import (
 	"math/bits"
 	"strconv"
 	"sync"
+
+	"github.com/freqd/freqd/word"
 )
 
 // Table is a frequency file opened for lookups. Its methods read the file in
@@ -22,6 +24,8 @@ type Table struct {
 	bmask uint64 // index buckets - 1
 	hseed uint64 // the header's hash seed through mixSeed
 	meta  Metadata
+	rules word.Rules // how the words were normalized, and queries are
+	qnorm uint8      // which query path the rules take (qnormNone...)
 	// setWords bounds the ranks records hold: the words of the whole set
 	// for a shard (flagSetRanks), the table's own otherwise.
 	setWords uint64
@@ -30,6 +34,15 @@ type Table struct {
 	idOnce sync.Once // ID is computed once, on first use
 	id     uint32
 }
+
+// The query paths, one per kind of rules, chosen once at open so that a
+// lookup takes one predictable branch.
+const (
+	qnormNone  = iota // the query is looked up as given
+	qnormLower        // Fold, the rule of tables that record none
+	qnormFold         // the word package's rules, case folded
+	qnormKeep         // the word package's rules, case kept
+)
 
 // errClosed is returned by methods of a closed Table.
 var errClosed = errors.New("frequency table is closed")
@@ -54,9 +67,24 @@ func Parse(b []byte) (*Table, error) {
 		}
 		setWords = n
 	}
+	rules, err := word.FromMeta(meta, h.flags&flagFoldCase != 0)
+	if err != nil {
+		return nil, err
+	}
+	var qnorm uint8
+	switch {
+	case rules.Case == word.CaseLower:
+		qnorm = qnormLower
+	case rules.Case == word.CaseFold:
+		qnorm = qnormFold
+	case rules.NFC || rules.Apostrophes:
+		qnorm = qnormKeep
+	}
 	return &Table{
 		setWords: setWords,
 		meta:     meta,
+		rules:    rules,
+		qnorm:    qnorm,
 		data:     b,
 		index:    b[h.indexOff:h.ranksOff:h.ranksOff],
 		ranks:    b[h.ranksOff:h.recordsOff:h.recordsOff],
@@ -79,10 +107,23 @@ func (t *Table) Verify() error {
 	return nil
 }
 
-// Lookup returns the count of word. On a case-folded table the query is
-// folded first, so "The" finds "the". It does not allocate.
+// Lookup returns the count of word. The query is normalized first by the
+// table's rules (Rules), as its words were at build: on the default rules
+// "The" finds "the", "ΣΟΦΟΣ" "σοφοσ". It does not allocate for a query in
+// ASCII.
 func (t *Table) Lookup(word []byte) (count uint64, ok bool) {
 	rest, ok := t.query(word)
+	if !ok {
+		return 0, false
+	}
+	return readCount(rest)
+}
+
+// LookupNormal is Lookup for a word the caller has normalized by the
+// table's rules already, as TAG does once for each word of a text: it
+// spares the check.
+func (t *Table) LookupNormal(word []byte) (count uint64, ok bool) {
+	rest, ok := t.find(word)
 	if !ok {
 		return 0, false
 	}
@@ -148,6 +189,11 @@ func (t *Table) Total() uint64 { return t.hdr.total }
 // FoldsCase reports whether the table was built with case folding.
 func (t *Table) FoldsCase() bool { return t.hdr.flags&flagFoldCase != 0 }
 
+// Rules returns how the table's words were normalized, which its lookups
+// apply to queries: the rules its metadata records, or word.Legacy for a
+// table that records none.
+func (t *Table) Rules() word.Rules { return t.rules }
+
 // Size returns the size of the file in bytes.
 func (t *Table) Size() int64 { return int64(t.hdr.fileSize) }
 
@@ -166,20 +212,55 @@ func (t *Table) record(off uint64) (record, bool) {
 }
 
 // AppendKey appends to dst the word a lookup of query searches the table
-// for: the query folded on a case-folded table, the query itself
-// otherwise. Sharding goes by it: a word lives in the shard that serves
-// the hash slot of its key, whatever the case a client sends it in.
+// for: the query normalized by the table's rules (folded, in NFC, with one
+// apostrophe, as the table records), the query itself on a table without
+// rules. Sharding goes by it: a word lives in the shard that serves the
+// hash slot of its key, whatever the case, composition or apostrophe a
+// client sends it in. It takes query's paths, so the two cannot disagree.
 func (t *Table) AppendKey(dst, query []byte) []byte {
-	if t.hdr.flags&flagFoldCase == 0 {
+	switch t.qnorm {
+	case qnormLower:
+		return Fold(dst, query)
+	case qnormFold:
+		if folded, ascii := isFoldedASCII(query); folded {
+			return append(dst, query...)
+		} else if ascii {
+			return Fold(dst, query)
+		}
+		return t.rules.AppendNormal(dst, query)
+	case qnormKeep:
+		if _, ascii := isFoldedASCII(query); ascii {
+			return append(dst, query...)
+		}
+		return t.rules.AppendNormal(dst, query)
+	default:
 		return append(dst, query...)
 	}
-	return Fold(dst, query)
 }
 
-// query finds the record of a query word, folding it first on a folded
-// table, and returns the record's bytes that follow the word.
+// query finds the record of a query word, normalizing it first by the
+// table's rules, and returns the record's bytes that follow the word.
 func (t *Table) query(word []byte) ([]byte, bool) {
-	if t.hdr.flags&flagFoldCase == 0 || isFolded(word) {
+	switch t.qnorm {
+	case qnormLower:
+		if isFolded(word) {
+			return t.find(word)
+		}
+	case qnormFold:
+		// ASCII, nearly every query, is normal when it has no capital:
+		// the same test as isFolded's, and the same folding after it.
+		// Other queries go through the rules, which Fold does not know.
+		if folded, ascii := isFoldedASCII(word); folded {
+			return t.find(word)
+		} else if !ascii {
+			return t.findNormalized(word)
+		}
+	case qnormKeep:
+		if _, ascii := isFoldedASCII(word); ascii {
+			return t.find(word)
+		}
+		return t.findNormalized(word)
+	default:
 		return t.find(word)
 	}
 	// Queries are short: fold into a stack buffer. Folding can lengthen a
@@ -189,6 +270,20 @@ func (t *Table) query(word []byte) ([]byte, bool) {
 		return t.find(folded)
 	}
 	return t.findLongFolded(word)
+}
+
+// findNormalized normalizes a query that is not ASCII by the table's
+// rules. It is a separate function so that the common path does not pay
+// for its buffer.
+//
+//go:noinline
+func (t *Table) findNormalized(w []byte) ([]byte, bool) {
+	var buf [128]byte
+	normal := t.rules.AppendNormal(buf[:0], w)
+	if len(normal) > MaxWordLen {
+		return nil, false // longer than any word a table holds
+	}
+	return t.find(normal)
 }
 
 // findLongFolded folds a query too long for query's buffer. It is a separate

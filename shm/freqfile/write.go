@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/freqd/freqd/word"
 )
 
 // Entry is one word and its count, the unit WriteTable takes.
@@ -20,15 +22,20 @@ type Entry struct {
 	Count uint64
 }
 
-// BuildOptions are the choices recorded in a frequency file's header.
+// BuildOptions are the choices recorded in a frequency file's header and
+// metadata.
 type BuildOptions struct {
 	// FoldCase marks the table as case-folded: its lookups fold the query
-	// with Fold first. The caller must already have folded every word with
-	// Fold and summed the counts of words that fold alike ("I" and "i");
-	// WriteTable rejects a word that is not folded rather than write a table
-	// in which it could never be found.
+	// first. The caller must already have folded every word and summed the
+	// counts of words that fold alike ("I" and "i"); WriteTable rejects a
+	// word that is not folded rather than write a table in which it could
+	// never be found. Without normalization rules in Meta, folding is Fold.
 	FoldCase bool
-	// Meta is stored in the file as its metadata (see Metadata).
+	// Meta is stored in the file as its metadata (see Metadata). Its
+	// "normalize." entries (word.Rules.Meta) are the rules the table's
+	// words were normalized by, which its lookups apply to queries:
+	// WriteTable checks that every word is in their normal form, and that
+	// they fold case exactly when FoldCase says so.
 	Meta Metadata
 	// SetWords, when not 0, makes the table one shard of a set of that
 	// many words, split by the caller: each entry carries its rank in the
@@ -133,6 +140,10 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 	if opts.SetWords != 0 {
 		return nil, errors.New("a shard of a set is written with a StreamWriter, whose AddRanked takes each word's rank in the set")
 	}
+	rules, err := word.FromMeta(opts.Meta, opts.FoldCase)
+	if err != nil {
+		return nil, fmt.Errorf("normalization rules: %w", err)
+	}
 	var total uint64
 	var fold []byte
 	for i, e := range entries {
@@ -142,7 +153,13 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		if len(e.Word) > MaxWordLen {
 			return nil, fmt.Errorf("word %q is %d bytes, longer than the %d-byte limit; drop or shorten it", clip(e.Word), len(e.Word), MaxWordLen)
 		}
-		if opts.FoldCase {
+		switch {
+		case rules.Recorded():
+			fold = rules.AppendNormal(fold[:0], []byte(e.Word))
+			if string(fold) != e.Word {
+				return nil, fmt.Errorf("word %q is not in the normal form of the table's rules (%q); normalize words with word.Rules.AppendNormal and sum the counts of words that normalize alike", clip(e.Word), clip(string(fold)))
+			}
+		case opts.FoldCase:
 			fold = Fold(fold[:0], []byte(e.Word))
 			if string(fold) != e.Word {
 				return nil, fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with freqfile.Fold and sum the counts of words that fold alike", clip(e.Word), clip(string(fold)))
