@@ -13,8 +13,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/word"
 )
 
 // DefaultMemoryLimit is the memory a build may hold without --memory-limit.
@@ -26,7 +28,7 @@ type Options struct {
 	// the first lines (see detectLayout).
 	Format Format
 	// KeepCase counts "The" and "the" as different words. By default each
-	// word is folded with freqfile.Fold, the folding lookups on a folded table use.
+	// word is case-folded (word.Default), as lookups fold queries.
 	KeepCase bool
 	// Header says whether word lists start with a header line.
 	Header HeaderMode
@@ -94,6 +96,7 @@ type shard struct {
 // Phase); each Add call runs its own parse and count workers.
 type Counter struct {
 	opts   Options
+	rules  word.Rules // how each word is normalized before it is counted
 	seed   maphash.Seed
 	shards [nShards]shard
 	mem    atomic.Int64  // bytes the shards hold
@@ -114,6 +117,13 @@ type Counter struct {
 	stats   Stats
 	statsMu sync.Mutex
 	drained bool
+
+	// What the rules recorded in the table depend on, gathered from the
+	// workers under statsMu: whether any word kept an apostrophe (a table
+	// without one answers contractions from their parts), and the longest
+	// word of an unspaced script.
+	apostrophe      bool
+	longestUnspaced int
 }
 
 // Stats describe a finished build.
@@ -137,7 +147,11 @@ func New(opts Options) *Counter {
 	if opts.Workers <= 0 {
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
-	c := &Counter{opts: opts, seed: maphash.MakeSeed()}
+	rules := word.Default()
+	if opts.KeepCase {
+		rules.Case = word.CaseKeep
+	}
+	c := &Counter{opts: opts, rules: rules, seed: maphash.MakeSeed()}
 	// The tables take under half the limit: a spill sorts them with 16
 	// bytes a word more, and the write needs its own share.
 	c.budget = opts.MemoryLimit * 45 / 100
@@ -431,21 +445,27 @@ func (p *pipeline) readLines(name string, br *bufio.Reader, hint Format) error {
 
 // textCut returns where to end a block of running text so that no word is
 // split: after the last ASCII byte that cannot be part of a word. With
-// none (a megabyte of letters), the block is cut anyway, at a UTF-8
-// boundary; such a run is no word.
+// none (a megabyte of letters, or of Chinese, counted a character at a
+// time), the block is cut anyway, at a UTF-8 boundary and before a
+// character rather than before a combining mark, which belongs with the
+// letter it follows.
 func textCut(b []byte) int {
 	for i := len(b) - 1; i >= len(b)/2; i-- {
 		c := b[i]
-		if c < 0x80 && !isWordRune(rune(c)) && c != '\'' {
+		if c < utf8.RuneSelf && word.Classify(rune(c)) == word.Other {
 			return i + 1
 		}
 	}
 	i := len(b)
-	for i > 0 && b[i-1]&0xc0 == 0x80 {
-		i--
-	}
-	if i > 0 && b[i-1] >= 0xc0 {
-		i--
+	for i > len(b)/2 {
+		start := i - 1
+		for start > 0 && b[start]&0xc0 == 0x80 {
+			start--
+		}
+		if r, _ := utf8.DecodeRune(b[start:]); word.Classify(r) != word.Mark {
+			return start
+		}
+		i = start
 	}
 	return i
 }
@@ -466,6 +486,9 @@ type worker struct {
 	skipped uint64
 	sp      *sortedPass // set in a pass over sorted inputs
 	blk     blockRange  // the block's entries, in the first such pass
+
+	apostrophe      bool // a key holds an apostrophe
+	longestUnspaced int  // the longest key in an unspaced script, in characters
 }
 
 // batch is the words of one shard waiting to be added.
@@ -510,7 +533,7 @@ func (w *worker) process(b *block) error {
 	src := b.src
 	if src.layout.format == Text {
 		emit := func(word []byte) error { return w.add(word, 1, src, 0) }
-		w.z = tokenizer{word: w.z.word[:0]}
+		w.z = tokenizer{word: w.z.word[:0], chars: w.c.rules.SegmentUnspaced}
 		if err := w.z.write(b.data, emit); err != nil {
 			return err
 		}
@@ -597,9 +620,9 @@ func (w *worker) processRows(b *block) error {
 // add normalizes a word (or phrase) and queues it for its shard.
 func (w *worker) add(raw []byte, count uint64, src *inputInfo, line int) error {
 	if src.layout.format == Text {
-		w.key = normalizeWord(w.key[:0], raw, w.c.opts.KeepCase)
+		w.key = normalizeWord(w.key[:0], raw, &w.c.rules)
 	} else {
-		w.key = normalizePhrase(w.key[:0], raw, w.c.opts.KeepCase)
+		w.key = normalizePhrase(w.key[:0], raw, &w.c.rules)
 	}
 	key := w.key
 	if len(key) > freqfile.MaxWordLen {
@@ -612,6 +635,7 @@ func (w *worker) add(raw []byte, count uint64, src *inputInfo, line int) error {
 	if src.layout.format != Text {
 		tokens += bytes.Count(key, []byte{' '})
 	}
+	w.note(key, tokens)
 	w.minTok = min(w.minTok, tokens)
 	w.maxTok = max(w.maxTok, tokens)
 	if w.sp != nil {
@@ -627,6 +651,19 @@ func (w *worker) add(raw []byte, count uint64, src *inputInfo, line int) error {
 		return w.flush()
 	}
 	return nil
+}
+
+// note records what the table's rules depend on about a key of tokens
+// words.
+func (w *worker) note(key []byte, tokens int) {
+	if !w.apostrophe && bytes.IndexByte(key, '\'') >= 0 {
+		w.apostrophe = true
+	}
+	if tokens == 1 && key[0] >= utf8.RuneSelf {
+		if r, _ := utf8.DecodeRune(key); word.Classify(r) == word.Unspaced {
+			w.longestUnspaced = max(w.longestUnspaced, utf8.RuneCount(key))
+		}
+	}
 }
 
 // flush adds the queued words to their shards, then spills the shards if
@@ -726,6 +763,8 @@ func (w *worker) report() {
 	c.statsMu.Lock()
 	defer c.statsMu.Unlock()
 	c.stats.SkippedLines += w.skipped
+	c.apostrophe = c.apostrophe || w.apostrophe
+	c.longestUnspaced = max(c.longestUnspaced, w.longestUnspaced)
 	if w.maxTok > 0 {
 		if c.stats.MaxTokens == 0 || w.minTok < c.stats.MinTokens {
 			c.stats.MinTokens = w.minTok
@@ -733,6 +772,35 @@ func (w *worker) report() {
 		c.stats.MaxTokens = max(c.stats.MaxTokens, w.maxTok)
 	}
 	w.skipped = 0
+}
+
+// Rules returns the normalization rules of the words counted so far:
+// contractions are answered from their parts when no word holds an
+// apostrophe, as in SUBTLEX-US, which counts "don't" as "don" and "t".
+func (c *Counter) Rules() word.Rules {
+	c.statsMu.Lock()
+	defer c.statsMu.Unlock()
+	r := c.rules
+	r.SplitContractions = !c.apostrophe
+	r.LongestUnspaced = c.longestUnspaced
+	return r
+}
+
+// BuildOptions returns opts with what the counted words say about the
+// table: case folding as counted, and the rules (Rules) added to the
+// metadata, where lookups read them.
+func (c *Counter) BuildOptions(opts freqfile.BuildOptions) freqfile.BuildOptions {
+	r := c.Rules()
+	meta := freqfile.Metadata{}
+	for k, v := range opts.Meta {
+		meta[k] = v
+	}
+	for k, v := range r.Meta() {
+		meta[k] = v
+	}
+	opts.FoldCase = r.FoldsCase()
+	opts.Meta = meta
+	return opts
 }
 
 // Len is the number of distinct words counted, while nothing has been

@@ -20,8 +20,13 @@
 //
 // Every key goes through normalizeWord, or normalizePhrase for a field
 // that may hold several words: with the tokenizer, the one place that says
-// what a word is. Words are case-folded with freqfile.Fold unless
-// Options.KeepCase.
+// what a word is. They apply the rules of package word: Unicode NFC, full
+// case folding unless Options.KeepCase, ’ read as ', so "I" and "i", or
+// "don’t" and "DON'T", are one word with their counts summed. Running text
+// in an unspaced script (Chinese, Japanese, Thai) is counted a character
+// at a time. The table records the rules (Counter.BuildOptions), with
+// whether contractions are split: they are when no counted word holds an
+// apostrophe, as in SUBTLEX-US, which counts "don't" as "don" and "t".
 //
 // A malformed line stops the read with a *LineError naming the file and
 // line. So do a count of zero or a negative one (unless Options.MinCount

@@ -234,7 +234,9 @@ func wordPrefix(w []byte) uint64 {
 
 // WriteFile writes what the Counter holds as a frequency file at path,
 // through freqfile.StreamWriter: the file appears atomically, and only when
-// complete. Words below Options.MinCount are dropped. A table of phrases
+// complete. Words below Options.MinCount are dropped. The metadata records
+// the rules the words were normalized by (BuildOptions), and opts.FoldCase
+// is set from them. A table of phrases
 // records their length in the metadata key "ngram" ("2", or "1-3" when
 // lengths vary); so does one built from Google Books n-grams. The Counter
 // accepts no more input afterwards. beforeLink, if not nil, is called when
@@ -244,6 +246,9 @@ func (c *Counter) WriteFile(path string, opts freqfile.BuildOptions, beforeLink 
 	if c.drained {
 		return c.stats, errors.New("ingest: Counter used after it was written; make a new one")
 	}
+	// The rules are known once every input has been read: the counting
+	// passes, and the first pass over inputs already in rank order.
+	opts = c.BuildOptions(opts)
 	so := freqfile.StreamOptions{TmpDir: c.opts.TmpDir, MemoryLimit: c.opts.MemoryLimit / 2, BeforeLink: beforeLink}
 	if c.sorted != nil {
 		st := c.stats

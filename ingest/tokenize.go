@@ -1,28 +1,34 @@
 package ingest
 
 import (
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/word"
 )
 
 // tokenizer splits running text into words, fed in blocks of any size.
 //
-// A word is a run of letters and decimal digits, with combining marks kept
-// (so a decomposed "café" stays one word) and with apostrophes inside it
-// ("don't", "rock'n'roll") but not at its edges ("'tis" is "tis", "dogs'" is
-// "dogs"). The typographic apostrophe U+2019 is read as "'", so "don’t" and
-// "don't" count as one word. Everything else separates words: spaces,
-// punctuation, dashes, underscores, symbols and invalid UTF-8. A run longer
-// than freqfile.MaxWordLen is skipped whole:
-// it is a URL, a hash or base64, not a word.
+// Its words are word.Scan's, decided rune by rune by word.Classify: runs of
+// letters and decimal digits, with the combining marks after them (so a
+// decomposed "café" stays one word) and with apostrophes inside them
+// ("don't", "rock'n'roll") but not at their edges ("'tis" is "tis", "dogs'"
+// is "dogs"). Everything else separates words: spaces, punctuation,
+// dashes, underscores, symbols and invalid UTF-8. A run of a script written
+// without spaces (Chinese, Japanese, Thai) is counted a character at a time
+// when chars is set: with no dictionary, characters are the units the text
+// shows, and TAG later splits such text by longest match against the table.
+// A run longer than freqfile.MaxWordLen is skipped whole: it is a URL, a
+// hash or base64, not a word. Words are emitted as written, apostrophes
+// included; the Counter normalizes them.
 type tokenizer struct {
-	word    []byte // the word being read
-	apos    bool   // an apostrophe followed word; it is kept if a letter comes next
-	tooLong bool   // the current run passed MaxWordLen and is being skipped
-	carry   []byte // the start of a UTF-8 sequence split across blocks
-	joined  []byte // carry plus the next block, reused
+	chars   bool       // emit unspaced scripts a character at a time
+	word    []byte     // the word being read
+	kind    word.Class // word.Letter or word.Unspaced: the script class of word
+	apos    []byte     // an apostrophe that followed word, kept if a letter comes next
+	tooLong bool       // the current run passed MaxWordLen and is being skipped
+	carry   []byte     // the start of a UTF-8 sequence split across blocks
+	joined  []byte     // carry plus the next block, reused
 }
 
 // write tokenizes p, calling emit for each word completed in it. A word still
@@ -44,15 +50,33 @@ func (z *tokenizer) write(p []byte, emit func([]byte) error) error {
 			r, size = utf8.DecodeRune(p[i:])
 		}
 		i += size
+		c := word.Other
+		if r != utf8.RuneError || size > 1 {
+			c = word.Classify(r)
+		}
+		open := len(z.word) > 0 || z.tooLong
 		switch {
-		case isWordRune(r) || (len(z.word) > 0 || z.tooLong) && unicode.Is(unicode.M, r):
-			if z.apos {
-				z.appendRune('\'')
-				z.apos = false
+		case (c == word.Letter || c == word.Unspaced) && open && c == z.kind && (len(z.apos) == 0 || c == word.Letter):
+			if c == word.Unspaced && z.chars {
+				// A character at a time: the one before ends here.
+				if err := z.end(emit); err != nil {
+					return err
+				}
+				z.kind = c
 			}
+			z.appendBytes(z.apos)
+			z.apos = z.apos[:0]
 			z.appendRune(r)
-		case (r == '\'' || r == '\u2019') && (len(z.word) > 0 || z.tooLong) && !z.apos:
-			z.apos = true
+		case c == word.Letter || c == word.Unspaced:
+			if err := z.end(emit); err != nil {
+				return err
+			}
+			z.kind = c
+			z.appendRune(r)
+		case c == word.Mark && open && len(z.apos) == 0:
+			z.appendRune(r)
+		case c == word.Apostrophe && open && len(z.apos) == 0 && z.kind == word.Letter:
+			z.apos = utf8.AppendRune(z.apos, r)
 		default:
 			if err := z.end(emit); err != nil {
 				return err
@@ -80,42 +104,45 @@ func (z *tokenizer) appendRune(r rune) {
 	}
 }
 
+func (z *tokenizer) appendBytes(b []byte) {
+	if z.tooLong || len(b) == 0 {
+		return
+	}
+	z.word = append(z.word, b...)
+	if len(z.word) > freqfile.MaxWordLen {
+		z.tooLong = true
+		z.word = z.word[:0]
+	}
+}
+
 func (z *tokenizer) end(emit func([]byte) error) error {
 	var err error
 	if len(z.word) > 0 {
 		err = emit(z.word)
 	}
 	z.word = z.word[:0]
-	z.apos = false
+	z.apos = z.apos[:0]
 	z.tooLong = false
 	return err
 }
 
-func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
-		return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9'
-	}
-	return unicode.IsLetter(r) || unicode.IsDigit(r)
-}
-
 // normalizeWord appends the key a word is counted under to dst: the word
-// folded with freqfile.Fold, or as it is with keepCase. Every word goes
+// normalized by the build's rules (word.Rules.AppendNormal: NFC, case
+// folded unless the build keeps case, ’ read as '). Every word goes
 // through it, whether read from a word list, an n-gram file or running
 // text (after the tokenizer above has found its boundaries), and each
-// token of a phrase through normalizePhrase: together with the tokenizer
-// it is the one place that says what a word is.
-func normalizeWord(dst, word []byte, keepCase bool) []byte {
-	if keepCase {
-		return append(dst, word...)
-	}
-	return freqfile.Fold(dst, word)
+// token of a phrase through normalizePhrase: together with the tokenizer,
+// whose boundaries word.Classify decides, it is the one place that says
+// what a word is, and lookups apply the same rules to queries.
+func normalizeWord(dst, w []byte, rules *word.Rules) []byte {
+	return rules.AppendNormal(dst, w)
 }
 
 // normalizePhrase appends the key of a word-list field to dst: each token
 // (a run of bytes between spaces or tabs) through normalizeWord, joined by
 // single spaces, so "New  York" and "new york" are one phrase. A field of
 // one token is a word.
-func normalizePhrase(dst, field []byte, keepCase bool) []byte {
+func normalizePhrase(dst, field []byte, rules *word.Rules) []byte {
 	first := true
 	for len(field) > 0 {
 		i := 0
@@ -134,7 +161,7 @@ func normalizePhrase(dst, field []byte, keepCase bool) []byte {
 			dst = append(dst, ' ')
 		}
 		first = false
-		dst = normalizeWord(dst, field[:j], keepCase)
+		dst = normalizeWord(dst, field[:j], rules)
 		field = field[j:]
 	}
 	return dst

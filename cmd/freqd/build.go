@@ -40,7 +40,11 @@ or running text. A header line is recognised and skipped, and its names
 choose the word and count columns; TSV backslash escapes (\t, \\, \N) are
 undone. Phrases ("new york<TAB>12", n-gram files) are keys like words.
 
-Words are case-folded ("I" and "i" become "i") unless --keep-case is given.
+Words are normalized as lookups normalize queries: Unicode NFC, case folded
+("I" and "i" become "i") unless --keep-case is given, ’ read as '. The rules
+are recorded in the file ('freqd inspect' shows them). A file whose words
+hold no apostrophe answers a contraction such as "don't" from its parts.
+Running text in Chinese, Japanese or Thai is counted a character at a time.
 A count of zero, a negative count, or one above 9223372036854775807 (the
 largest integer a Redis client reads) is an error naming the file and line;
 with --min-count, lines whose count is below 1 are skipped.
@@ -270,7 +274,8 @@ func runBuild(b buildRun) int {
 	} else {
 		meta["source"] = sourceMeta(b.inputs)
 	}
-	st, err := c.WriteFile(b.out, freqfile.BuildOptions{FoldCase: !opts.KeepCase, Meta: meta}, func() bool {
+	// The Counter adds case folding and the rules it normalized words by.
+	st, err := c.WriteFile(b.out, freqfile.BuildOptions{Meta: meta}, func() bool {
 		return phase.CompareAndSwap(buildWorking, buildCommitting)
 	})
 	progress.stop()

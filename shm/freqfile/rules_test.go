@@ -2,6 +2,7 @@ package freqfile
 
 import (
 	"bytes"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -125,5 +126,47 @@ func TestParseRefusesRulesItCannotApply(t *testing.T) {
 	}
 	if _, err := Parse(b); err == nil || !strings.Contains(err.Error(), "normalize.case=fpld is unknown") {
 		t.Errorf("Parse: %v", err)
+	}
+}
+
+// TestStreamWriterChecksTheRules: the stream writer, which `freqd build`
+// writes with, holds words to the rules as WriteTable does, including
+// words whose normal form Fold would change (Cherokee folds to capitals).
+func TestStreamWriterChecksTheRules(t *testing.T) {
+	rules := word.Default()
+	opts := BuildOptions{FoldCase: true, Meta: rules.Meta()}
+	dir := t.TempDir()
+	good := []string{"σοφοσ", "\u13a0", "the"} // Ꭰ is its own folding
+	w, err := NewStreamWriter(filepath.Join(dir, "good.freq"), uint64(len(good)), opts, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range good {
+		if err := w.Add([]byte(g), uint64(10-i)); err != nil {
+			t.Fatalf("Add(%q): %v", g, err)
+		}
+	}
+	if err := w.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Open(filepath.Join(dir, "good.freq"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if n, ok := tab.Lookup([]byte("ΣΟΦΟΣ")); !ok || n != 10 {
+		t.Errorf("Lookup(ΣΟΦΟΣ) = %d, %v", n, ok)
+	}
+	if n, ok := tab.Lookup([]byte("\uab70")); !ok || n != 9 { // ꭰ, the small letter
+		t.Errorf("Lookup(ꭰ) = %d, %v", n, ok)
+	}
+
+	w, err = NewStreamWriter(filepath.Join(dir, "bad.freq"), 1, opts, StreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	if err := w.Add([]byte("σοφος"), 1); err == nil || !strings.Contains(err.Error(), "not in the normal form") {
+		t.Errorf("Add(σοφος): %v", err)
 	}
 }

@@ -82,8 +82,8 @@ type StreamWriter struct {
 	added, total uint64
 	prevCount    uint64
 	prevWord     []byte
-	fold         []byte
-	err          error // sticky: every later call returns it
+	normal       *normalCheck // the words must be in the normal form of the table's rules
+	err          error        // sticky: every later call returns it
 	cur          *addBatch
 	todo, free   chan *addBatch
 	done         chan struct{}
@@ -138,7 +138,11 @@ func NewStreamWriter(path string, n uint64, opts BuildOptions, so StreamOptions)
 	if err != nil {
 		return nil, fmt.Errorf("build %s: %w", path, err)
 	}
-	w := &StreamWriter{path: path, opts: opts, tmp: so.TmpDir, hook: so.BeforeLink, meta: meta, n: n}
+	nc, err := newNormalCheck(opts)
+	if err != nil {
+		return nil, fmt.Errorf("build %s: %w", path, err)
+	}
+	w := &StreamWriter{path: path, opts: opts, tmp: so.TmpDir, hook: so.BeforeLink, meta: meta, n: n, normal: nc}
 	w.buckets = indexSlotsFor(n) / bucketSlots
 	w.bmask = w.buckets - 1
 	var hdr header
@@ -230,9 +234,8 @@ func (w *StreamWriter) check(word []byte, count uint64) error {
 	case len(word) > MaxWordLen:
 		return fmt.Errorf("word %q is %d bytes, longer than the %d-byte limit; drop or shorten it", clip(string(word)), len(word), MaxWordLen)
 	}
-	if w.opts.FoldCase && !isFolded(word) {
-		w.fold = Fold(w.fold[:0], word)
-		return fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with freqfile.Fold and sum the counts of words that fold alike", clip(string(word)), clip(string(w.fold)))
+	if err := w.normal.check(word); err != nil {
+		return err
 	}
 	if w.added > 0 {
 		c := cmp.Compare(w.prevCount, count)

@@ -135,17 +135,55 @@ type tablePlan struct {
 	ranks   []uint64 // record offset of each rank
 }
 
+// normalCheck checks that words are in the normal form their table's rules
+// give them, so that no word is written that a lookup could never find:
+// the rules in the metadata, or Fold on a table that records none and
+// folds case.
+type normalCheck struct {
+	rules word.Rules
+	fold  bool // the header's case-folding flag
+	buf   []byte
+}
+
+func newNormalCheck(opts BuildOptions) (*normalCheck, error) {
+	rules, err := word.FromMeta(opts.Meta, opts.FoldCase)
+	if err != nil {
+		return nil, fmt.Errorf("normalization rules: %w", err)
+	}
+	return &normalCheck{rules: rules, fold: opts.FoldCase}, nil
+}
+
+func (c *normalCheck) check(w []byte) error {
+	// ASCII without capitals, nearly every word, is normal under any
+	// rules; ASCII with capitals is normal only where case is kept.
+	if folded, ascii := isFoldedASCII(w); ascii && (folded || !c.fold) {
+		return nil
+	}
+	switch {
+	case c.rules.Recorded():
+		c.buf = c.rules.AppendNormal(c.buf[:0], w)
+		if string(c.buf) != string(w) {
+			return fmt.Errorf("word %q is not in the normal form of the table's rules (%q); normalize words with word.Rules.AppendNormal and sum the counts of words that normalize alike", clip(string(w)), clip(string(c.buf)))
+		}
+	case c.fold:
+		c.buf = Fold(c.buf[:0], w)
+		if string(c.buf) != string(w) {
+			return fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with freqfile.Fold and sum the counts of words that fold alike", clip(string(w)), clip(string(c.buf)))
+		}
+	}
+	return nil
+}
+
 // plan validates and sorts entries and lays out the file.
 func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 	if opts.SetWords != 0 {
 		return nil, errors.New("a shard of a set is written with a StreamWriter, whose AddRanked takes each word's rank in the set")
 	}
-	rules, err := word.FromMeta(opts.Meta, opts.FoldCase)
+	nc, err := newNormalCheck(opts)
 	if err != nil {
-		return nil, fmt.Errorf("normalization rules: %w", err)
+		return nil, err
 	}
 	var total uint64
-	var fold []byte
 	for i, e := range entries {
 		if e.Word == "" {
 			return nil, fmt.Errorf("entry %d (count %d) has an empty word; drop empty words before building", i, e.Count)
@@ -153,17 +191,8 @@ func plan(entries []Entry, opts BuildOptions) (*tablePlan, error) {
 		if len(e.Word) > MaxWordLen {
 			return nil, fmt.Errorf("word %q is %d bytes, longer than the %d-byte limit; drop or shorten it", clip(e.Word), len(e.Word), MaxWordLen)
 		}
-		switch {
-		case rules.Recorded():
-			fold = rules.AppendNormal(fold[:0], []byte(e.Word))
-			if string(fold) != e.Word {
-				return nil, fmt.Errorf("word %q is not in the normal form of the table's rules (%q); normalize words with word.Rules.AppendNormal and sum the counts of words that normalize alike", clip(e.Word), clip(string(fold)))
-			}
-		case opts.FoldCase:
-			fold = Fold(fold[:0], []byte(e.Word))
-			if string(fold) != e.Word {
-				return nil, fmt.Errorf("word %q is not case-folded (folds to %q) but FoldCase is set; fold words with freqfile.Fold and sum the counts of words that fold alike", clip(e.Word), clip(string(fold)))
-			}
+		if err := nc.check([]byte(e.Word)); err != nil {
+			return nil, err
 		}
 		var carry uint64
 		total, carry = bits.Add64(total, e.Count, 0)
