@@ -10,6 +10,7 @@ import (
 
 	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/resp"
+	"github.com/freqd/freqd/word"
 )
 
 // A node of a cluster (Options.Cluster) answers as a Redis Cluster node
@@ -133,6 +134,18 @@ func (v *clusterView) Rank(word []byte) (uint64, bool) {
 	return s.h.table.Rank(s.key)
 }
 
+// LookupNormal looks up a word already in the table's normal form, its
+// own key: the parts of a contraction, the pieces of a segmented run,
+// TAG's words. Each goes to the shard that holds it, as Lookup's do.
+func (v *clusterView) LookupNormal(word []byte) (uint64, bool) {
+	s := (*Session)(v)
+	if slot := cluster.Slot(word); !s.h.node.Mine(slot) {
+		e := s.remoteEntry(slot, word)
+		return e.Count, e.Found
+	}
+	return s.h.table.LookupNormal(word)
+}
+
 func (v *clusterView) Len() uint64                              { return v.h.table.Len() }
 func (v *clusterView) Total() uint64                            { return v.h.node.Info.SetTotal }
 func (v *clusterView) Entry(rank uint64) ([]byte, uint64, bool) { return v.h.table.Entry(rank) }
@@ -141,6 +154,7 @@ func (v *clusterView) ID() uint32                               { return v.h.tab
 func (v *clusterView) Meta(key string) (string, bool)           { return v.h.table.Meta(key) }
 func (v *clusterView) Size() int64                              { return v.h.table.Size() }
 func (v *clusterView) AppendKey(dst, query []byte) []byte       { return v.h.table.AppendKey(dst, query) }
+func (v *clusterView) Rules() word.Rules                        { return v.h.table.Rules() }
 
 // remoteEntry answers a word another shard holds: from that shard's
 // answer once it has come, or not found for now, the word recorded for

@@ -6,6 +6,7 @@ import (
 
 	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/resp"
+	"github.com/freqd/freqd/word"
 )
 
 // Handler answers requests against one Table. It is shared by every
@@ -13,6 +14,7 @@ import (
 // New; its configuration does not change afterwards.
 type Handler struct {
 	table   Table
+	rules   word.Rules // table.Rules(), read once
 	opts    Options
 	started time.Time
 	// ngramMin and ngramMax are the phrase lengths of a table of n-grams
@@ -137,7 +139,7 @@ func New(t Table, opts Options) *Handler {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	h := &Handler{table: t, opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList)), node: opts.Cluster}
+	h := &Handler{table: t, rules: t.Rules(), opts: opts, started: time.Now(), calls: make([]atomic.Uint64, len(commandList)), node: opts.Cluster}
 	h.ngramMin, h.ngramMax = ngramSizes(t)
 	return h
 }

@@ -1,18 +1,59 @@
 package handler
 
+import (
+	"bytes"
+
+	"github.com/freqd/freqd/word"
+)
+
 // lookup returns a word's count and counts the lookup as a keyspace hit or
-// miss, as Redis counts the key reads of a command for INFO.
-func (s *Session) lookup(word []byte) (uint64, bool) {
-	n, ok := s.corpus().Lookup(s.phraseQuery(word))
+// miss, as Redis counts the key reads of a command for INFO. Every command
+// that takes a word answers through it: the table normalizes the query as
+// its words were normalized, and on a table that counts contractions by
+// their parts (word.Parts) a contraction gets its rarest part's count, so
+// that "don't" is as common as SUBTLEX-US's "don" says rather than never
+// seen. On a node of a cluster the word and its parts are looked up in the
+// whole set (corpus), each in the shard that holds it.
+//
+// Such a table holds no word with an apostrophe, so a contraction is
+// always a miss first: hits, nearly every query, pay nothing for the rule.
+func (s *Session) lookup(w []byte) (uint64, bool) {
+	q := s.phraseQuery(w)
+	n, ok := s.corpus().Lookup(q)
+	if !ok && s.h.rules.SplitContractions {
+		n, _, ok = s.contraction(q)
+	}
 	s.count(ok)
 	return n, ok
 }
 
-// rank returns a word's rank, counted as lookup counts.
-func (s *Session) rank(word []byte) (uint64, bool) {
-	r, ok := s.corpus().Rank(s.phraseQuery(word))
+// rank returns a word's rank, counted as lookup counts; a contraction on a
+// table that splits them has its rarest part's rank.
+func (s *Session) rank(w []byte) (uint64, bool) {
+	q := s.phraseQuery(w)
+	t := s.corpus()
+	r, ok := t.Rank(q)
+	if !ok && s.h.rules.SplitContractions {
+		var part []byte
+		if _, part, ok = s.contraction(q); ok {
+			r, ok = t.Rank(part)
+		}
+	}
 	s.count(ok)
 	return r, ok
+}
+
+// contraction answers a word the table does not hold that has an
+// apostrophe, on a table that splits contractions (word.Contraction); the
+// part is valid until the Session's next lookup. A phrase is not taken
+// apart: its words are the table's. Every part is looked up, found or not,
+// so that a node of a cluster asks the shards holding them all at once.
+func (s *Session) contraction(q []byte) (count uint64, rarest []byte, ok bool) {
+	if !word.HasApostrophe(q) || bytes.IndexByte(q, ' ') >= 0 {
+		return 0, nil, false
+	}
+	s.normal = s.h.rules.AppendNormal(s.normal[:0], q)
+	return word.Contraction(s.normal, s.corpus().LookupNormal)
 }
 
 // count counts a key read of the running command.

@@ -25,6 +25,7 @@ type Session struct {
 	closed  bool
 	tag     tagScratch
 	phrase  []byte // a phrase query normalized (phrases.go)
+	normal  []byte // a query word normalized by the table's rules
 
 	// datagram marks the session of one datagram, where a transaction,
 	// which must span requests, is refused.

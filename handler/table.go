@@ -1,11 +1,16 @@
 package handler
 
+import "github.com/freqd/freqd/word"
+
 // Table is what the handler needs from a frequency table. *freqfile.Table
 // implements it; the handler only reads, so one table serves every
 // connection of a process concurrently.
 type Table interface {
-	// Lookup returns a word's count, and false when the word is absent.
+	// Lookup returns a word's count, and false when the word is absent,
+	// normalizing the query by the table's rules first.
 	Lookup(word []byte) (count uint64, ok bool)
+	// LookupNormal is Lookup for a word already normalized by the rules.
+	LookupNormal(word []byte) (count uint64, ok bool)
 	// Rank returns a word's position in frequency order, 1 for the most
 	// frequent, and false when the word is absent.
 	Rank(word []byte) (rank uint64, ok bool)
@@ -28,4 +33,7 @@ type Table interface {
 	// AppendKey appends the word Lookup(query) searches for: the query as
 	// the table normalizes it. A cluster routes by the slot of this key.
 	AppendKey(dst, query []byte) []byte
+	// Rules returns how the table's words were normalized: queries and
+	// texts are taken apart and normalized the same way.
+	Rules() word.Rules
 }
