@@ -47,6 +47,8 @@ func TestEveryCommandWaitsForAuth(t *testing.T) {
 		"rank":    {"RANK", "you"},
 		"dbsize":  {"DBSIZE"},
 		"tag":     {"TAG", "LIMIT", "2", "the zymurgist and the cat"},
+		"zipf":    {"ZIPF", "the", "zzxqvjk"},
+		"fpm":     {"FPM", "the"},
 		"ping":    {"PING"},
 		"echo":    {"ECHO", "hi"},
 		"info":    {"INFO", "keyspace"},

@@ -32,6 +32,7 @@ func arityError(name string) string {
 	return errorReply("ERR wrong number of arguments for '" + name + "' command")
 }
 func scoreBulk(score float64) string { return string(resp.AppendBulkFloat(nil, score, scoreDecimals)) }
+func double(v float64) string        { return string(resp.AppendDouble(nil, v, -1, resp.RESP2)) }
 
 const nilBulk = "$-1\r\n"
 

@@ -43,6 +43,8 @@ func TestHello3SwitchesTheConnection(t *testing.T) {
 		{[]string{"MGET", "the", absent}, array(bulkUint(st.count["the"]), null3), array(bulkUint(st.count["the"]), nilBulk)},
 		{[]string{"RANK", absent}, null3, nilBulk},
 		{[]string{"FREQ", "the", absent}, array(integer(st.count["the"]), integer(0)), array(integer(st.count["the"]), integer(0))},
+		{[]string{"FPM", "the"}, array("," + strconv.FormatFloat(float64(st.count["the"])/float64(st.total)*1e6, 'g', -1, 64) + "\r\n"),
+			array(double(float64(st.count["the"]) / float64(st.total) * 1e6))},
 		{[]string{"CLIENT", "GETNAME"}, null3, nilBulk},
 		{[]string{"CONFIG", "GET", "save"}, map3(bulk("save"), bulk("")), array(bulk("save"), bulk(""))},
 		{[]string{"TAG", "limit"}, map3(bulk("limit"), double3(tagScore)), array(bulk("limit"), scoreBulk(tagScore))},
