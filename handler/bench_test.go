@@ -1,6 +1,8 @@
 package handler
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,7 +11,12 @@ import (
 // benchProcess measures one Session processing in repeatedly, as a server
 // loop does with a reused reply buffer.
 func benchProcess(b *testing.B, in string) {
-	h := New(realTable(b).table, Options{})
+	benchProcessOn(b, realTable(b).table, in)
+}
+
+// benchProcessOn is benchProcess against the given table.
+func benchProcessOn(b *testing.B, t Table, in string) {
+	h := New(t, Options{})
 	s := h.NewSession()
 	defer s.Close()
 	req := []byte(in)
@@ -37,6 +44,19 @@ func BenchmarkProcessGetPipelined16(b *testing.B) {
 		in.WriteString(multibulk("GET", w))
 	}
 	benchProcess(b, in.String())
+}
+
+// BenchmarkProcessGetDefault is BenchmarkProcessGetPipelined16 against the
+// embedded table as `freqd serve` serves it, whose rules normalize every
+// query and answer contractions from their parts.
+func BenchmarkProcessGetDefault(b *testing.B) {
+	words := []string{"the", "you", "I", "to", "zzxqvjk", "John", "London", "a",
+		"and", "it", "of", "that", "in", "is", "me", "what"}
+	var in strings.Builder
+	for _, w := range words {
+		in.WriteString(multibulk("GET", w))
+	}
+	benchProcessOn(b, defaultTable(b), in.String())
 }
 
 func BenchmarkProcessGetInline(b *testing.B) {
@@ -85,4 +105,33 @@ func BenchmarkStreamConnection(b *testing.B) {
 		}
 		st.Close()
 	}
+}
+
+// BenchmarkProcessTagMegabyte tags a 1,000,000-byte text, the test texts
+// of testdata/texts end to end and repeated, as scripts/tag-throughput.py
+// sends it, against the embedded table as `freqd serve` serves it (MB/s is
+// TAG's throughput through one Session, no client).
+func BenchmarkProcessTagMegabyte(b *testing.B) {
+	benchProcessOn(b, defaultTable(b), multibulk("TAG", "LIMIT", "10", megabyteText(b)))
+}
+
+func megabyteText(b *testing.B) string {
+	dir := filepath.Join("..", "testdata", "texts")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var parts []string
+	for _, e := range ents {
+		t, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts = append(parts, string(t))
+	}
+	text := strings.Join(parts, "\n")
+	for len(text) < 1_000_000 {
+		text += "\n" + text
+	}
+	return text[:strings.LastIndexByte(text[:1_000_000], ' ')]
 }

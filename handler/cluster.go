@@ -156,6 +156,16 @@ func (v *clusterView) Size() int64                              { return v.h.tab
 func (v *clusterView) AppendKey(dst, query []byte) []byte       { return v.h.table.AppendKey(dst, query) }
 func (v *clusterView) Rules() word.Rules                        { return v.h.table.Rules() }
 
+// setSize returns the words and the total of the table a command scores
+// against (ZIPF's smoothing, TAG's expectations): the whole set's on a
+// node of a cluster, so that a shard answers as the whole table does.
+func (s *Session) setSize() (words, total uint64) {
+	if n := s.h.node; n != nil {
+		return n.Info.SetWords, n.Info.SetTotal
+	}
+	return s.h.table.Len(), s.h.table.Total()
+}
+
 // remoteEntry answers a word another shard holds: from that shard's
 // answer once it has come, or not found for now, the word recorded for
 // the lookups the command will wait for.

@@ -33,7 +33,7 @@ func TestHello3SwitchesTheConnection(t *testing.T) {
 	if got, _ := processChunks(s, []byte(multibulk("HELLO", "3"))); got != hello3Reply(s.ID()) {
 		t.Fatalf("HELLO 3: %q", got)
 	}
-	tagScore := math.Log2(float64(st.total+1) / float64(st.count["limit"]+1))
+	tagScore := math.Log2((1e6 + 10) / (1e6*float64(st.count["limit"]+1)/float64(st.total+uint64(len(st.count))) + 10))
 	tests := []struct {
 		args         []string
 		resp3, resp2 string

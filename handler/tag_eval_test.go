@@ -1,10 +1,13 @@
 package handler
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,18 +51,20 @@ var evalTexts = []struct {
 		gold: []string{"bash", "interpreter"}},
 }
 
-// functionWords are English closed-class words: articles, determiners,
-// pronouns, prepositions, conjunctions, auxiliaries and modals, and the
-// parts SUBTLEX-US splits contractions into. None says what a text is
-// about, however often the text uses it.
-var functionWords = wordSet(`a about above across after against all along also am among an and another any
-are around as at be because been before being below between both but by can could d did do does doing don
-each either every few for from had has have having he her here hers herself him himself his how i if in into
-is it its itself just least less ll m many may me might mine more most much must my myself neither no nor
-not of off on once only onto or other others our ours ourselves over per re s shall she should so some such
-t than that the their theirs them themselves then there these they this those though through to too toward
-towards under unless until upon us ve very via was we were what whatever when where whether which while who
-whom whose why will with within without would yet you your yours yourself yourselves`)
+// functionWords are English closed-class words (testdata/function-words.txt).
+var functionWords = func() map[string]bool {
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "function-words.txt"))
+	if err != nil {
+		panic(err)
+	}
+	var words []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			words = append(words, line)
+		}
+	}
+	return wordSet(strings.Join(words, " "))
+}()
 
 func wordSet(s string) map[string]bool {
 	m := map[string]bool{}
@@ -108,6 +113,15 @@ func defaultTable(tb testing.TB) *freqfile.Table {
 	return evalTable
 }
 
+// Thresholds TestTagEvaluation holds TAG to. Today's scoring reaches
+// recall@10 0.775 and MAP 0.648 with no intrusion; the scoring freqd had
+// before (occurrences × surprisal) had 48 intrusions, 62 function words,
+// recall@10 0.641 and MAP 0.451 (docs/tag.md).
+const (
+	minRecall = 0.75
+	minMAP    = 0.62
+)
+
 // TestTagEvaluation measures TAG on the test texts through a real client
 // on a real socket, against the embedded table, and logs the measure
 // (go test -run TagEvaluation -v ./handler). The measure, documented in
@@ -127,21 +141,10 @@ func TestTagEvaluation(t *testing.T) {
 	rdb := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, MaxRetries: -1})
 	defer rdb.Close()
 
-	top100 := map[string]bool{}
-	for r := uint64(1); r <= 100; r++ {
-		w, _, _ := tab.Entry(r)
-		top100[string(w)] = true
-	}
+	top100 := tableTop100(tab)
 	var results []evalResult
 	for _, et := range evalTexts {
-		text := et.text
-		if text == "" {
-			b, err := os.ReadFile(filepath.Join("..", "testdata", "texts", et.name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			text = string(b)
-		}
+		text := evalText(t, et.name, et.text)
 		words, err := rdb.Do(context.Background(), "TAG", "LIMIT", "0", text).StringSlice()
 		if err != nil {
 			t.Fatalf("%s: TAG: %v", et.name, err)
@@ -152,22 +155,128 @@ func TestTagEvaluation(t *testing.T) {
 		}
 		results = append(results, judge(t, tab, top100, et.name, text, et.gold, ranking))
 	}
-
-	var intrusions, function int
-	var recall, ap float64
+	m := summarize(results)
 	for _, r := range results {
 		t.Logf("%-26s recall@10 %.2f  AP %.2f  top: %s", r.name, r.recall, r.ap, strings.Join(r.top, " "))
 		if len(r.intrusions) > 0 || len(r.function) > 0 {
-			t.Logf("%-26s intrusions %q, function words %q", "", r.intrusions, r.function)
+			t.Errorf("%s: intrusions %q, function words %q among the top %d", r.name, r.intrusions, r.function, evalTop)
 		}
-		intrusions += len(r.intrusions)
-		function += len(r.function)
-		recall += r.recall
-		ap += r.ap
+		if r.recall == 0 {
+			t.Errorf("%s: none of the words a reader would name (%s) among the top %d", r.name, strings.Join(goldOf(r.name), ", "), evalTop)
+		}
 	}
-	n := float64(len(results))
-	t.Logf("TAG evaluation over %d texts: intrusions@10 %d, function words@10 %d, recall@10 %.3f, MAP %.3f",
-		len(results), intrusions, function, recall/n, ap/n)
+	t.Logf("TAG evaluation over %d texts: %s", len(results), m)
+	if m.recall < minRecall || m.mAP < minMAP {
+		t.Errorf("recall@10 %.3f and MAP %.3f, want at least %.2f and %.2f", m.recall, m.mAP, minRecall, minMAP)
+	}
+}
+
+// TestTagScoringAlternatives scores the test texts with published keyness
+// measures other than TAG's, among the same significant words, and checks
+// that TAG's does best: Hardie's Log Ratio (the corpus side smoothed as
+// TAG's is) and G² itself, and Kilgarriff's simple maths with the other
+// suggested values of k. The figures are in docs/tag.md; -v logs them.
+func TestTagScoringAlternatives(t *testing.T) {
+	tab := defaultTable(t)
+	h := New(tab, Options{})
+	top100 := tableTop100(tab)
+	simpleMaths := func(k float64) func(float64, float64) float64 {
+		return func(x, y float64) float64 { return math.Log2((x*1e6 + k) / (y*1e6 + k)) }
+	}
+	scorers := []struct {
+		name  string
+		score func(inText, inCorpus float64) float64
+		byG2  bool
+	}{
+		{"log ratio", func(x, y float64) float64 { return math.Log2(x / y) }, false},
+		{"simple maths k=1", simpleMaths(1), false},
+		{"simple maths k=10 (TAG)", keyness, false},
+		{"simple maths k=100", simpleMaths(100), false},
+		{"simple maths k=1000", simpleMaths(1000), false},
+		{"G2", keyness, true},
+	}
+	measures := map[string]evalMeasure{}
+	for _, sc := range scorers {
+		var results []evalResult
+		for _, et := range evalTexts {
+			text := evalText(t, et.name, et.text)
+			s := h.NewSession()
+			terms, tokens := s.tag.collect(s, [][]byte{[]byte(text)})
+			kept := keywordsBy(s, terms, tokens, sc.score)
+			if sc.byG2 {
+				slices.SortStableFunc(kept, func(x, y term) int { return cmp.Compare(y.g2, x.g2) })
+			}
+			var ranking []string
+			for _, k := range kept {
+				ranking = append(ranking, strings.ToLower(string(k.word)))
+			}
+			results = append(results, judge(t, tab, top100, et.name, text, et.gold, ranking))
+			s.Close()
+		}
+		measures[sc.name] = summarize(results)
+		t.Logf("%-24s %s", sc.name, measures[sc.name])
+	}
+	tag := measures["simple maths k=10 (TAG)"]
+	for name, m := range measures {
+		if m.recall > tag.recall || m.mAP > tag.mAP || m.function < tag.function {
+			t.Errorf("%s (%s) does better than TAG's scoring (%s)", name, m, tag)
+		}
+	}
+}
+
+// evalMeasure is the evaluation summed or averaged over the texts.
+type evalMeasure struct {
+	intrusions, function int
+	recall, mAP          float64
+}
+
+func (m evalMeasure) String() string {
+	return fmt.Sprintf("intrusions@10 %d, function words@10 %d, recall@10 %.3f, MAP %.3f", m.intrusions, m.function, m.recall, m.mAP)
+}
+
+func summarize(results []evalResult) evalMeasure {
+	var m evalMeasure
+	for _, r := range results {
+		m.intrusions += len(r.intrusions)
+		m.function += len(r.function)
+		m.recall += r.recall
+		m.mAP += r.ap
+	}
+	m.recall /= float64(len(results))
+	m.mAP /= float64(len(results))
+	return m
+}
+
+func goldOf(name string) []string {
+	for _, et := range evalTexts {
+		if et.name == name {
+			return et.gold
+		}
+	}
+	return nil
+}
+
+// evalText returns text, or the test text named name when text is empty.
+func evalText(t *testing.T, name, text string) string {
+	t.Helper()
+	if text != "" {
+		return text
+	}
+	b, err := os.ReadFile(filepath.Join("..", "testdata", "texts", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// tableTop100 is the table's 100 most frequent words.
+func tableTop100(tab *freqfile.Table) map[string]bool {
+	top := map[string]bool{}
+	for r := uint64(1); r <= 100; r++ {
+		w, _, _ := tab.Entry(r)
+		top[string(w)] = true
+	}
+	return top
 }
 
 // judge scores one text's ranking. The text's own word counts, which
