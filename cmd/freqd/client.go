@@ -8,8 +8,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
+	"text/tabwriter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -128,15 +130,20 @@ func getFlags(fs *flag.FlagSet) func([]string) int {
 	fs.StringVar(&dq.addr, "udp", "", "ask over datagrams instead, at `ADDR`: host:port (UDP) or unixgram:/path")
 	fs.DurationVar(&dq.timeout, "timeout", defaultDatagramTimeout, "--udp: how long to wait for each reply")
 	fs.IntVar(&dq.retries, "retries", defaultDatagramRetries, "--udp: resend a request that got no reply up to `N` times")
+	zipf := fs.Bool("zipf", false, "also print each word's Zipf value (log10 of its frequency per billion words, smoothed as SUBTLEX does)")
 	c := commands["get"]
 	return func(words []string) int {
 		if len(words) == 0 {
 			return c.usageError("no WORD given, e.g. freqd get the")
 		}
 		var counts []int64
+		var zipfs []float64
 		var err error
 		where := *addr
 		if dq.addr != "" {
+			if *zipf {
+				return c.usageError("--zipf asks over a stream connection; use --addr, not --udp")
+			}
 			where = dq.addr
 			dq.password = pass()
 			counts, err = dq.freq(words)
@@ -146,7 +153,19 @@ func getFlags(fs *flag.FlagSet) func([]string) int {
 			}
 			cl := dial(*addr, pass())
 			defer cl.Close()
-			counts, err = cl.Do(context.Background(), append([]any{"FREQ"}, toAny(words)...)...).Int64Slice()
+			ctx := context.Background()
+			pipe := cl.Pipeline()
+			freq := pipe.Do(ctx, append([]any{"FREQ"}, toAny(words)...)...)
+			var z *redis.Cmd
+			if *zipf {
+				z = pipe.Do(ctx, append([]any{"ZIPF"}, toAny(words)...)...)
+			}
+			if _, err = pipe.Exec(ctx); err == nil {
+				counts, err = freq.Int64Slice()
+			}
+			if err == nil && z != nil {
+				zipfs, err = z.Float64Slice()
+			}
 			if err != nil {
 				fmt.Fprintf(os.Stderr, "freqd get: %s\n", clientError(where, err))
 				return exitFail
@@ -158,7 +177,11 @@ func getFlags(fs *flag.FlagSet) func([]string) int {
 		}
 		code := exitOK
 		for i, w := range words {
-			fmt.Printf("%s\t%d\n", w, counts[i])
+			if zipfs != nil {
+				fmt.Printf("%s\t%d\t%.2f\n", w, counts[i], zipfs[i])
+			} else {
+				fmt.Printf("%s\t%d\n", w, counts[i])
+			}
 			if counts[i] == 0 {
 				code = exitFail
 			}
@@ -171,6 +194,7 @@ func tagFlags(fs *flag.FlagSet) func([]string) int {
 	addr := addrFlag(fs)
 	pass := passwordFlag(fs)
 	limit := fs.Int("limit", 10, "at most `N` words")
+	stats := fs.Bool("stats", false, "print the figures behind each score: occurrences in the text, count in the table, occurrences the table predicts, and G²")
 	c := commands["tag"]
 	return func(args []string) int {
 		if *limit <= 0 {
@@ -190,7 +214,11 @@ func tagFlags(fs *flag.FlagSet) func([]string) int {
 		}
 		cl := dial(*addr, pass())
 		defer cl.Close()
-		res, err := cl.Do(context.Background(), "TAG", "LIMIT", *limit, text).StringSlice()
+		ctx := context.Background()
+		if *stats {
+			return tagStats(ctx, cl, *addr, *limit, text)
+		}
+		res, err := cl.Do(ctx, "TAG", "LIMIT", *limit, text).StringSlice()
 		if err != nil && !errors.Is(err, redis.Nil) {
 			fmt.Fprintf(os.Stderr, "freqd tag: %s\n", clientError(*addr, err))
 			return exitFail
@@ -200,6 +228,30 @@ func tagFlags(fs *flag.FlagSet) func([]string) int {
 		}
 		return exitOK
 	}
+}
+
+// tagStats prints TAG ... WITHSTATS as columns under a header. In RESP2
+// the reply is a flat array: each word, then the array of its figures.
+func tagStats(ctx context.Context, c *redis.Client, addr string, limit int, text string) int {
+	res, err := c.Do(ctx, "TAG", "LIMIT", limit, "WITHSTATS", text).Slice()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		fmt.Fprintf(os.Stderr, "freqd tag: %s\n", clientError(addr, err))
+		return exitFail
+	}
+	w := tabwriter.NewWriter(os.Stdout, 0, 8, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(w, "word\tscore\tin text\tin table\texpected\tG²\t")
+	for i := 0; i+1 < len(res); i += 2 {
+		f, ok := res[i+1].([]any)
+		if !ok || len(f) != 5 {
+			fmt.Fprintf(os.Stderr, "freqd tag: %s answered TAG ... WITHSTATS with %v, not five figures; is it a freqd server of this version?\n", addr, res[i+1])
+			return exitFail
+		}
+		expected, _ := strconv.ParseFloat(fmt.Sprint(f[3]), 64)
+		g2, _ := strconv.ParseFloat(fmt.Sprint(f[4]), 64)
+		fmt.Fprintf(w, "%v\t%v\t%v\t%v\t%.3g\t%.1f\t\n", res[i], f[0], f[1], f[2], expected, g2)
+	}
+	w.Flush()
+	return exitOK
 }
 
 func toAny(s []string) []any {

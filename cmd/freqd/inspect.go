@@ -9,6 +9,7 @@ import (
 
 	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/word"
 )
 
 func init() {
@@ -21,8 +22,11 @@ checksum and whether the file verifies against it) and the ten most frequent
 words. Exits 1 if the file does not verify.
 
 With WORDs, prints each WORD and its count, separated by a tab, 0 for a word
-the file does not hold, and exits 1 if any is absent. A case-folded file
-ignores the case of the WORDs.`,
+the file does not hold, and exits 1 if any is absent. WORDs are normalized
+by the file's rules, as a server serving it normalizes queries: on a
+case-folded file their case does not matter, and on a file that counts
+contractions by their parts (as SUBTLEX-US does) "don't" counts as its
+rarest part.`,
 		args: argsFiles,
 		examples: []example{
 			{line: "freqd inspect words.freq"},
@@ -62,12 +66,16 @@ func runInspect(args []string) int {
 func inspectWords(t *freqfile.Table, words []string) int {
 	code := 0
 	w := bufio.NewWriter(os.Stdout)
-	for _, word := range words {
-		n, ok := t.Lookup([]byte(word))
+	rules := t.Rules()
+	for _, query := range words {
+		n, ok := t.Lookup([]byte(query))
+		if rules.SplitContractions && word.HasApostrophe([]byte(query)) {
+			n, _, ok = word.Contraction(rules.AppendNormal(nil, []byte(query)), t.LookupNormal)
+		}
 		if !ok {
 			code = 1
 		}
-		fmt.Fprintf(w, "%s\t%d\n", word, n)
+		fmt.Fprintf(w, "%s\t%d\n", query, n)
 	}
 	w.Flush()
 	return code
@@ -84,6 +92,17 @@ func inspectSummary(t *freqfile.Table, name string) int {
 		fmt.Fprintf(w, "case\tfolded: lookups ignore case\n")
 	} else {
 		fmt.Fprintf(w, "case\tkept: lookups are case-sensitive\n")
+	}
+	// The rules the build normalized words by, which lookups apply too.
+	for i, line := range t.Rules().Describe() {
+		label := ""
+		if i == 0 {
+			label = "rules"
+		}
+		fmt.Fprintf(w, "%s\t%s\n", label, line)
+	}
+	if v, ok := t.Meta("normalize.unicode-version"); ok && v != word.UnicodeVersion {
+		fmt.Fprintf(w, "\tbuilt with Unicode %s, this freqd has %s: they differ only on characters one of them lacks\n", v, word.UnicodeVersion)
 	}
 	status := "verified"
 	if verr != nil {

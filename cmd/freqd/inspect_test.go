@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/freqd/freqd/shm/freqfile"
 )
 
 func TestInspectSummary(t *testing.T) {
@@ -38,6 +41,9 @@ func TestInspectSummary(t *testing.T) {
 		regexp.MustCompile(`(?m)^total count +` + groupDigits(total) + `$`),
 		regexp.MustCompile(`(?m)^size +.* \(` + groupDigits(uint64(fi.Size())) + ` bytes\)$`),
 		regexp.MustCompile(`(?m)^case +folded`),
+		regexp.MustCompile(`(?m)^rules +Unicode NFC$`),
+		regexp.MustCompile(`(?m)^ +full Unicode case folding`),
+		regexp.MustCompile(`(?m)^ +contractions answered from their parts`),
 		regexp.MustCompile(`(?m)^checksum +0x[0-9a-f]{8}, verified$`),
 		regexp.MustCompile(`(?m)^ +1 +111,111,111,111 +wwwwwwwwwwww$`),
 		regexp.MustCompile(`(?m)^ +10 +111 +www$`),
@@ -96,5 +102,33 @@ func TestInspectExitCodes(t *testing.T) {
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
 			t.Errorf("case %d (%s): exit %d, stderr %q; want exit %d and %q", i, tc.name, r.code, r.stderr, tc.code, tc.stderr)
 		}
+	}
+}
+
+// TestInspectRules: inspect says which rules a table was built with, and
+// that a table from before rules were recorded has none; its WORD lookups
+// apply the rules as a server does.
+func TestInspectRules(t *testing.T) {
+	dir := t.TempDir()
+	writeTestFile(t, dir, "a.txt", "Don’t stop. DON'T. Ελληνικά café")
+	if r := freqd(t, dir, nil, "build", "--format", "text", "-o", "text.freq", "a.txt"); r.code != 0 {
+		t.Fatalf("build exited %d: %s", r.code, r.stderr)
+	}
+	r := freqd(t, dir, nil, "inspect", "text.freq")
+	if r.code != 0 || !strings.Contains(r.stdout, "contractions are words of their own") || !strings.Contains(r.stdout, "’ ʼ ＇ read as '") {
+		t.Errorf("text table: exit %d, %s", r.code, r.stdout)
+	}
+	if r := freqd(t, dir, nil, "inspect", "text.freq", "don’t", "ΕΛΛΗΝΙΚΆ", "cafe\u0301"); r.code != 0 || r.stdout != "don’t\t2\nΕΛΛΗΝΙΚΆ\t1\ncafe\u0301\t1\n" {
+		t.Errorf("lookups: exit %d, %q, %q", r.code, r.stdout, r.stderr)
+	}
+
+	var old bytes.Buffer
+	if err := freqfile.WriteTable(&old, []freqfile.Entry{{Word: "the", Count: 3}}, freqfile.BuildOptions{FoldCase: true}); err != nil {
+		t.Fatal(err)
+	}
+	writeTestFile(t, dir, "old.freq", old.String())
+	r = freqd(t, dir, nil, "inspect", "old.freq")
+	if r.code != 0 || !regexp.MustCompile(`(?m)^rules +none recorded`).MatchString(r.stdout) {
+		t.Errorf("old table: exit %d, %s", r.code, r.stdout)
 	}
 }
