@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -148,6 +149,106 @@ func CheckConversation(t testing.TB, c *redis.Client) {
 			}
 		}
 	}
+	checkOneNotionOfAWord(t, c)
+}
+
+// checkOneNotionOfAWord checks that the spellings of one word the embedded
+// table's rules make equal (case, apostrophes, Unicode form, final sigma)
+// get one answer from GET, FREQ, RANK, ZIPF and TAG, and that a
+// contraction, which SUBTLEX-US counts by its parts, gets its rarest
+// part's count rather than none.
+func checkOneNotionOfAWord(t testing.TB, c *redis.Client) {
+	t.Helper()
+	ctx := context.Background()
+	table := Subtlex()
+	// "don't" is counted as "don" and "t"; "don" is the rarer.
+	dont := min(table["don"], table["t"])
+	zipf := func(n uint64) float64 {
+		return math.Log10(float64(n+1) / float64(table.Total()+uint64(len(table))) * 1e9)
+	}
+	spellings := [][]string{
+		{"don't", "don’t", "DON'T", "Don’t"},
+		{"σοφος", "ΣΟΦΟΣ", "Σοφος"},
+		{"café", "cafe\u0301", "CAFÉ"},
+		{"kelvin", "\u212aelvin"},
+	}
+	for _, group := range spellings {
+		for _, w := range group {
+			want := table[strings.ToLower(group[0])]
+			if group[0] == "don't" {
+				want = dont
+			}
+			got, err := c.Do(ctx, "FREQ", w).Int64Slice()
+			if err != nil || len(got) != 1 || uint64(got[0]) != want {
+				t.Errorf("FREQ %s: %v, %v; want %d", w, got, err, want)
+			}
+			g, err := c.Get(ctx, w).Result()
+			if want == 0 && !errors.Is(err, redis.Nil) || want > 0 && (err != nil || g != strconv.FormatUint(want, 10)) {
+				t.Errorf("GET %s: %q, %v; want %d", w, g, err, want)
+			}
+			// A double in RESP3, a string in RESP2.
+			z, err := c.Do(ctx, "ZIPF", w).Slice()
+			if err != nil || len(z) != 1 || math.Abs(number(z[0])-zipf(want)) > 1e-9 {
+				t.Errorf("ZIPF %s: %v, %v; want %.6f", w, z, err, zipf(want))
+			}
+		}
+	}
+	if got, err := c.Do(ctx, "RANK", "don’t").Int64(); err != nil || got != table.Rank("don") {
+		t.Errorf("RANK don’t: %d, %v; want don's rank %d", got, err, table.Rank("don"))
+	}
+	// TAG counts each group's spellings as one word, and the contraction
+	// as its part.
+	// A map of word to [score, occurrences, count, expected, G²] in RESP3,
+	// a flat array of word, [...] pairs in RESP2.
+	reply, err := c.Do(ctx, "TAG", "LIMIT", "0", "WITHSTATS", "Don’t ΣΟΦΟΣ cafe\u0301 don't σοφος café").Result()
+	if err != nil {
+		t.Fatalf("TAG WITHSTATS: %v", err)
+	}
+	res := map[string][]any{}
+	switch r := reply.(type) {
+	case map[any]any:
+		for k, v := range r {
+			f, _ := v.([]any)
+			res[fmt.Sprint(k)] = f
+		}
+	case []any:
+		for i := 0; i+1 < len(r); i += 2 {
+			f, _ := r[i+1].([]any)
+			res[fmt.Sprint(r[i])] = f
+		}
+	}
+	seen := map[int]bool{} // which groups of spellings TAG reported
+	for w, f := range res {
+		if len(f) != 5 {
+			t.Fatalf("TAG WITHSTATS: %s has %#v, want 5 figures", w, f)
+		}
+		for i, group := range spellings {
+			for _, sp := range group {
+				if strings.EqualFold(w, sp) {
+					seen[i] = true
+				}
+			}
+		}
+		if fmt.Sprint(f[1]) != "2" {
+			t.Errorf("TAG: %s occurs %v times, want 2 (its spellings are one word): %v", w, f[1], res)
+		}
+		if strings.EqualFold(w, "don't") && fmt.Sprint(f[2]) != strconv.FormatUint(dont, 10) {
+			t.Errorf("TAG: don't counted %v in the table, want %d", f[2], dont)
+		}
+	}
+	// TAG reports a word in one of the text's spellings.
+	if len(res) != 3 || !seen[0] || !seen[1] || !seen[2] {
+		t.Errorf("TAG: %v, want don't, σοφος and café, each once", res)
+	}
+}
+
+// number reads a double as go-redis gives it in either protocol.
+func number(v any) float64 {
+	f, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return f
 }
 
 // CheckPipeline sends 300 GETs in one pipeline through c and checks every

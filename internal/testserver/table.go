@@ -36,6 +36,15 @@ var Subtlex = sync.OnceValue(func() Table {
 	return t
 })
 
+// Total is the sum of the counts.
+func (t Table) Total() uint64 {
+	var n uint64
+	for _, c := range t {
+		n += c
+	}
+	return n
+}
+
 // Reply is the exact RESP reply to GET w.
 func (t Table) Reply(w string) string {
 	n, ok := t[w]
