@@ -103,7 +103,7 @@ bench-redis: build
 # (golang/go#75804, fixed in Go 1.27), which a loaded CI machine hits.
 FUZZTIME ?= 300000x
 FUZZ_TARGETS := shm/freqfile:FuzzParse resp:FuzzParse handler:FuzzProcess handler:FuzzServeDatagram \
-	fdpass:FuzzParseRights loadgen:FuzzReadGET
+	fdpass:FuzzParseRights loadgen:FuzzReadGET word:FuzzWord
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; fn=$${t#*:}; \

@@ -1,6 +1,7 @@
 package word
 
 import (
+	"bytes"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -294,4 +295,42 @@ func TestSegment(t *testing.T) {
 	if got := seg("東京タワー"); !slices.Equal(got, []string{"東京", "タ", "ワ", "ー"}) {
 		t.Errorf("bounded by 2 characters: %q", got)
 	}
+}
+
+// FuzzWord checks, for any bytes, what lookups and builds rely on: the
+// normal form is stable (a table's words are their own), Scan's words lie
+// inside the text in order, and splitting and segmenting stay inside
+// their input.
+func FuzzWord(f *testing.F) {
+	for _, s := range []string{"Don’t ΣΟΦΟΣ cafe\u0301", "東京タワーに行く", "a''b \xff\xe2\x80", "İ\u0345ﬁ\u212a", "rock'n'roll"} {
+		f.Add([]byte(s))
+	}
+	def := Default()
+	def.LongestUnspaced = 4
+	f.Fuzz(func(t *testing.T, b []byte) {
+		once := def.AppendNormal(nil, b)
+		if twice := def.AppendNormal(nil, once); string(twice) != string(once) {
+			t.Fatalf("%q: normal form %q is not stable: %q", b, once, twice)
+		}
+		end := 0
+		Scan(b, func(tok Token) {
+			if tok.Start < end || tok.End <= tok.Start || tok.End > len(b) {
+				t.Fatalf("%q: token [%d, %d) after %d", b, tok.Start, tok.End, end)
+			}
+			end = tok.End
+			w := b[tok.Start:tok.End]
+			if tok.Unspaced {
+				n := 0
+				def.Segment(w, func(p []byte) bool { return len(p)%2 == 0 }, func(p []byte) { n += len(p) })
+				if n != len(w) {
+					t.Fatalf("%q: segments of %q cover %d bytes", b, w, n)
+				}
+			}
+		})
+		Parts(once, func(p []byte) {
+			if len(p) == 0 || bytes.IndexByte(p, '\'') >= 0 {
+				t.Fatalf("%q: part %q", once, p)
+			}
+		})
+	})
 }
