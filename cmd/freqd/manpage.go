@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/freqd/freqd/internal/version"
 )
@@ -214,10 +215,23 @@ func roffSynopsis(s string) string {
 
 // roffEscape makes text safe in a roff line: a backslash prints as one,
 // "-" stays an ASCII hyphen-minus (so that flags can be copied from the
-// page) and a line cannot start a request.
+// page), a character beyond ASCII is named by its code point (troff reads
+// its input as Latin-1 unless preconv runs, and man does not always run it)
+// and a line cannot start a request.
 func roffEscape(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
+	if strings.IndexFunc(s, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		var b strings.Builder
+		for _, r := range s {
+			if r < utf8.RuneSelf {
+				b.WriteRune(r)
+			} else {
+				fmt.Fprintf(&b, `\[u%04X]`, r)
+			}
+		}
+		s = b.String()
+	}
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
 	}
