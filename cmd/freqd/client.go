@@ -25,12 +25,14 @@ func init() {
 		summary:  "ask a running server for the counts of words",
 		synopsis: []string{"get [flags] WORD..."},
 		about: `Prints each WORD and its count, separated by a tab, one per line; 0 for a
-word the table does not hold. Exits 1 if any WORD is absent or the server
+word the table does not hold. With --zipf, a third column gives the word's
+Zipf value. Exits 1 if any WORD is absent or the server
 cannot be asked, 2 on a usage error.`,
 		args: argsWords,
 		examples: []example{
 			{line: "freqd get the monday"},
 			{"over a unix socket, with a password from the environment", "FREQD_REQUIREPASS=secret freqd get --addr unix:/run/freqd/freqd.sock the"},
+			{"with Zipf values, as SUBTLEX publishes them", "freqd get --zipf the monday"},
 			{"over UDP, from a server started with --listen udp:127.0.0.1:7379", "freqd get --udp 127.0.0.1:7379 the"},
 		},
 		setup: getFlags,
@@ -39,13 +41,17 @@ cannot be asked, 2 on a usage error.`,
 		name:     "tag",
 		summary:  "ask a running server for the unusual words of a text",
 		synopsis: []string{"tag [flags] TEXT...", "tag [flags] < FILE"},
-		about: `Prints the most unusual words of the text with their scores (how surprising
-each is under the table's counts), highest first, separated by a tab. The
-text is the arguments, or standard input when there are none.`,
+		about: `Prints the text's keywords, the words it uses significantly more often than
+the table predicts, each with its score, highest first, separated by a tab.
+A score is log2 of how many times more frequent the word is in the text than
+in the table (3: about eight times), smoothed so that a word used once in a
+long text does not outrank what the text is about. The text is the
+arguments, or standard input when there are none.`,
 		args: argsWords,
 		examples: []example{
 			{line: "freqd tag --limit 3 The ship sailed through the archipelago at dusk"},
 			{line: "freqd tag < chapter1.txt"},
+			{"with the figures behind each score", "freqd tag --stats < chapter1.txt"},
 		},
 		setup: tagFlags,
 	})

@@ -258,7 +258,7 @@ func TestTagTakesItsArguments(t *testing.T) {
 	s := testserver.Start(t, freqdBin, mode.FDPass, 1)
 	stdin := []byte("zyzzyva quokka\n")
 	r := freqd(t, t.TempDir(), stdin, "tag", "--addr", s.TCP, "--limit", "2", "The", "ship", "sailed", "through", "the", "archipelago", "at", "dusk")
-	if r.code != 0 || r.stdout != "archipelago\t22.567\ndusk\t19.613\n" {
+	if r.code != 0 || r.stdout != "archipelago\t13.587\ndusk\t13.440\n" {
 		t.Errorf("tag with arguments: exit %d, stdout %q, stderr %q; want archipelago and dusk", r.code, r.stdout, r.stderr)
 	}
 	r = freqd(t, t.TempDir(), stdin, "tag", "--addr", s.TCP, "--limit", "2")
