@@ -40,7 +40,7 @@ func commandTable() []*command {
 			tips: []string{"request_policy:all_shards", "response_policy:agg_sum"},
 			run:  runDBSize},
 		{name: "tag", arity: -2, flags: flagReadonly, acl: aclString,
-			group: "string", summary: "Returns the most unusual words of a text for the corpus, with their scores.", complexity: "O(N) where N is the length of the text",
+			group: "string", summary: "Returns the keywords of a text, the words it uses significantly more often than the corpus, with their scores.", complexity: "O(N) where N is the length of the text",
 			run: runTag},
 		{name: "zipf", arity: -2, flags: flagReadonly | flagFast, acl: aclString, keys: allKeys,
 			group: "string", summary: "Returns the Zipf values of words: log10 of their frequency per billion words, smoothed as SUBTLEX does.", complexity: "O(N) where N is the number of words",
