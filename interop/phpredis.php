@@ -31,6 +31,13 @@ foreach ($endpoints as $name => [$host, $port]) {
     check('STRLEN', $r->strlen('the'), strlen($the));
     check('FREQ', $r->rawCommand('FREQ', 'the', 'nosuchwordzz'), [(int) $the, 0]);
     check('RANK', $r->rawCommand('RANK', 'you'), 1);
+    // A UTF-8 argument, and the contraction answered from its part.
+    $don = (int) getenv('EXPECT_DON');
+    check("FREQ don’t DON'T", $r->rawCommand('FREQ', 'don’t', "DON'T"), [$don, $don]);
+    // RESP2 sends doubles as bulk strings.
+    $zipf = array_map('floatval', $r->rawCommand('ZIPF', 'the', 'nosuchwordzz'));
+    check('ZIPF', [$zipf[0] > 7, round($zipf[1], 2)], [true, 1.30]);
+    check('FPM absent', (float) $r->rawCommand('FPM', 'nosuchwordzz')[0], 0.0);
     $tag = $r->rawCommand('TAG', 'LIMIT', '2', 'the xylophone and the zymurgy');
     check('TAG pairs', count($tag), 4);
     check('INFO role', $r->info('replication')['role'], 'master');

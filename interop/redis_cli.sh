@@ -31,6 +31,11 @@ for ep in tcp unix; do
 	expect "CONFIG GET databases" "$("${cli[@]}" CONFIG GET databases)" $'databases\n1'
 	expect "-3 TAG" "$("${cli[@]}" -3 TAG LIMIT 2 the xylophone and the zymurgy | cut -d' ' -f1 | sort | tr '\n' ' ')" "xylophone zymurgy "
 	expect "DBSIZE" "$("${cli[@]}" DBSIZE)" "$EXPECT_DBSIZE"
+	# A UTF-8 argument, and the contraction answered from its part.
+	expect "FREQ don’t DON'T" "$("${cli[@]}" FREQ "don’t" "DON'T" | tr '\n' ' ')" "$EXPECT_DON $EXPECT_DON "
+	# A double in RESP3, a bulk string in RESP2: the same digits.
+	expect "-3 ZIPF" "$("${cli[@]}" -3 ZIPF nosuchwordzz | cut -c1-4)" "1.30"
+	expect "ZIPF" "$("${cli[@]}" ZIPF nosuchwordzz | cut -c1-4)" "1.30"
 
 	# --stat: a header, then a line per interval: keys, memory, clients,
 	# blocked, requests (+delta), connections.

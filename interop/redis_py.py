@@ -10,6 +10,7 @@ import redis
 
 THE = os.environ["EXPECT_THE"]
 YOU = os.environ["EXPECT_YOU"]
+DON = int(os.environ["EXPECT_DON"])
 DBSIZE = int(os.environ["EXPECT_DBSIZE"])
 
 
@@ -31,6 +32,12 @@ def run(name, url, **conn):
     check("TTL", r.ttl("the"), -1)
     check("FREQ", r.execute_command("FREQ", "the", "nosuchwordzz"), [int(THE), 0])
     check("RANK", r.execute_command("RANK", "you"), 1)
+    # A UTF-8 argument, and the contraction answered from its part.
+    check("FREQ don’t DON'T", r.execute_command("FREQ", "don’t", "DON'T"), [DON, DON])
+    # RESP2 sends doubles as bulk strings.
+    zipf = [float(z) for z in r.execute_command("ZIPF", "the", "nosuchwordzz")]
+    check("ZIPF", (zipf[0] > 7, round(zipf[1], 2)), (True, 1.30))
+    check("FPM absent", float(r.execute_command("FPM", "nosuchwordzz")[0]), 0.0)
     tag = r.execute_command("TAG", "LIMIT", "2", "the xylophone and the zymurgy")
     check("TAG words", sorted(tag[0::2]), ["xylophone", "zymurgy"])
     info = r.info()

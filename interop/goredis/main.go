@@ -63,6 +63,30 @@ func run(name string, proto int, c *redis.Client, the, you string, dbsize int64)
 	must("FREQ", err)
 	wantThe, _ := strconv.ParseInt(the, 10, 64)
 	check("FREQ", freq, []int64{wantThe, 0})
+	// A UTF-8 argument, and the contraction answered from its part.
+	don, err := c.Do(ctx, "FREQ", "don’t", "DON'T").Int64Slice()
+	must("FREQ don’t DON'T", err)
+	wantDon, _ := strconv.ParseInt(os.Getenv("EXPECT_DON"), 10, 64)
+	check("FREQ don’t DON'T", don, []int64{wantDon, wantDon})
+	// ZIPF: RESP3 doubles, RESP2 bulk strings.
+	zipf, err := c.Do(ctx, "ZIPF", "the", "nosuchwordzz").Slice()
+	must("ZIPF", err)
+	var zs []float64
+	for _, z := range zipf {
+		switch z := z.(type) {
+		case float64:
+			if proto == 3 {
+				zs = append(zs, z)
+			}
+		case string:
+			if f, err := strconv.ParseFloat(z, 64); err == nil && proto == 2 {
+				zs = append(zs, f)
+			}
+		}
+	}
+	if len(zs) != 2 || zs[0] < 7 || fmt.Sprintf("%.2f", zs[1]) != "1.30" {
+		fail("%s: ZIPF the nosuchwordzz: %#v, want two doubles (strings in RESP2), above 7 and 1.30", where, zipf)
+	}
 	tag, err := c.Do(ctx, "TAG", "LIMIT", "2", "the xylophone and the zymurgy").Result()
 	must("TAG", err)
 	if proto == 3 {

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 export const expect = {
   the: process.env.EXPECT_THE,
   you: process.env.EXPECT_YOU,
+  don: process.env.EXPECT_DON,
   dbsize: Number(process.env.EXPECT_DBSIZE),
 };
 

@@ -19,6 +19,11 @@ for (const ep of endpoints) {
   check('EXISTS', await redis.exists('the', 'nosuchwordzz'), 1);
   check('DBSIZE', await redis.dbsize(), expect.dbsize);
   check('FREQ', await redis.call('FREQ', 'the', 'nosuchwordzz'), [Number(expect.the), 0]);
+  // A UTF-8 argument, and the contraction answered from its part.
+  check("FREQ don’t DON'T", await redis.call('FREQ', 'don’t', "DON'T"), [Number(expect.don), Number(expect.don)]);
+  // RESP2 sends doubles as bulk strings.
+  const zipf = (await redis.call('ZIPF', 'the', 'nosuchwordzz')).map(Number);
+  ok('ZIPF', zipf.length === 2 && zipf[0] > 7 && zipf[1].toFixed(2) === '1.30', zipf);
   const tag = await redis.call('TAG', 'LIMIT', '2', 'the xylophone and the zymurgy');
   ok('TAG', Array.isArray(tag) ? tag.length === 4 && tag.includes('xylophone') : Object.keys(tag).length === 2, tag);
 

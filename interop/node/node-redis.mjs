@@ -27,6 +27,11 @@ for (const ep of endpoints) {
   check('TTL', await client.ttl('the'), -1);
   check('FREQ', await client.sendCommand(['FREQ', 'the', 'nosuchwordzz']), [Number(expect.the), 0]);
   check('RANK', await client.sendCommand(['RANK', 'you']), 1);
+  // A UTF-8 argument, and the contraction answered from its part.
+  check("FREQ don’t DON'T", await client.sendCommand(['FREQ', 'don’t', "DON'T"]), [Number(expect.don), Number(expect.don)]);
+  // RESP3: ZIPF is an array of doubles.
+  const zipf = await client.sendCommand(['ZIPF', 'the', 'nosuchwordzz']);
+  ok('ZIPF doubles', zipf.length === 2 && zipf.every((z) => typeof z === 'number') && zipf[0] > 7 && zipf[1].toFixed(2) === '1.30', zipf);
   // RESP3: TAG is a map of word to double.
   const tag = await client.sendCommand(['TAG', 'LIMIT', '2', 'the xylophone and the zymurgy']);
   const words = tag instanceof Map ? [...tag.keys()] : Object.keys(tag);
