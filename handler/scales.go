@@ -17,10 +17,13 @@ import (
 // place of the corpus size and word types of the paper's "log10((count+1)
 // / (corpus size in millions + word types in millions)) + 3". On
 // SUBTLEX-US 1 to 3 is rare, 4 to 7 common, and a word never seen scores
-// 1.30. A word is looked up as GET looks it up. The values are RESP3
-// doubles, or the bulk strings Redis sends doubles as in RESP2.
+// 1.30. A word is looked up as GET looks it up, and on a node of a cluster
+// Total and Len are the whole set's, so that every node answers as the
+// whole table does. The values are RESP3 doubles, or the bulk strings
+// Redis sends doubles as in RESP2.
 func runZipf(s *Session, args [][]byte, out []byte) []byte {
-	size := float64(s.h.table.Total()) + float64(s.h.table.Len())
+	words, total := s.setSize()
+	size := float64(total) + float64(words)
 	if size == 0 {
 		return resp.AppendError(out, errEmptyTable)
 	}
@@ -38,9 +41,11 @@ func zipf(count uint64, size float64) float64 {
 }
 
 // FPM word...: each word's frequency per million words, the count scaled
-// by the table's total (SUBTLEX's SUBTLWF), 0 for a word never seen.
+// by the table's total (SUBTLEX's SUBTLWF; the whole set's on a node of a
+// cluster), 0 for a word never seen.
 func runFpm(s *Session, args [][]byte, out []byte) []byte {
-	total := float64(s.h.table.Total())
+	_, setTotal := s.setSize()
+	total := float64(setTotal)
 	if total == 0 {
 		return resp.AppendError(out, errEmptyTable)
 	}
