@@ -170,3 +170,66 @@ func TestStreamWriterChecksTheRules(t *testing.T) {
 		t.Errorf("Add(σοφος): %v", err)
 	}
 }
+
+// TestAppendKeyIsWhatLookupSearches: AppendKey, by which a cluster routes
+// a query to the shard of its slot, gives exactly the word a lookup of the
+// query searches for, under every kind of rules: a query found is found as
+// its key, and a query missed is missed as its key. A key folded but not
+// normalized (don’t, ΣΟΦΟΣ) would send a query to a shard that lacks it.
+func TestAppendKeyIsWhatLookupSearches(t *testing.T) {
+	words := map[string]uint64{"σοφος": 5, "café": 3, "don’t": 6, "kelvin": 7, "strasse": 8, "the": 9, "The": 2, "Café": 1}
+	queries := []string{"σοφος", "ΣΟΦΟΣ", "Σοφός", "café", "cafe\u0301", "CAFÉ", "Café", "Cafe\u0301",
+		"don't", "don’t", "DON’T", "donʼt", "\u212aelvin", "KELVIN", "STRASSE", "straße", "STRAẞE",
+		"the", "The", "THE", "absent", "Absent", strings.Repeat("É", 600)}
+	legacy := func(t *testing.T) *Table {
+		var entries []Entry
+		for w, n := range map[string]uint64{"σοφος": 5, "the": 9, "don’t": 6} {
+			entries = append(entries, Entry{w, n})
+		}
+		var buf bytes.Buffer
+		if err := WriteTable(&buf, entries, BuildOptions{FoldCase: true}); err != nil {
+			t.Fatal(err)
+		}
+		tab, err := Parse(buf.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tab
+	}
+	tables := map[string]func(t *testing.T) *Table{
+		"default":   func(t *testing.T) *Table { return rulesTable(t, word.Default(), words) },
+		"keep case": func(t *testing.T) *Table { return rulesTable(t, word.Rules{NFC: true, Apostrophes: true}, words) },
+		"legacy":    legacy,
+	}
+	for name, open := range tables {
+		t.Run(name, func(t *testing.T) {
+			tab := open(t)
+			rules := tab.Rules()
+			for _, q := range queries {
+				key := tab.AppendKey([]byte("prefix "), []byte(q))
+				if !bytes.HasPrefix(key, []byte("prefix ")) {
+					t.Fatalf("AppendKey(%q) did not append: %q", q, key)
+				}
+				key = key[len("prefix "):]
+				n, ok := tab.Lookup([]byte(q))
+				kn, kok := tab.Lookup(key)
+				if n != kn || ok != kok {
+					t.Errorf("Lookup(%q) = %d, %v, but Lookup of its key %q = %d, %v", q, n, ok, key, kn, kok)
+				}
+				if ok {
+					// The key is the stored word itself.
+					if r, _ := tab.Rank([]byte(q)); r > 0 {
+						if w, _, _ := tab.Entry(r); !bytes.Equal(w, key) {
+							t.Errorf("AppendKey(%q) = %q, but the word found is %q", q, key, w)
+						}
+					}
+				}
+				if rules.Recorded() {
+					if want := rules.AppendNormal(nil, []byte(q)); !bytes.Equal(key, want) {
+						t.Errorf("AppendKey(%q) = %q, the rules' normal form is %q", q, key, want)
+					}
+				}
+			}
+		})
+	}
+}
