@@ -111,7 +111,7 @@ func runStatus(addr, password string) int {
 }
 
 // tableLine says which table the server serves, from INFO's table
-// section: "table cfd37b5f: 74,286 words, total count 49,719,560, built
+// section: "table 01af29be: 74,286 words, total count 49,719,560, built
 // 2026-12-03T10:00:00Z". A table of n-grams counts phrases. A server too
 // old to report the table gets no line.
 func tableLine(fields map[string]string) string {
