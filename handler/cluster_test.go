@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/freqd/freqd/cluster"
 	"github.com/freqd/freqd/data"
 	"github.com/freqd/freqd/shm/freqfile"
+	"github.com/freqd/freqd/word"
 )
 
 // testCluster is the folded SUBTLEX-US list served whole by one Handler,
@@ -55,10 +57,15 @@ func folded() []freqfile.Entry {
 
 // startCluster serves the folded list whole, and as n shards on loopback.
 func startCluster(t *testing.T, n int) *testCluster {
+	return startClusterOf(t, n, append([]freqfile.Entry(nil), folded()...), freqfile.BuildOptions{FoldCase: true})
+}
+
+// startClusterOf serves entries, written with opts, whole and as n shards
+// on loopback.
+func startClusterOf(t *testing.T, n int, entries []freqfile.Entry, opts freqfile.BuildOptions) *testCluster {
 	t.Helper()
-	entries := append([]freqfile.Entry(nil), folded()...)
 	var buf bytes.Buffer
-	if err := freqfile.WriteTable(&buf, entries, freqfile.BuildOptions{FoldCase: true}); err != nil {
+	if err := freqfile.WriteTable(&buf, entries, opts); err != nil {
 		t.Fatal(err)
 	}
 	whole, err := freqfile.Parse(buf.Bytes())
@@ -89,7 +96,7 @@ func startCluster(t *testing.T, n int) *testCluster {
 	for i, r := range cluster.Split(n) {
 		files = append(files, cluster.ShardFile{Slots: r, Path: filepath.Join(dir, fmt.Sprint(i)), Index: i + 1, Count: n})
 	}
-	sw, err := cluster.NewSetWriter(files, freqfile.BuildOptions{FoldCase: true}, freqfile.StreamOptions{})
+	sw, err := cluster.NewSetWriter(files, opts, freqfile.StreamOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,6 +304,84 @@ func TestClusterTagFromAnyNode(t *testing.T) {
 				g, w := firstDiff(stripHello(got), stripHello(want))
 				t.Fatalf("node %d: TAG %q: got %q, want %q", i, text, g, w)
 			}
+		}
+	}
+}
+
+// TestClusterAnswersByTheTablesRules: on a table with the word package's
+// rules, split into shards, a contraction is answered from parts that other
+// shards may hold, a query is routed by its normal form (curly
+// apostrophes, NFD, full case folding), an unspaced run is segmented by
+// words of every shard, and ZIPF and FPM scale by the whole set: every node
+// answers byte for byte as the whole table does. TAG costs a node at most
+// one request per other shard, segmentation included.
+func TestClusterAnswersByTheTablesRules(t *testing.T) {
+	rules := word.Default()
+	rules.SplitContractions = true
+	rules.LongestUnspaced = 4
+	sums := map[string]uint64{}
+	for _, e := range folded() {
+		sums[string(rules.AppendNormal(nil, []byte(e.Word)))] += e.Count
+	}
+	// Pieces of unspaced text whose longest matches span the shards. On
+	// the second node (slots 5461-10922), 山水 and 火海風 are its own,
+	// 山水火海 and 風雲 other shards': until it knows 山水火海, it splits
+	// 山水火海風雲 as 山水 火海風 雲, and never tries 風雲.
+	for w, n := range map[string]uint64{"北京": 900, "大学": 800, "北京大学": 300, "学生": 700, "中国": 1200, "文学": 400, "我": 5000, "在": 4000,
+		"山水火海": 500, "山水": 600, "火海風": 400, "風雲": 450} {
+		sums[w] += n
+	}
+	var entries []freqfile.Entry
+	for w, n := range sums {
+		entries = append(entries, freqfile.Entry{Word: w, Count: n})
+	}
+	tc := startClusterOf(t, 3, entries, freqfile.BuildOptions{FoldCase: true, Meta: rules.Meta()})
+	if got := tc.nodes[0].table.Rules(); got != rules {
+		t.Fatalf("a shard records the rules %+v, want %+v", got, rules)
+	}
+
+	forms := []string{"don\u2019t", "Don\u2019t", "DON'T", "don\u02bct", "can\u2019t", "I\u2019m", "You\u2019re",
+		"won\u2019t", "rock\u2019n\u2019roll", "zyzz\u2019t", "cafe\u0301", "\u212aing", "CLA\u00df", "\u017fo",
+		"\u03a3\u039f\u03a6\u039f\u03a3", "\u5317\u4eac\u5927\u5b66"}
+	holders := 0
+	for _, f := range forms {
+		key := tc.whole.table.AppendKey(nil, []byte(f))
+		var shards []int
+		word.Parts(key, func(p []byte) { shards = append(shards, tc.cfg.Owner(cluster.Slot(p))) })
+		if len(shards) > 1 && slices.ContainsFunc(shards, func(s int) bool { return s != shards[0] }) {
+			holders++ // a contraction whose parts live on different shards
+		}
+		var req strings.Builder
+		for _, cmd := range [][]string{{"GET", f}, {"FREQ", f}, {"RANK", f}, {"EXISTS", f}, {"ZIPF", f}, {"FPM", f}} {
+			req.WriteString(multibulk(cmd...))
+		}
+		want := ask(tc.whole, req.String())
+		if got := ask(tc.nodeFor(f), req.String()); got != want {
+			t.Errorf("%s: the node of its slot answers %q, the whole table %q", f, got, want)
+		}
+	}
+	if holders == 0 {
+		t.Fatal("no contraction has parts on different shards: the test would not test it")
+	}
+	if got := ask(tc.whole, multibulk("GET", "don\u2019t")); got == "$-1\r\n" {
+		t.Fatal("the whole table does not answer don\u2019t from its parts")
+	}
+
+	text := "I\u2019m sure we DON\u2019T know; you\u2019re at \u5317\u4eac\u5927\u5b66, and \u6211\u5728\u5317\u4eac\u5927\u5b66\u5b66\u4e60\u4e2d\u56fd\u6587\u5b66 " +
+		"\u5317\u4eac\u5927\u5b66\u5b66\u751f \u5317\u4eac\u5927\u5b66 zyzzogeton's caf\u00e9 ca\u0301fe CLA\u00dfY \u5c71\u6c34\u706b\u6d77\u98a8\u96f2"
+	req := multibulk("TAG", "LIMIT", "0", "WITHSTATS", text)
+	want := ask(tc.whole, req)
+	if !strings.Contains(want, "\u5317\u4eac\u5927\u5b66") || !strings.Contains(want, "\u98a8\u96f2") {
+		t.Fatalf("the whole table's TAG does not segment the text: %q", want)
+	}
+	for i, h := range tc.nodes {
+		before := h.lookups.Load()
+		if got := ask(h, req); got != want {
+			g, w := firstDiff(got, want)
+			t.Errorf("node %d: TAG got %q, want %q", i, g, w)
+		}
+		if sent := h.lookups.Load() - before; sent > uint64(len(tc.nodes)-1) {
+			t.Errorf("node %d sent %d requests to other shards for one TAG; one per other shard is enough", i, sent)
 		}
 	}
 }
