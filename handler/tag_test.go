@@ -21,9 +21,13 @@ func buildTable(t *testing.T, inputs ...string) *freqfile.Table {
 			t.Fatal(err)
 		}
 	}
+	entries, err := c.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := c.BuildOptions(freqfile.BuildOptions{})
 	var buf bytes.Buffer
-	if err := freqfile.WriteTable(&buf, c.Entries(), opts); err != nil {
+	if err := freqfile.WriteTable(&buf, entries, opts); err != nil {
 		t.Fatal(err)
 	}
 	tab, err := freqfile.Parse(buf.Bytes())
