@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/freqd/freqd/word"
 )
 
 // Fold appends the case-folded form of word to dst and returns the extended
@@ -15,27 +17,7 @@ import (
 // already passed through Fold, and its lookups fold the query the same
 // way. Tables that record rules (word.Rules) are normalized by them
 // instead: full case folding, which also knows final sigma and ß.
-func Fold(dst, word []byte) []byte {
-	for i := 0; i < len(word); {
-		c := word[i]
-		if c < utf8.RuneSelf {
-			if 'A' <= c && c <= 'Z' {
-				c += 'a' - 'A'
-			}
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRune(word[i:])
-		if r == utf8.RuneError && n == 1 {
-			dst = append(dst, c)
-		} else {
-			dst = utf8.AppendRune(dst, unicode.ToLower(r))
-		}
-		i += n
-	}
-	return dst
-}
+func Fold(dst, w []byte) []byte { return word.AppendLower(dst, w) }
 
 // isFolded reports whether Fold would return word unchanged, without
 // copying: the common case for queries, which are mostly lower-case already.
