@@ -114,14 +114,12 @@ func (s *Session) corpus() Table {
 	return (*clusterView)(s)
 }
 
+// Lookup normalizes the word to its key, the form a shard holds it in,
+// and looks that up as LookupNormal does.
 func (v *clusterView) Lookup(word []byte) (uint64, bool) {
 	s := (*Session)(v)
 	s.key = s.h.table.AppendKey(s.key[:0], word)
-	if slot := cluster.Slot(s.key); !s.h.node.Mine(slot) {
-		e := s.remoteEntry(slot, s.key)
-		return e.Count, e.Found
-	}
-	return s.h.table.Lookup(s.key)
+	return v.LookupNormal(s.key)
 }
 
 func (v *clusterView) Rank(word []byte) (uint64, bool) {
