@@ -40,5 +40,10 @@ func (m *Master) loadTable() (*table.Served, error) {
 		t.Close()
 		return nil, err
 	}
+	if huge, hint := t.Pages(); hint != "" {
+		m.log.Info("table pages", "table_bytes", t.Table.Size(), "huge_page_bytes", huge, "hint", hint)
+	} else if huge > 0 {
+		m.log.Info("table pages", "table_bytes", t.Table.Size(), "huge_page_bytes", huge)
+	}
 	return t, nil
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/freqd/freqd/shm/freqfile"
 	"github.com/freqd/freqd/shm/memfd"
@@ -136,4 +137,44 @@ func verify(f *os.File, name string, sealed bool) (*Served, error) {
 func (s *Served) Close() {
 	s.Table.Close()
 	s.File.Close()
+}
+
+// hugeHintSize is the table size from which Pages suggests huge pages: an
+// index of 64 MiB spans 16,384 pages of 4 KiB, more than a TLB holds, so
+// lookups start to pay page-table walks.
+const hugeHintSize = 64 << 20
+
+// shmemHuge is where Linux says whether shared memory, and so a memfd, may
+// have transparent huge pages.
+const shmemHuge = "/sys/kernel/mm/transparent_hugepage/shmem_enabled"
+
+// Pages reports, for the log, how many bytes of the table this process
+// maps with huge pages and, for a large table copied into memory without
+// any, what the operator can change. memfd.Sealed asks for huge pages; the
+// system setting decides.
+func (s *Served) Pages() (huge int64, hint string) {
+	huge, err := s.Table.HugePageBytes()
+	if err != nil || huge > 0 || !s.Sealed || s.Table.Size() < hugeHintSize {
+		return huge, ""
+	}
+	setting := "unknown"
+	if b, err := os.ReadFile(shmemHuge); err == nil {
+		setting = selected(string(b))
+	}
+	switch setting {
+	case "never", "deny", "unknown":
+		return 0, fmt.Sprintf("the table is in 4-KiB pages (%s is %s): set it to advise and reload, so lookups in a table this large do not walk the page tables", shmemHuge, setting)
+	}
+	return 0, fmt.Sprintf("the table is in 4-KiB pages although %s is %s: memory may be too fragmented for 2-MiB pages; a reload tries again", shmemHuge, setting)
+}
+
+// selected returns the bracketed choice of a sysfs setting such as
+// "always within_size [advise] never deny force".
+func selected(s string) string {
+	if _, rest, ok := strings.Cut(s, "["); ok {
+		if v, _, ok := strings.Cut(rest, "]"); ok {
+			return v
+		}
+	}
+	return "unknown"
 }

@@ -85,3 +85,30 @@ func TestLoadNamesAMissingFileOnce(t *testing.T) {
 		t.Errorf("Load of a missing file: %v; want the path once and the reason", err)
 	}
 }
+
+func TestSelectedReadsTheBracketedChoice(t *testing.T) {
+	for in, want := range map[string]string{
+		"always within_size [advise] never deny force\n": "advise",
+		"always within_size advise [never] deny force\n": "never",
+		"[always] madvise never\n":                       "always",
+		"":                                               "unknown",
+		"always [advise":                                 "unknown",
+	} {
+		if got := selected(in); got != want {
+			t.Errorf("selected(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestASmallTableGetsNoHugePageHint(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "t.freq")
+	writeTable(t, path)
+	s, err := Load(Source{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, hint := s.Pages(); hint != "" {
+		t.Errorf("a %d-byte table got the hint %q, meant for tables of %d bytes and more", s.Table.Size(), hint, hugeHintSize)
+	}
+}

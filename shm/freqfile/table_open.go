@@ -3,7 +3,9 @@ package freqfile
 import (
 	"fmt"
 	"os"
+	"unsafe"
 
+	"github.com/freqd/freqd/internal/procstat"
 	"github.com/freqd/freqd/shm/memfd"
 
 	"golang.org/x/sys/unix"
@@ -62,6 +64,9 @@ func openFile(f *os.File) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mmap: %w", err)
 	}
+	// Huge pages where the file has them (a memfd filled as memfd.Sealed
+	// fills it) or where the kernel may gather them for a file.
+	memfd.AdviseHuge(m)
 	t, err := Parse(m)
 	if err != nil {
 		unix.Munmap(m)
@@ -69,6 +74,16 @@ func openFile(f *os.File) (*Table, error) {
 	}
 	t.mapped = m
 	return t, nil
+}
+
+// HugePageBytes reports how much of the table's mapping this process maps
+// with huge pages (2 MiB and up), from /proc/self/smaps: 0 for a table
+// that is not mapped, or whose pages are all ordinary ones.
+func (t *Table) HugePageBytes() (int64, error) {
+	if len(t.mapped) == 0 {
+		return 0, nil
+	}
+	return procstat.HugeMapped(uintptr(unsafe.Pointer(unsafe.SliceData(t.mapped))))
 }
 
 // Close releases the table's mapping, if it has one. Every method of a

@@ -7,9 +7,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"github.com/freqd/freqd/shm/memfd"
 
@@ -566,5 +568,61 @@ func TestServesFromASealedMemfd(t *testing.T) {
 	}
 	if c, ok := tab.Lookup([]byte("the")); !ok || c != 1501908 {
 		t.Errorf("Lookup(the) through the memfd = %d, %v; want 1501908", c, ok)
+	}
+}
+
+// TestAMappedTableAsksForHugePages checks that a worker's mapping of a
+// table asks for transparent huge pages (VmFlags "hg" in smaps) and, where
+// the system gives shared memory huge pages, gets them.
+func TestAMappedTableAsksForHugePages(t *testing.T) {
+	f, err := memfd.Sealed("freqd-test", subtlexBytes(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := OpenFile(f)
+	f.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	if err := tab.Verify(); err != nil { // touches every page
+		t.Fatal(err)
+	}
+	start := strconv.FormatUint(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(tab.mapped)))), 16) + "-"
+	smaps, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		t.Skip(err)
+	}
+	_, entry, ok := strings.Cut(string(smaps), "\n"+start)
+	if !ok {
+		t.Fatalf("no mapping starts at %s in /proc/self/smaps", start)
+	}
+	flags := ""
+	for _, line := range strings.Split(entry, "\n") {
+		if v, ok := strings.CutPrefix(line, "VmFlags:"); ok {
+			flags = v
+			break
+		}
+	}
+	if !slices.Contains(strings.Fields(flags), "hg") {
+		t.Errorf("the table's mapping has VmFlags%s, without hg (MADV_HUGEPAGE)", flags)
+	}
+	huge, err := tab.HugePageBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	setting, _ := os.ReadFile("/sys/kernel/mm/transparent_hugepage/shmem_enabled")
+	switch {
+	case strings.Contains(string(setting), "[never]"), strings.Contains(string(setting), "[deny]"), len(setting) == 0:
+		if huge != 0 {
+			t.Errorf("shmem_enabled is %q, yet %d bytes are in huge pages", bytes.TrimSpace(setting), huge)
+		}
+	default:
+		// advise, within_size, always or force: the table is 2.9 MB, so
+		// its first 2 MiB fill one huge page. The mapping asks for them,
+		// which lets the kernel compact memory to find one.
+		if huge < 2<<20 {
+			t.Errorf("shmem_enabled is %q, yet %d bytes of the table are in huge pages, want 2 MiB or more", bytes.TrimSpace(setting), huge)
+		}
 	}
 }

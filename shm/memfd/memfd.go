@@ -34,10 +34,10 @@ func Sealed(name string, b []byte) (*os.File, error) {
 	return f, nil
 }
 
-// SealedCopy is Sealed for the contents of an open file, copied by the
-// kernel (copy_file_range or sendfile) so that a table of hundreds of
-// megabytes never passes through the Go heap: the master would otherwise
-// hold a dead copy as large as the table until the runtime returned it.
+// SealedCopy is Sealed for the contents of an open file, read straight
+// into the memfd's pages so that a table of hundreds of megabytes never
+// passes through the Go heap: the master would otherwise hold a dead copy
+// as large as the table until the runtime returned it.
 func SealedCopy(name string, src *os.File) (*os.File, error) {
 	fi, err := src.Stat()
 	if err != nil {
@@ -48,14 +48,13 @@ func SealedCopy(name string, src *os.File) (*os.File, error) {
 		return nil, fmt.Errorf("memfd_create %q: %w", name, err)
 	}
 	f := os.NewFile(uintptr(fd), "memfd:"+name)
-	err = f.Truncate(fi.Size())
-	if err == nil {
-		var n int64
-		n, err = io.Copy(f, io.NewSectionReader(src, 0, fi.Size()))
-		if err == nil && n != fi.Size() {
+	err = fillMapped(f, fi.Size(), func(m []byte) error {
+		n, err := io.ReadFull(io.NewSectionReader(src, 0, fi.Size()), m)
+		if err == io.ErrUnexpectedEOF {
 			err = fmt.Errorf("copied %d of %d bytes: the file changed while being read", n, fi.Size())
 		}
-	}
+		return err
+	})
 	if err == nil {
 		err = seal(f)
 	}
@@ -67,14 +66,54 @@ func SealedCopy(name string, src *os.File) (*os.File, error) {
 }
 
 func fillAndSeal(f *os.File, b []byte) error {
-	// Sizing first lets the kernel allocate once; Write then fills it.
-	if err := f.Truncate(int64(len(b))); err != nil {
-		return err
-	}
-	if _, err := f.WriteAt(b, 0); err != nil {
+	if err := fillMapped(f, int64(len(b)), func(m []byte) error {
+		copy(m, b)
+		return nil
+	}); err != nil {
 		return err
 	}
 	return seal(f)
+}
+
+// fillMapped sizes f and has fill write its contents through a shared
+// mapping advised for transparent huge pages. Shared memory decides a
+// page's size when the page is first written, and write(2) or
+// copy_file_range never asks for huge pages; only a mapping that asks does,
+// where the system allows them for shared memory
+// (/sys/kernel/mm/transparent_hugepage/shmem_enabled: advise, within_size
+// or always). A table in 2-MiB pages spares each lookup a page-table walk
+// once the index outgrows what the TLB covers: a table of a hundred
+// million words spans more than a million 4-KiB pages. Where the system
+// refuses, the advice is ignored and the pages are ordinary ones.
+func fillMapped(f *os.File, size int64, fill func(m []byte) error) error {
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	if size == 0 {
+		return nil
+	}
+	if int64(int(size)) != size {
+		return fmt.Errorf("%d bytes do not fit this process's address space", size)
+	}
+	return Control(f, func(fd int) error {
+		m, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+		if err != nil {
+			return fmt.Errorf("mmap: %w", err)
+		}
+		AdviseHuge(m)
+		err = fill(m)
+		// Sealing against writes fails while a writable mapping exists.
+		if uerr := unix.Munmap(m); err == nil && uerr != nil {
+			err = fmt.Errorf("munmap: %w", uerr)
+		}
+		return err
+	})
+}
+
+// AdviseHuge asks for transparent huge pages on a mapping, for the reason
+// fillMapped gives; a kernel without them refuses, which changes nothing.
+func AdviseHuge(m []byte) {
+	_ = unix.Madvise(m, unix.MADV_HUGEPAGE)
 }
 
 func seal(f *os.File) error {
