@@ -511,3 +511,28 @@ func TestTagShortAndCommonText(t *testing.T) {
 		t.Errorf("got %q, want zzqxjw first, then xylophone and one more", got)
 	}
 }
+
+// TestInfoCountsTheCommandsPipelinedBeforeIt: a session adds what it counts
+// to the shared counters once per batch, and INFO in the middle of a batch
+// still sees every command before it, as Redis's does, and not itself.
+func TestInfoCountsTheCommandsPipelinedBeforeIt(t *testing.T) {
+	h := New(realTable(t).table, Options{})
+	s := h.NewSession()
+	defer s.Close()
+	other := h.NewSession()
+	defer other.Close()
+	processChunks(other, []byte(multibulk("GET", "zzxqvjk"))) // a miss, on another connection
+
+	got, _ := processChunks(s, []byte(multibulk("GET", "the")+multibulk("GET", "you")+
+		multibulk("MGET", "a", "zzxqvjk")+multibulk("INFO", "everything")+multibulk("GET", "I")))
+	for _, want := range []string{"total_commands_processed:4\r\n", "keyspace_hits:3\r\n", "keyspace_misses:2\r\n",
+		"cmdstat_get:calls=3\r\n", "cmdstat_mget:calls=1\r\n", "cmdstat_info:calls=1\r\n"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("INFO after three GETs and an MGET in one batch lacks %q:\n%s", want, got)
+		}
+	}
+	// And after the batch, the GET behind INFO is counted too.
+	if st := h.Stats(); st.Commands != 6 || st.KeyspaceHits != 4 || st.KeyspaceMisses != 2 {
+		t.Errorf("after the batch: %d commands, %d hits, %d misses; want 6, 4, 2", st.Commands, st.KeyspaceHits, st.KeyspaceMisses)
+	}
+}

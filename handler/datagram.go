@@ -140,6 +140,7 @@ func (h *Handler) ServeDatagram(req, out []byte, lim DatagramLimits) []byte {
 		}
 	}
 	out = s.serveDatagram(ds, req, out, lim.MaxReply, bound)
+	s.flush()
 	if lim.Spoofable && !s.gavePassword() && len(out)-start > AmplificationBound(len(req)) {
 		return h.refuseDatagram(out[:start])
 	}
@@ -249,6 +250,7 @@ func (s *Session) resetForDatagram(h *Handler) {
 	s.multi, s.exec = nil, nil
 	s.remote.reset()
 	s.hits, s.misses = 0, 0
+	s.pend = tally{}
 	s.datagram = true
 	s.closing = false
 	s.closed = true // not counted as a connection, so Close has nothing to undo

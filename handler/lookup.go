@@ -69,12 +69,62 @@ func (s *Session) count(hit bool) {
 // counted, and a command that needed other shards' words has its reply
 // replaced by an error if one of them did not answer.
 func (s *Session) completed(out []byte, start int) []byte {
-	if s.hits != 0 {
-		s.h.hits.Add(s.hits)
-	}
-	if s.misses != 0 {
-		s.h.misses.Add(s.misses)
-	}
+	s.pend.hits += s.hits
+	s.pend.misses += s.misses
 	s.hits, s.misses = 0, 0
 	return s.finishRemote(out, start)
+}
+
+// tally is what a Session has counted (commands, their calls, key reads)
+// and not yet added to the Handler's counters, which every session of the
+// process shares. Each add to those is an atomic read-modify-write, a
+// locked instruction that waits for the loads and stores before it; three
+// for every command were a measurable share of a pipelined GET's cost
+// (docs/benchmarks.md). A Session adds its tally once per Process call
+// instead, and before INFO reads the counters, so INFO still sees every
+// command before it.
+type tally struct {
+	cmd                    int    // the command whose calls are pending
+	calls                  uint64 // calls of cmd not yet added
+	commands, hits, misses uint64
+}
+
+// call counts a call of command id. Calls of the same command in a row,
+// a pipeline's usual shape, gather into one add.
+func (s *Session) call(id int) {
+	p := &s.pend
+	if p.calls != 0 && p.cmd != id {
+		s.h.calls[p.cmd].Add(p.calls)
+		p.calls = 0
+	}
+	p.cmd = id
+	p.calls++
+}
+
+// uncall takes back the call just counted of command id, which is to run
+// again once other shards have answered.
+func (s *Session) uncall(id int) {
+	if p := &s.pend; p.cmd == id && p.calls != 0 {
+		p.calls--
+		return
+	}
+	s.h.calls[id].Add(^uint64(0))
+}
+
+// flush adds the session's tally to the Handler's counters.
+func (s *Session) flush() {
+	p := &s.pend
+	if p.calls != 0 {
+		s.h.calls[p.cmd].Add(p.calls)
+	}
+	if p.commands != 0 {
+		s.h.commands.Add(p.commands)
+	}
+	if p.hits != 0 {
+		s.h.hits.Add(p.hits)
+	}
+	if p.misses != 0 {
+		s.h.misses.Add(p.misses)
+	}
+	*p = tally{}
 }

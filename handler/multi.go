@@ -98,12 +98,12 @@ func (s *Session) runQueued(out []byte) []byte {
 	}
 	cmd, _ := resolve(args)
 	start := len(out)
-	s.h.calls[cmd.id].Add(1)
+	s.call(cmd.id)
 	out = cmd.run(s, args, out)
 	if s.remote.missing {
 		// Run again, from the same place in the queue, once the other
 		// shards have answered.
-		s.h.calls[cmd.id].Add(^uint64(0))
+		s.uncall(cmd.id)
 		return s.suspend(out[:start])
 	}
 	out = s.completed(out, start)
@@ -112,7 +112,7 @@ func (s *Session) runQueued(out []byte) []byte {
 	if t.next == len(t.queue) {
 		s.exec = nil
 	}
-	s.h.commands.Add(1)
+	s.pend.commands++
 	if len(out) > start && out[start] == '-' {
 		s.h.errorReplies.Add(1)
 	}

@@ -44,10 +44,14 @@ type Session struct {
 	key    []byte
 	slot   int
 
-	// hits and misses count the running command's key reads, added to the
-	// Handler's counters when it completes, so that a run suspended for
-	// other shards' words is not counted twice.
+	// hits and misses count the running command's key reads, added to
+	// pend when it completes, so that a run suspended for other shards'
+	// words is not counted twice.
 	hits, misses uint64
+
+	// pend holds what the session has counted for INFO and not yet added
+	// to the Handler's shared counters; flush adds it.
+	pend tally
 
 	// authedID is the session id under which the client authenticated, 0
 	// before it has. It holds the id rather than a flag so that a Session
@@ -145,6 +149,7 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 			s.h.errorReplies.Add(1)
 			out = resp.AppendError(out, "ERR "+err.Error())
 			s.closing = true
+			s.flush()
 			return len(in), out, true
 		}
 		if len(args) == 0 {
@@ -164,6 +169,7 @@ func (s *Session) Process(in, out []byte) (consumed int, reply []byte, closeAfte
 	if consumed == len(in) && s.exec == nil && !s.Waiting() {
 		s.remote.reset() // the input is drained: nothing asked for is still to run
 	}
+	s.flush()
 	return consumed, out, s.closing
 }
 
@@ -193,33 +199,33 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 		out = appendUnknownCommand(out, args)
 		s.abortTransaction()
 	case !cmd.arityOK(len(args)):
-		s.h.calls[cmd.id].Add(1)
+		s.call(cmd.id)
 		out = appendArityError(out, cmd.name)
 		s.abortTransaction()
 	case !s.authenticated() && cmd.flags&flagNoAuth == 0:
-		s.h.calls[cmd.id].Add(1)
+		s.call(cmd.id)
 		out = resp.AppendError(out, errNoAuth)
 		s.abortTransaction()
 	case moved != "":
-		s.h.calls[cmd.id].Add(1)
+		s.call(cmd.id)
 		out = resp.AppendError(out, moved)
 		s.abortTransaction()
 	case s.multi != nil && !cmd.immediate:
 		// Counted when EXEC runs it.
 		return s.queue(args, out)
 	default:
-		s.h.calls[cmd.id].Add(1)
+		s.call(cmd.id)
 		out = cmd.run(s, args, out)
 		if s.remote.missing {
 			// Other shards hold some of its words: counted when it runs
 			// again with their answers.
-			s.h.calls[cmd.id].Add(^uint64(0))
+			s.uncall(cmd.id)
 			return s.suspend(out[:start])
 		}
 		out = s.completed(out, start)
 	}
 	// Counted after running, as Redis does, so INFO does not count itself.
-	s.h.commands.Add(1)
+	s.pend.commands++
 	if len(out) > start && out[start] == '-' {
 		s.h.errorReplies.Add(1)
 	}
