@@ -157,15 +157,16 @@ func (s *Served) Pages() (huge int64, hint string) {
 	if err != nil || huge > 0 || !s.Sealed || s.Table.Size() < hugeHintSize {
 		return huge, ""
 	}
-	setting := "unknown"
-	if b, err := os.ReadFile(shmemHuge); err == nil {
-		setting = selected(string(b))
+	b, err := os.ReadFile(shmemHuge)
+	if err != nil {
+		return 0, fmt.Sprintf("the table is in 4-KiB pages, and this kernel offers no transparent huge pages for shared memory (%v)", err)
 	}
-	switch setting {
+	switch setting := selected(string(b)); setting {
 	case "never", "deny", "unknown":
 		return 0, fmt.Sprintf("the table is in 4-KiB pages (%s is %s): set it to advise and reload, so lookups in a table this large do not walk the page tables", shmemHuge, setting)
+	default:
+		return 0, fmt.Sprintf("the table is in 4-KiB pages although %s is %s: memory may be too fragmented for 2-MiB pages; a reload tries again", shmemHuge, setting)
 	}
-	return 0, fmt.Sprintf("the table is in 4-KiB pages although %s is %s: memory may be too fragmented for 2-MiB pages; a reload tries again", shmemHuge, setting)
 }
 
 // selected returns the bracketed choice of a sysfs setting such as

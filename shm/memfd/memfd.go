@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -101,13 +102,33 @@ func fillMapped(f *os.File, size int64, fill func(m []byte) error) error {
 			return fmt.Errorf("mmap: %w", err)
 		}
 		AdviseHuge(m)
-		err = fill(m)
+		err = fillSafely(m, fill)
 		// Sealing against writes fails while a writable mapping exists.
 		if uerr := unix.Munmap(m); err == nil && uerr != nil {
 			err = fmt.Errorf("munmap: %w", uerr)
 		}
 		return err
 	})
+}
+
+// fillSafely runs fill on m with a fault in m turned into an error. A
+// page of shared memory is allocated when first written, and one the
+// system cannot allocate raises SIGBUS in the writer: the master loading a
+// table (at start or on SIGHUP) must report that, not die while serving
+// the table it has. Writes a system call makes into m fail with EFAULT
+// instead, which fill returns.
+func fillSafely(m []byte, fill func(m []byte) error) (err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if r := recover(); r != nil {
+			fault, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("no memory for page %#x of a %d-byte copy: %v", fault.Addr(), len(m), r)
+		}
+	}()
+	return fill(m)
 }
 
 // AdviseHuge asks for transparent huge pages on a mapping, for the reason

@@ -93,3 +93,36 @@ func TestSharedIsZeroedAndWritable(t *testing.T) {
 		t.Errorf("write to a shared region: %v", err)
 	}
 }
+
+// TestFillSafelyTurnsAFaultIntoAnError: a page that cannot be had while a
+// table is copied in (here, past the end of a file cut short) is an error
+// for the master to report, not a SIGBUS that ends it.
+func TestFillSafelyTurnsAFaultIntoAnError(t *testing.T) {
+	f, err := Shared("freqd-fault-test", 8192)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := unix.Mmap(int(f.Fd()), 0, 8192, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(m)
+	if err := f.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	err = fillSafely(m, func(m []byte) error {
+		m[4096] = 1 // beyond the file's end now: SIGBUS
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "no memory for page") {
+		t.Fatalf("a write that faulted gave %v, want an error naming the page", err)
+	}
+	// A panic of another kind is not swallowed.
+	defer func() {
+		if r := recover(); r != "not a fault" {
+			t.Errorf("recovered %v, want the fill's own panic passed on", r)
+		}
+	}()
+	_ = fillSafely(m, func([]byte) error { panic("not a fault") })
+}
