@@ -131,6 +131,9 @@ func (h *Handler) ServeDatagram(req, out []byte, lim DatagramLimits) []byte {
 	defer datagramSessions.Put(ds)
 	s := &ds.Session
 	s.resetForDatagram(h)
+	// Deferred after Put, so it runs first: a fault in a mapped table
+	// panics out of here, and what the datagram ran before it still counts.
+	defer s.flush()
 
 	start := len(out)
 	bound := lim.MaxReply
@@ -140,7 +143,6 @@ func (h *Handler) ServeDatagram(req, out []byte, lim DatagramLimits) []byte {
 		}
 	}
 	out = s.serveDatagram(ds, req, out, lim.MaxReply, bound)
-	s.flush()
 	if lim.Spoofable && !s.gavePassword() && len(out)-start > AmplificationBound(len(req)) {
 		return h.refuseDatagram(out[:start])
 	}

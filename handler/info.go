@@ -136,7 +136,7 @@ var infoSections = []infoSection{
 // empty text, all as Redis.
 func runInfo(s *Session, args [][]byte, out []byte) []byte {
 	h := s.h
-	s.flush() // the commands pipelined before this one, and its own call
+	s.flush() // the commands pipelined before this one
 	all, everything := len(args) == 1, false
 	for _, a := range args[1:] {
 		switch {

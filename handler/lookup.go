@@ -101,16 +101,6 @@ func (s *Session) call(id int) {
 	p.calls++
 }
 
-// uncall takes back the call just counted of command id, which is to run
-// again once other shards have answered.
-func (s *Session) uncall(id int) {
-	if p := &s.pend; p.cmd == id && p.calls != 0 {
-		p.calls--
-		return
-	}
-	s.h.calls[id].Add(^uint64(0))
-}
-
 // flush adds the session's tally to the Handler's counters.
 func (s *Session) flush() {
 	p := &s.pend

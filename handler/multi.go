@@ -98,14 +98,13 @@ func (s *Session) runQueued(out []byte) []byte {
 	}
 	cmd, _ := resolve(args)
 	start := len(out)
-	s.call(cmd.id)
 	out = cmd.run(s, args, out)
 	if s.remote.missing {
 		// Run again, from the same place in the queue, once the other
 		// shards have answered.
-		s.uncall(cmd.id)
 		return s.suspend(out[:start])
 	}
+	s.call(cmd.id)
 	out = s.completed(out, start)
 	t.next += n
 	t.n--

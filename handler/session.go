@@ -79,6 +79,9 @@ func (h *Handler) newSession(id uint64) *Session {
 
 // Close ends the session. It is safe to call more than once.
 func (s *Session) Close() {
+	// A batch cut short by a fault (a page of a mapped table gone) never
+	// reached Process's own flush; what it ran still counts.
+	s.flush()
 	if !s.closed {
 		s.closed = true
 		s.h.connected.Add(-1)
@@ -214,14 +217,15 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 		// Counted when EXEC runs it.
 		return s.queue(args, out)
 	default:
-		s.call(cmd.id)
 		out = cmd.run(s, args, out)
 		if s.remote.missing {
 			// Other shards hold some of its words: counted when it runs
 			// again with their answers.
-			s.uncall(cmd.id)
 			return s.suspend(out[:start])
 		}
+		// Its call is counted once it has run, as Redis counts one, so
+		// that INFO's commandstats do not count the INFO reading them.
+		s.call(cmd.id)
 		out = s.completed(out, start)
 	}
 	// Counted after running, as Redis does, so INFO does not count itself.

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -67,4 +68,66 @@ func TestStreamLendsBuffersOnlyWhileBusy(t *testing.T) {
 	}
 	a.Close()
 	b.Close()
+}
+
+// faultingTable is a table whose page for one word is gone: looking that
+// word up panics, as a read of a truncated mapping does under
+// debug.SetPanicOnFault.
+type faultingTable struct {
+	Table
+	gone string
+}
+
+func (f faultingTable) Lookup(w []byte) (uint64, bool) {
+	if string(w) == f.gone {
+		panic("page gone")
+	}
+	return f.Table.Lookup(w)
+}
+
+func (f faultingTable) LookupNormal(w []byte) (uint64, bool) {
+	if string(w) == f.gone {
+		panic("page gone")
+	}
+	return f.Table.LookupNormal(w)
+}
+
+// TestAFaultKeepsTheCountsOfTheBatchBeforeIt: the commands a pipeline ran
+// before one met a fault are counted, whether they came on a connection
+// (closed for the fault) or in one datagram.
+func TestAFaultKeepsTheCountsOfTheBatchBeforeIt(t *testing.T) {
+	tab := realTable(t)
+	h := New(faultingTable{Table: tab.table, gone: "boom"}, Options{})
+	now := time.Now()
+	batch := multibulk("GET", "the") + multibulk("GET", "zzqxj") + multibulk("GET", "boom")
+
+	st := h.NewStream(h.NewSession(), now, func() string { return "test" })
+	st.OnFault(func(any) []byte { return []byte("-ERR fault\r\n") })
+	buf, err := st.ReadBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Received(copy(buf, batch), now)
+	st.Process(now)
+	if got := string(st.Pending()); !strings.HasSuffix(got, "-ERR fault\r\n") {
+		t.Fatalf("replies %q, want the fault reply last", got)
+	}
+	st.Close()
+	s := h.Stats()
+	if s.Commands < 2 || s.KeyspaceHits != 1 || s.KeyspaceMisses != 1 {
+		t.Fatalf("after a stream's fault: %d commands, %d hits, %d misses; want at least 2, 1 and 1", s.Commands, s.KeyspaceHits, s.KeyspaceMisses)
+	}
+
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Fatal("the datagram's fault did not reach its caller")
+			}
+		}()
+		h.ServeDatagram([]byte(batch), nil, DatagramLimits{MaxReply: 1 << 16})
+	}()
+	d := h.Stats()
+	if d.Commands-s.Commands < 2 || d.KeyspaceHits != 2 || d.KeyspaceMisses != 2 {
+		t.Fatalf("after a datagram's fault: %d commands, %d hits, %d misses; want at least %d, 2 and 2", d.Commands, d.KeyspaceHits, d.KeyspaceMisses, s.Commands+2)
+	}
 }
