@@ -106,8 +106,8 @@ func Load(src Source) (*Served, error) {
 	if src.Mode == Map {
 		return verify(f, src.Path, false)
 	}
-	// A copy the kernel makes (copy_file_range), validated as copied: it
-	// is what the workers will serve, whatever happens to the file now.
+	// A copy read into sealed memory and validated there: it is what the
+	// workers will serve, whatever happens to the file now.
 	m, err := memfd.SealedCopy("freqd-table", f)
 	f.Close()
 	if err != nil {

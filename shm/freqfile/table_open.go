@@ -59,14 +59,16 @@ func openFile(f *os.File) (*Table, error) {
 	var m []byte
 	err = memfd.Control(f, func(fd int) error {
 		m, err = unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+		if err == nil {
+			// Huge pages where the file has them: a memfd filled as
+			// memfd.Sealed fills it.
+			memfd.AdviseHuge(fd, m)
+		}
 		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("mmap: %w", err)
 	}
-	// Huge pages where the file has them (a memfd filled as memfd.Sealed
-	// fills it) or where the kernel may gather them for a file.
-	memfd.AdviseHuge(m)
 	t, err := Parse(m)
 	if err != nil {
 		unix.Munmap(m)

@@ -4,11 +4,13 @@
 package memfd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,8 +53,13 @@ func SealedCopy(name string, src *os.File) (*os.File, error) {
 	f := os.NewFile(uintptr(fd), "memfd:"+name)
 	err = fillMapped(f, fi.Size(), func(m []byte) error {
 		n, err := io.ReadFull(io.NewSectionReader(src, 0, fi.Size()), m)
-		if err == io.ErrUnexpectedEOF {
-			err = fmt.Errorf("copied %d of %d bytes: the file changed while being read", n, fi.Size())
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			err = fmt.Errorf("copied %d of %d bytes: the file changed while being read; load it again once whatever writes it is done", n, fi.Size())
+		case errors.Is(err, unix.EFAULT):
+			// The kernel could not allocate a page of the memfd for
+			// the read to land in: memory, not the file, ran out.
+			err = noMemory(int64(n), len(m))
 		}
 		return err
 	})
@@ -101,7 +108,7 @@ func fillMapped(f *os.File, size int64, fill func(m []byte) error) error {
 		if err != nil {
 			return fmt.Errorf("mmap: %w", err)
 		}
-		AdviseHuge(m)
+		AdviseHuge(fd, m)
 		err = fillSafely(m, fill)
 		// Sealing against writes fails while a writable mapping exists.
 		if uerr := unix.Munmap(m); err == nil && uerr != nil {
@@ -125,16 +132,35 @@ func fillSafely(m []byte, fill func(m []byte) error) (err error) {
 			if !ok {
 				panic(r)
 			}
-			err = fmt.Errorf("no memory for page %#x of a %d-byte copy: %v", fault.Addr(), len(m), r)
+			base := uintptr(unsafe.Pointer(unsafe.SliceData(m)))
+			if a := fault.Addr(); a >= base && a-base < uintptr(len(m)) {
+				err = noMemory(int64(a-base), len(m))
+				return
+			}
+			// Not the copy's page: the bytes copied from were a mapping
+			// whose file was cut short under it.
+			err = fmt.Errorf("the source of a %d-byte copy faulted at %#x: its file was truncated while being read; load it again once whatever writes it is done", len(m), fault.Addr())
 		}
 	}()
 	return fill(m)
 }
 
-// AdviseHuge asks for transparent huge pages on a mapping, for the reason
-// fillMapped gives; a kernel without them refuses, which changes nothing.
-func AdviseHuge(m []byte) {
-	_ = unix.Madvise(m, unix.MADV_HUGEPAGE)
+// noMemory is the error for a page of the copy the system would not give.
+func noMemory(off int64, size int) error {
+	return fmt.Errorf("no memory for the page at byte %d of a %d-byte copy: free memory or raise the memory limit (cgroup memory.max, vm.overcommit_memory) and load again; a table already served stays served", off, size)
+}
+
+// AdviseHuge asks for transparent huge pages on a mapping of shared memory
+// (a memfd, tmpfs), for the reason fillMapped gives; a kernel without them
+// refuses, which changes nothing. It is never asked for a file on disk:
+// there the kernel answers a fault in such a mapping by reading 2 to 4 MiB
+// around it, and a table mapped where it lies (--data-mode map) is often
+// larger than memory, so each cold lookup would read megabytes.
+func AdviseHuge(fd int, m []byte) {
+	var st unix.Statfs_t
+	if unix.Fstatfs(fd, &st) == nil && st.Type == unix.TMPFS_MAGIC {
+		_ = unix.Madvise(m, unix.MADV_HUGEPAGE)
+	}
 }
 
 func seal(f *os.File) error {

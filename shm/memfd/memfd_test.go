@@ -115,8 +115,31 @@ func TestFillSafelyTurnsAFaultIntoAnError(t *testing.T) {
 		m[4096] = 1 // beyond the file's end now: SIGBUS
 		return nil
 	})
-	if err == nil || !strings.Contains(err.Error(), "no memory for page") {
+	if err == nil || !strings.Contains(err.Error(), "no memory for the page at byte 4096 of a 8192-byte copy") {
 		t.Fatalf("a write that faulted gave %v, want an error naming the page", err)
+	}
+	// A fault in what is copied from (a mapping of a file cut short) is
+	// the source's, and says so.
+	src, err := Shared("freqd-fault-source", 8192)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	from, err := unix.Mmap(int(src.Fd()), 0, 8192, unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(from)
+	if err := src.Truncate(0); err != nil {
+		t.Fatal(err)
+	}
+	to := make([]byte, 8192)
+	err = fillSafely(to, func(m []byte) error {
+		copy(m, from)
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "the source of a 8192-byte copy faulted") {
+		t.Fatalf("a read that faulted gave %v, want an error blaming the source", err)
 	}
 	// A panic of another kind is not swallowed.
 	defer func() {
