@@ -70,11 +70,11 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/freqd-bench-ab.XXXXXX")
 server=""
 cleanup() {
 	if [ -n "$server" ]; then
-		local kids
-		kids=$(pgrep -P "$server" || true)
-		kill -TERM "$server" 2>/dev/null || true
+		# The workers are signalled with their master, while it is alive
+		# and has not reaped them: a pid signalled after that could be
+		# someone else's by then.
+		kill -TERM "$server" $(pgrep -P "$server" || true) 2>/dev/null || true
 		wait "$server" 2>/dev/null || true
-		[ -n "$kids" ] && kill -KILL $kids 2>/dev/null || true
 	fi
 	rm -rf "$work"
 }
@@ -166,10 +166,14 @@ cp "$work/raw" "$out/ab-raw.txt"
 	awk '
 	function median(list,   n, a, i, j, t) {
 		n = split(list, a, " ")
+		if (n == 0) { lo = hi = "n/a"; return "n/a" }
 		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
 		lo = a[1]; hi = a[n]
 		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	}
+	# num formats a figure, and passes "n/a" (no complete pair of rounds,
+	# or a run that measured nothing) through as it is.
+	function num(v, fmt) { return v == "n/a" ? v : sprintf(fmt ? fmt : "%.2f", v) }
 	{
 		key = $3 " " $4 " " $5
 		if (!(key in seen)) { seen[key] = 1; order[++count] = key }
@@ -194,7 +198,7 @@ cp "$work/raw" "$out/ab-raw.txt"
 			q = median(rr[k]); rlo = lo; rhi = hi
 			ca = median(cpuA[k]); cb = median(cpuB[k])
 			p = median(cr[k]); clo = lo; chi = hi
-			printf "| %s | %s | %s | %.0f → %.0f | %.2f (%.2f–%.2f) | %.2f → %.2f | %.2f (%.2f–%.2f) |\n", f[1], f[2], f[3], ra, rb, q, rlo, rhi, ca, cb, p, clo, chi
+			printf "| %s | %s | %s | %s → %s | %s (%s–%s) | %s → %s | %s (%s–%s) |\n", f[1], f[2], f[3], num(ra, "%.0f"), num(rb, "%.0f"), num(q), num(rlo), num(rhi), num(ca), num(cb), num(p), num(clo), num(chi)
 		}
 	}' "$work/raw"
 } >"$out/ab.md"
