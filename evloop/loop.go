@@ -426,18 +426,25 @@ func (l *Loop) onEvent(fd int, events uint32) {
 // while Share says this loop holds no more than its share. Share is asked
 // before each accept, not once a batch: a burst of clients connecting at
 // once waits in the backlog together, and one batch would take them all.
+//
+// It is not asked before the first. The kernel woke this process alone
+// (EPOLLEXCLUSIVE) for the connection at hand, and does not pass the
+// wake-up on: a process that left it would strand it until another
+// connection woke someone else. And a loop over its share does not stop
+// watching the listener for a while, as it does the queue: two loops
+// can each be over their share a moment apart, and with a pause each
+// they would both be away while clients wait (connections per second
+// fell sixfold with 2 workers and a connection per request). It rejoins
+// the listener's wait queue instead, at the back, so that the kernel
+// wakes the others first for the connections that follow.
 func (l *Loop) accept(ln *acceptor) {
-	for range acceptBatch {
+	for i := range acceptBatch {
 		if !l.room() {
 			l.setFull()
 			return
 		}
-		if ln.Shared && l.leaveToOthers() {
-			// As for the queue: stop watching the listener for a moment,
-			// so that EPOLLEXCLUSIVE wakes another process for the rest.
-			ln.paused = true
-			ln.resumeAt = l.now.Add(shareDelay)
-			l.syncWatches()
+		if i > 0 && ln.Shared && l.leaveToOthers() {
+			l.rejoin(ln)
 			return
 		}
 		nfd, err := sys.Accept4(ln.FD)
@@ -492,6 +499,24 @@ func (l *Loop) leaveToOthers() bool {
 	}
 	l.deferred++
 	return true
+}
+
+// rejoin moves this loop to the back of a shared listener's wait queue:
+// EPOLLEXCLUSIVE wakes the first waiter that sleeps, and a watch added
+// anew is queued last.
+func (l *Loop) rejoin(ln *acceptor) {
+	if !ln.on {
+		return
+	}
+	err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
+	if err == nil {
+		err = l.add(ln.FD, unix.EPOLLIN|unix.EPOLLEXCLUSIVE)
+	}
+	if err != nil {
+		// Watched again by syncWatches at the next pause or resumption.
+		ln.on = false
+		l.pause(ln, fmt.Errorf("epoll: rejoin listener %s: %w", ln.Name, err))
+	}
 }
 
 // takeQueued takes up to max messages from the queue, or until it is
