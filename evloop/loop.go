@@ -37,12 +37,14 @@ const (
 	// maxPassed is the most descriptors a queue message may carry; the
 	// master sends up to 8.
 	maxPassed = 16
-	// shareDelay is how long a loop holding more than its share of the
-	// connections leaves the queue to the other workers, and maxDefer how
-	// many times in a row it may, so that a queue whose other readers are
-	// stuck is still served.
+	// maxDefer is how many times in a row a loop holding more than its
+	// share of the connections may leave the next ones to the other
+	// workers, so that connections are still taken at full pace when the
+	// others are stuck.
+	maxDefer = 4
+	// shareDelay is how long a loop stays away from the queue when it
+	// could not rejoin its wait queue (an epoll error).
 	shareDelay = time.Millisecond
-	maxDefer   = 4
 
 	// keptBuffers is how many empty connection buffers a loop keeps for
 	// reuse (4 KiB each): enough for the connections busy at one moment
@@ -431,12 +433,11 @@ func (l *Loop) onEvent(fd int, events uint32) {
 // (EPOLLEXCLUSIVE) for the connection at hand, and does not pass the
 // wake-up on: a process that left it would strand it until another
 // connection woke someone else. And a loop over its share does not stop
-// watching the listener for a while, as it does the queue: two loops
-// can each be over their share a moment apart, and with a pause each
-// they would both be away while clients wait (connections per second
-// fell sixfold with 2 workers and a connection per request). It rejoins
-// the listener's wait queue instead, at the back, so that the kernel
-// wakes the others first for the connections that follow.
+// watching the listener for a while: two loops can each be over their
+// share a moment apart, and with a pause each they would both be away
+// while clients wait (docs/design.md measures it). It rejoins the
+// listener's wait queue instead, at the back, so that the kernel wakes
+// the others first for the connections that follow.
 func (l *Loop) accept(ln *acceptor) {
 	for i := range acceptBatch {
 		if !l.room() {
@@ -470,15 +471,16 @@ func (l *Loop) receive() {
 		l.setFull()
 		return
 	}
+	batch := receiveBatch
 	if l.leaveToOthers() {
-		// Stop watching the queue for a moment, so that the kernel wakes
-		// other readers for the next messages (see queueEvents for the
-		// one at hand).
-		l.queueBack = l.now.Add(shareDelay)
-		l.syncWatches()
-		return
+		// Take the message this loop was woken for, which the kernel
+		// would pass to no one else, and rejoin the queue's wait queue at
+		// the back, so that the others are woken first for the next (as
+		// accept does for a shared listener).
+		batch = 1
+		defer l.rejoinQueue()
 	}
-	if l.takeQueued(receiveBatch) {
+	if l.takeQueued(batch) {
 		// The master and every other reader are gone, and the master's
 		// lifeline tells this process too. Stop watching the queue rather
 		// than spin on it.
@@ -499,6 +501,22 @@ func (l *Loop) leaveToOthers() bool {
 	}
 	l.deferred++
 	return true
+}
+
+// rejoinQueue is rejoin for the descriptor queue.
+func (l *Loop) rejoinQueue() {
+	if !l.queueOn {
+		return
+	}
+	err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
+	if err == nil {
+		err = l.add(l.queue, queueEvents)
+	}
+	if err != nil {
+		l.log.Error("epoll: cannot rejoin the descriptor queue; leaving it to the others for a moment", "error", err)
+		l.queueOn = false
+		l.queueBack = l.now.Add(shareDelay)
+	}
 }
 
 // rejoin moves this loop to the back of a shared listener's wait queue:
@@ -711,14 +729,13 @@ func (l *Loop) syncWatches() error {
 // queueEvents is how the queue is watched: EPOLLEXCLUSIVE wakes one idle
 // reader per message instead of all of them.
 //
-// A reader that then leaves the queue to others (Share) does not pass that
-// wake-up on: if the other readers were idle too, the message waits until
-// one of them wakes for another reason, or until this reader takes it after
-// maxDefer pauses (about 4 ms). Leaving and rejoining the set moves this
-// reader to the back of the wake-up order, so the next message goes to
-// another. Waking every idle reader instead (no EPOLLEXCLUSIVE) avoids the
-// wait but was measured dearer: 80 against 66 µs of CPU per connection
-// with 2 workers under redis-benchmark -k 0.
+// The kernel does not pass that wake-up on when the reader declines it, so
+// a reader over its share still takes the message it was woken for, and
+// only then rejoins the wait queue, at the back (rejoinQueue). Stepping
+// away from the queue for a while instead left the declined message
+// waiting until another one woke someone. Waking every idle reader (no
+// EPOLLEXCLUSIVE) avoids that wait too, but costs more CPU per connection
+// (docs/design.md has both measurements).
 const queueEvents = unix.EPOLLIN | unix.EPOLLEXCLUSIVE
 
 // waitMillis is how long epoll_wait may sleep: until the next timeout

@@ -525,3 +525,70 @@ func TestDrainAnswersTheNextRequestBeforeClosing(t *testing.T) {
 	}
 	r.wait(t)
 }
+
+// TestQueueOverShareTakesTheMessageItWasWokenFor: a reader holding more
+// than its share still takes the message the kernel woke it for, which
+// the kernel would hand to no other reader, and only leaves the next ones
+// to the others. Stepping away instead (asking Share twice in a row while
+// messages wait) strands the message until another one arrives.
+func TestQueueOverShareTakesTheMessageItWasWokenFor(t *testing.T) {
+	q, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(q[0])
+	defer unix.Close(q[1])
+	reader, err := unix.Dup(q[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 10
+	var clients []*os.File
+	for range n {
+		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := os.NewFile(uintptr(fds[0]), "client")
+		defer c.Close()
+		clients = append(clients, c)
+		if err := fdpass.SendFd(q[0], []byte{0}, fds[1]); err != nil {
+			t.Fatal(err)
+		}
+		unix.Close(fds[1])
+	}
+	var mu sync.Mutex
+	var events []string // "share" or "open", in the loop's order
+	start(t, evloop.Config{
+		Handler: newHandler(t), Queue: reader,
+		Share: func(int) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, "share")
+			return false // always over its share
+		},
+		Opened: func() {
+			mu.Lock()
+			defer mu.Unlock()
+			events = append(events, "open")
+		},
+	})
+	want := "$" + strconv.Itoa(len(strconv.FormatUint(testserver.Subtlex()["the"], 10))) + "\r\n"
+	for i, c := range clients {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Write([]byte("GET the\r\n")); err != nil {
+			t.Fatal(err)
+		}
+		got := make([]byte, len(want))
+		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
+			t.Fatalf("client %d of %d: %q, %v; want every client served", i, n, got, err)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := 1; i < len(events); i++ {
+		if events[i] == "share" && events[i-1] == "share" {
+			t.Fatalf("the loop declined a message it was woken for (Share asked twice with none taken): %v", events)
+		}
+	}
+}
