@@ -37,13 +37,9 @@ const (
 	// maxPassed is the most descriptors a queue message may carry; the
 	// master sends up to 8.
 	maxPassed = 16
-	// maxDefer is how many times in a row a loop holding more than its
-	// share of the connections may leave the next ones to the other
-	// workers, so that connections are still taken at full pace when the
-	// others are stuck.
-	maxDefer = 4
-	// shareDelay is how long a loop stays away from the queue when it
-	// could not rejoin its wait queue (an epoll error).
+	// shareDelay is how long a loop stays away from the queue or a
+	// listener whose watch it could not add again after leaving its wait
+	// queue (an epoll error).
 	shareDelay = time.Millisecond
 
 	// keptBuffers is how many empty connection buffers a loop keeps for
@@ -77,11 +73,13 @@ type Config struct {
 	// Other processes may read it too; the loop closes its descriptor
 	// when it drains or stops.
 	Queue int
-	// Share, if set, is asked before taking connections from the queue
-	// or a Shared listener, with the number this loop has open: false
-	// means the loop holds more than its share, and it leaves them to the
-	// other processes for a moment. One event loop is one core: a worker that took 48 of 50
-	// keep-alive clients would serve them on one core while the others idle.
+	// Share, if set, is asked before taking more connections from the
+	// queue or a Shared listener than the one a wake-up is for, with the
+	// number this loop has open: false means the loop holds more than its
+	// share, and the kernel is to wake the other processes first for the
+	// next ones. One event loop is one core: a worker that took 48 of 50
+	// keep-alive clients would serve them on one core while the others
+	// idle.
 	Share func(open int) bool
 	// Admit, if set, is asked for each new connection; when it says no,
 	// the connection goes to Refuse, which owns the descriptor from then.
@@ -147,8 +145,7 @@ type Loop struct {
 	// there too, inside Process).
 	epfd       int
 	queue      int           // -1 once closed
-	deferred   int           // readinesses of the queue or a shared listener in a row left to others (Share)
-	queueBack  time.Time     // when a queue left to others is watched again; zero if it may be now
+	queueBack  time.Time     // when a queue left after an error is watched again; zero if it may be now
 	queueOn    bool          // the queue is in the epoll set
 	full       bool          // at MaxConns: neither the queue nor the listeners are watched
 	limitSaid  bool          // the descriptor limit has been logged once
@@ -429,15 +426,18 @@ func (l *Loop) onEvent(fd int, events uint32) {
 // before each accept, not once a batch: a burst of clients connecting at
 // once waits in the backlog together, and one batch would take them all.
 //
-// It is not asked before the first. The kernel woke this process alone
-// (EPOLLEXCLUSIVE) for the connection at hand, and does not pass the
-// wake-up on: a process that left it would strand it until another
-// connection woke someone else. And a loop over its share does not stop
-// watching the listener for a while: two loops can each be over their
+// It is not asked before the first. The kernel may have woken this
+// process alone (EPOLLEXCLUSIVE) for the connection at hand, and it does
+// not pass the wake-up on: a process that left it would strand it until
+// another connection woke someone else. And a loop over its share does not
+// stop watching the listener for a while: two loops can each be over their
 // share a moment apart, and with a pause each they would both be away
 // while clients wait (docs/design.md measures it). It rejoins the
-// listener's wait queue instead, at the back, so that the kernel wakes
-// the others first for the connections that follow.
+// listener's wait queue instead, at the back, so that the kernel wakes the
+// others first for the connections that arrive next. A listener added
+// again while connections still wait is reported ready at once, so the
+// loop goes on taking those, one a turn between serving its clients,
+// unless another process takes them first; it never stalls.
 func (l *Loop) accept(ln *acceptor) {
 	for i := range acceptBatch {
 		if !l.room() {
@@ -465,7 +465,7 @@ func (l *Loop) accept(ln *acceptor) {
 }
 
 // receive takes up to receiveBatch messages of descriptors from the
-// queue, unless Share says this loop has more than its share.
+// queue, or only one when Share says this loop has more than its share.
 func (l *Loop) receive() {
 	if !l.room() {
 		l.setFull()
@@ -490,17 +490,12 @@ func (l *Loop) receive() {
 }
 
 // leaveToOthers reports whether the loop should leave the connections
-// waiting now to the other processes that wait on the same queue or
-// listener: Share says it holds more than its share, and it has not
-// already left them maxDefer times in a row, so that connections are
-// still taken when every other process is stuck.
+// that follow to the other processes waiting on the same queue or
+// listener: Share says it holds more than its share. The one a wake-up is
+// for is taken regardless, so connections are taken even when every other
+// process is stuck.
 func (l *Loop) leaveToOthers() bool {
-	if l.cfg.Share == nil || l.deferred >= maxDefer || l.cfg.Share(len(l.conns)) {
-		l.deferred = 0
-		return false
-	}
-	l.deferred++
-	return true
+	return l.cfg.Share != nil && !l.cfg.Share(len(l.conns))
 }
 
 // rejoinQueue is rejoin for the descriptor queue.
@@ -508,12 +503,12 @@ func (l *Loop) rejoinQueue() {
 	if !l.queueOn {
 		return
 	}
-	err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil)
-	if err == nil {
-		err = l.add(l.queue, queueEvents)
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil); err != nil {
+		l.log.Warn("epoll: cannot leave the descriptor queue's wait queue; staying in place", "error", err)
+		return
 	}
-	if err != nil {
-		l.log.Error("epoll: cannot rejoin the descriptor queue; leaving it to the others for a moment", "error", err)
+	if err := l.add(l.queue, queueEvents); err != nil {
+		l.log.Error("epoll: cannot watch the descriptor queue again; trying shortly", "error", err)
 		l.queueOn = false
 		l.queueBack = l.now.Add(shareDelay)
 	}
@@ -526,14 +521,15 @@ func (l *Loop) rejoin(ln *acceptor) {
 	if !ln.on {
 		return
 	}
-	err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
-	if err == nil {
-		err = l.add(ln.FD, unix.EPOLLIN|unix.EPOLLEXCLUSIVE)
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); err != nil {
+		l.log.Warn("epoll: cannot leave a listener's wait queue; staying in place", "listen", ln.Name, "error", err)
+		return
 	}
-	if err != nil {
-		// Watched again by syncWatches at the next pause or resumption.
+	if err := l.add(ln.FD, unix.EPOLLIN|unix.EPOLLEXCLUSIVE); err != nil {
+		l.log.Error("epoll: cannot watch a listener again; trying shortly", "listen", ln.Name, "error", err)
 		ln.on = false
-		l.pause(ln, fmt.Errorf("epoll: rejoin listener %s: %w", ln.Name, err))
+		ln.paused = true
+		ln.resumeAt = l.now.Add(shareDelay)
 	}
 }
 
@@ -684,9 +680,8 @@ func (l *Loop) sayLimit(err error) {
 }
 
 // syncWatches makes the epoll set watch what the loop may take now: the
-// queue unless it is left to other readers for a moment or the loop is
-// full, each listener unless it is paused after an error or the loop is
-// full.
+// queue unless it is left for a while after an error or the loop is full,
+// each listener unless it is paused after an error or the loop is full.
 func (l *Loop) syncWatches() error {
 	wantQueue := l.queue >= 0 && l.queueBack.IsZero() && !l.full
 	if wantQueue != l.queueOn {

@@ -399,9 +399,9 @@ func TestRequestMemoryBudgetClosesTheLargestHolder(t *testing.T) {
 // shared listener the loop must ask Share before each accept after the
 // first of a wake-up (which the kernel woke this loop alone for), or the
 // first worker woken takes the whole burst and serves it on one core while
-// the others idle. Alone on the listener, the loop still serves everyone:
-// it defers to others only a few times in a row, and never stops watching
-// the listener for it.
+// the others idle. Over its share, it takes the one connection of each
+// wake-up and asks again before the next; alone on the listener, it still
+// serves everyone, and never stops watching the listener to defer.
 func TestShareIsAskedBeforeEachAccept(t *testing.T) {
 	fd, addr := listenFD(t)
 	const n = 10
@@ -444,12 +444,14 @@ func TestShareIsAskedBeforeEachAccept(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	// Over its share, a wake-up takes the connection at hand and asks
-	// before the next; once it has deferred maxDefer times in a row it
-	// takes one more without asking. Never three without a question.
-	for i := 2; i < len(events); i++ {
-		if events[i] == "open" && events[i-1] == "open" && events[i-2] == "open" {
-			t.Fatalf("the loop accepted three times without asking Share: %v", events)
+	// Every client was waiting before the loop started, so no wake-up
+	// finds the backlog empty: a question comes between any two accepts,
+	// and an accept between any two questions (a loop that stepped away
+	// would ask again with none taken).
+	kind := func(e string) string { return strings.Fields(e)[0] }
+	for i := 1; i < len(events); i++ {
+		if kind(events[i]) == kind(events[i-1]) {
+			t.Fatalf("two %q in a row: %v", kind(events[i]), events)
 		}
 	}
 }
@@ -528,16 +530,17 @@ func TestDrainAnswersTheNextRequestBeforeClosing(t *testing.T) {
 
 // TestQueueOverShareTakesTheMessageItWasWokenFor: a reader holding more
 // than its share still takes the message the kernel woke it for, which
-// the kernel would hand to no other reader, and only leaves the next ones
-// to the others. Stepping away instead (asking Share twice in a row while
+// the kernel would hand to no other reader, and takes no more in that
+// wake-up. Stepping away instead (asking Share twice in a row while
 // messages wait) strands the message until another one arrives.
 func TestQueueOverShareTakesTheMessageItWasWokenFor(t *testing.T) {
 	q, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(q[0])
-	defer unix.Close(q[1])
+	// Closed after the loop stops (cleanups run last first), so that it
+	// does not see the queue's end while it serves.
+	t.Cleanup(func() { unix.Close(q[0]); unix.Close(q[1]) })
 	reader, err := unix.Dup(q[1])
 	if err != nil {
 		t.Fatal(err)
@@ -586,9 +589,13 @@ func TestQueueOverShareTakesTheMessageItWasWokenFor(t *testing.T) {
 	}
 	mu.Lock()
 	defer mu.Unlock()
+	// Each wake-up asks, takes the one message it is for, and rejoins.
 	for i := 1; i < len(events); i++ {
 		if events[i] == "share" && events[i-1] == "share" {
 			t.Fatalf("the loop declined a message it was woken for (Share asked twice with none taken): %v", events)
+		}
+		if events[i] == "open" && events[i-1] == "open" {
+			t.Fatalf("the loop took two messages in one wake-up over its share: %v", events)
 		}
 	}
 }
