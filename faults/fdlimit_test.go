@@ -16,10 +16,12 @@ import (
 
 // TestDescriptorLimitLosesNoConnection starts the server under a
 // descriptor limit of 128 (ulimit -n 128: soft and hard, so nothing can
-// raise it) and lets 400 clients each connect and send one PING at once.
-// A worker can hold fewer than 128 connections: the rest must wait (in the
-// fdpass queue, or in the listen backlog) and be answered when room is
-// made, never be closed unanswered, in every mode.
+// raise it) and lets 400 clients each connect and send one PING at once,
+// and keep the connection a moment after the answer. A worker can hold
+// fewer than 128 connections, and two workers cannot hold 400 at once
+// however fast they answer: the rest must wait (in the fdpass queue, or in
+// the listen backlog) and be answered when room is made, never be closed
+// unanswered, in every mode.
 func TestDescriptorLimitLosesNoConnection(t *testing.T) {
 	wrapper := filepath.Join(t.TempDir(), "freqd-ulimit")
 	script := fmt.Sprintf("#!/bin/sh\nulimit -n 128 || exit 1\nexec %s \"$@\"\n", freqdBin)
@@ -34,13 +36,16 @@ func TestDescriptorLimitLosesNoConnection(t *testing.T) {
 			s := testserver.Start(t, wrapper, mode, 2)
 			s.WaitWorkers(2, 10*time.Second)
 			const clients = 400
+			// Long enough that every client is connected before the
+			// first ones close, so that the workers meet their bound.
+			const hold = 300 * time.Millisecond
 			var answered, failed atomic.Int64
 			var mu sync.Mutex
 			errs := map[string]int{}
 			var wg sync.WaitGroup
 			for range clients {
 				wg.Go(func() {
-					err := ping(s.TCP)
+					err := ping(s.TCP, hold)
 					if err == nil {
 						answered.Add(1)
 						return
@@ -72,8 +77,9 @@ func TestDescriptorLimitLosesNoConnection(t *testing.T) {
 }
 
 // ping connects to addr, sends PING and reads the reply, within a
-// generous deadline: clients over the limit wait their turn.
-func ping(addr string) error {
+// generous deadline: clients over the limit wait their turn. It keeps the
+// connection for hold after the reply.
+func ping(addr string, hold time.Duration) error {
 	c, err := net.DialTimeout("tcp", addr, 10*time.Second)
 	if err != nil {
 		return err
@@ -90,5 +96,6 @@ func ping(addr string) error {
 	if line != "+PONG\r\n" {
 		return fmt.Errorf("reply %q", line)
 	}
+	time.Sleep(hold)
 	return nil
 }
