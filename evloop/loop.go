@@ -188,6 +188,15 @@ type acceptor struct {
 	delay    time.Duration
 }
 
+// events is how ln is watched: a listener other processes accept on too
+// wakes one of them per connection (EPOLLEXCLUSIVE), not all of them.
+func (ln *acceptor) events() uint32 {
+	if ln.Shared {
+		return unix.EPOLLIN | unix.EPOLLEXCLUSIVE
+	}
+	return unix.EPOLLIN
+}
+
 // New prepares a loop; nothing is watched until Serve. On error the
 // caller still owns every descriptor in cfg.
 func New(cfg Config) (*Loop, error) {
@@ -445,7 +454,9 @@ func (l *Loop) accept(ln *acceptor) {
 			return
 		}
 		if i > 0 && ln.Shared && l.leaveToOthers() {
-			l.rejoin(ln)
+			if ln.on && !l.rejoin(ln.FD, ln.events(), ln.Name) {
+				ln.on, ln.paused, ln.resumeAt = false, true, l.now.Add(shareDelay)
+			}
 			return
 		}
 		nfd, err := sys.Accept4(ln.FD)
@@ -498,39 +509,29 @@ func (l *Loop) leaveToOthers() bool {
 	return l.cfg.Share != nil && !l.cfg.Share(len(l.conns))
 }
 
-// rejoinQueue is rejoin for the descriptor queue.
+// rejoinQueue is rejoin for the descriptor queue, watched again shortly
+// if it cannot be at once.
 func (l *Loop) rejoinQueue() {
-	if !l.queueOn {
-		return
-	}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, l.queue, nil); err != nil {
-		l.log.Warn("epoll: cannot leave the descriptor queue's wait queue; staying in place", "error", err)
-		return
-	}
-	if err := l.add(l.queue, queueEvents); err != nil {
-		l.log.Error("epoll: cannot watch the descriptor queue again; trying shortly", "error", err)
-		l.queueOn = false
-		l.queueBack = l.now.Add(shareDelay)
+	if l.queueOn && !l.rejoin(l.queue, queueEvents, "descriptor queue") {
+		l.queueOn, l.queueBack = false, l.now.Add(shareDelay)
 	}
 }
 
-// rejoin moves this loop to the back of a shared listener's wait queue:
-// EPOLLEXCLUSIVE wakes the first waiter that sleeps, and a watch added
-// anew is queued last.
-func (l *Loop) rejoin(ln *acceptor) {
-	if !ln.on {
-		return
+// rejoin moves this loop to the back of fd's wait queue by removing its
+// watch and adding it anew: EPOLLEXCLUSIVE wakes the first waiter that
+// sleeps, and a watch added anew is queued last. It reports whether fd is
+// still watched, false when the watch, once removed, could not be added
+// again.
+func (l *Loop) rejoin(fd int, events uint32, name string) bool {
+	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, fd, nil); err != nil {
+		l.log.Warn("epoll: cannot leave a wait queue; staying in place", "watch", name, "error", err)
+		return true
 	}
-	if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil); err != nil {
-		l.log.Warn("epoll: cannot leave a listener's wait queue; staying in place", "listen", ln.Name, "error", err)
-		return
+	if err := l.add(fd, events); err != nil {
+		l.log.Error("epoll: cannot watch again after leaving a wait queue; trying shortly", "watch", name, "error", err)
+		return false
 	}
-	if err := l.add(ln.FD, unix.EPOLLIN|unix.EPOLLEXCLUSIVE); err != nil {
-		l.log.Error("epoll: cannot watch a listener again; trying shortly", "listen", ln.Name, "error", err)
-		ln.on = false
-		ln.paused = true
-		ln.resumeAt = l.now.Add(shareDelay)
-	}
+	return true
 }
 
 // takeQueued takes up to max messages from the queue, or until it is
@@ -704,11 +705,7 @@ func (l *Loop) syncWatches() error {
 		}
 		var err error
 		if want {
-			ev := uint32(unix.EPOLLIN)
-			if ln.Shared {
-				ev |= unix.EPOLLEXCLUSIVE
-			}
-			err = l.add(ln.FD, ev)
+			err = l.add(ln.FD, ln.events())
 		} else {
 			err = unix.EpollCtl(l.epfd, unix.EPOLL_CTL_DEL, ln.FD, nil)
 		}
