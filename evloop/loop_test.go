@@ -405,7 +405,7 @@ func TestRequestMemoryBudgetClosesTheLargestHolder(t *testing.T) {
 func TestShareIsAskedBeforeEachAccept(t *testing.T) {
 	fd, addr := listenFD(t)
 	const n = 10
-	var conns []net.Conn
+	var conns []deadlineConn
 	for range n {
 		c, err := net.DialTimeout("tcp", addr, 5*time.Second)
 		if err != nil {
@@ -414,44 +414,72 @@ func TestShareIsAskedBeforeEachAccept(t *testing.T) {
 		defer c.Close()
 		conns = append(conns, c)
 	}
-	var mu sync.Mutex
-	var events []string // "share N" or "open", in the loop's order
-	start(t, evloop.Config{
-		Handler: newHandler(t), Queue: -1,
-		Listeners: []evloop.Listener{{FD: fd, Name: addr, Shared: true}},
-		Share: func(open int) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			events = append(events, fmt.Sprintf("share %d", open))
-			return open < 3
-		},
-		Opened: func() {
-			mu.Lock()
-			defer mu.Unlock()
-			events = append(events, "open")
-		},
-	})
+	var log shareLog
+	cfg := evloop.Config{Handler: newHandler(t), Queue: -1,
+		Listeners: []evloop.Listener{{FD: fd, Name: addr, Shared: true}}}
+	log.hook(&cfg, func(open int) bool { return open < 3 })
+	start(t, cfg)
+	askEach(t, conns)
+	log.alternates(t)
+}
+
+// shareLog records, in a loop's order, each question to Share and each
+// connection opened.
+type shareLog struct {
+	mu     sync.Mutex
+	events []string // "share" or "open"
+}
+
+// hook sets cfg's Share, answered by answer, and Opened to record into l.
+func (l *shareLog) hook(cfg *evloop.Config, answer func(open int) bool) {
+	cfg.Share = func(open int) bool {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.events = append(l.events, "share")
+		return answer(open)
+	}
+	cfg.Opened = func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		l.events = append(l.events, "open")
+	}
+}
+
+// alternates fails t unless questions and openings alternated. With every
+// client waiting before the loop started, no wake-up finds nothing to
+// take: a question comes between any two openings (none taken past the
+// share without asking), and an opening between any two questions (a loop
+// that stepped away would ask again with none taken).
+func (l *shareLog) alternates(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := 1; i < len(l.events); i++ {
+		if l.events[i] == l.events[i-1] {
+			t.Fatalf("two %q in a row: %v", l.events[i], l.events)
+		}
+	}
+}
+
+// deadlineConn is a client connection: a net.Conn, or an *os.File of a
+// socket pair.
+type deadlineConn interface {
+	io.ReadWriter
+	SetDeadline(time.Time) error
+}
+
+// askEach sends GET the on each client in turn and wants the answer.
+func askEach(t *testing.T, clients []deadlineConn) {
+	t.Helper()
 	want := "$" + strconv.Itoa(len(strconv.FormatUint(testserver.Subtlex()["the"], 10))) + "\r\n"
-	for i, c := range conns {
+	for i, c := range clients {
 		c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := fmt.Fprintf(c, "GET the\r\n"); err != nil {
+		if _, err := c.Write([]byte("GET the\r\n")); err != nil {
 			t.Fatal(err)
 		}
 		got := make([]byte, len(want))
 		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
-			t.Fatalf("client %d of %d: %q, %v; want every client served", i, n, got, err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	// Every client was waiting before the loop started, so no wake-up
-	// finds the backlog empty: a question comes between any two accepts,
-	// and an accept between any two questions (a loop that stepped away
-	// would ask again with none taken).
-	kind := func(e string) string { return strings.Fields(e)[0] }
-	for i := 1; i < len(events); i++ {
-		if kind(events[i]) == kind(events[i-1]) {
-			t.Fatalf("two %q in a row: %v", kind(events[i]), events)
+			t.Fatalf("client %d of %d: %q, %v; want every client served", i, len(clients), got, err)
 		}
 	}
 }
@@ -546,7 +574,7 @@ func TestQueueOverShareTakesTheMessageItWasWokenFor(t *testing.T) {
 		t.Fatal(err)
 	}
 	const n = 10
-	var clients []*os.File
+	var clients []deadlineConn
 	for range n {
 		fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
 		if err != nil {
@@ -560,42 +588,10 @@ func TestQueueOverShareTakesTheMessageItWasWokenFor(t *testing.T) {
 		}
 		unix.Close(fds[1])
 	}
-	var mu sync.Mutex
-	var events []string // "share" or "open", in the loop's order
-	start(t, evloop.Config{
-		Handler: newHandler(t), Queue: reader,
-		Share: func(int) bool {
-			mu.Lock()
-			defer mu.Unlock()
-			events = append(events, "share")
-			return false // always over its share
-		},
-		Opened: func() {
-			mu.Lock()
-			defer mu.Unlock()
-			events = append(events, "open")
-		},
-	})
-	want := "$" + strconv.Itoa(len(strconv.FormatUint(testserver.Subtlex()["the"], 10))) + "\r\n"
-	for i, c := range clients {
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		if _, err := c.Write([]byte("GET the\r\n")); err != nil {
-			t.Fatal(err)
-		}
-		got := make([]byte, len(want))
-		if _, err := io.ReadFull(c, got); err != nil || string(got) != want {
-			t.Fatalf("client %d of %d: %q, %v; want every client served", i, n, got, err)
-		}
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	// Each wake-up asks, takes the one message it is for, and rejoins.
-	for i := 1; i < len(events); i++ {
-		if events[i] == "share" && events[i-1] == "share" {
-			t.Fatalf("the loop declined a message it was woken for (Share asked twice with none taken): %v", events)
-		}
-		if events[i] == "open" && events[i-1] == "open" {
-			t.Fatalf("the loop took two messages in one wake-up over its share: %v", events)
-		}
-	}
+	var log shareLog
+	cfg := evloop.Config{Handler: newHandler(t), Queue: reader}
+	log.hook(&cfg, func(int) bool { return false }) // always over its share
+	start(t, cfg)
+	askEach(t, clients)
+	log.alternates(t)
 }
