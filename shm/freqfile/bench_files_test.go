@@ -5,8 +5,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-
-	"github.com/freqd/freqd/shm/memfd"
 )
 
 // BenchmarkLookupFiles compares lookups and Open on tables built elsewhere,
@@ -38,6 +36,15 @@ func BenchmarkLookupFiles(b *testing.B) {
 			}
 		})
 		t := openServed(b, path)
+		// Every page touched once, as a served table would be warm.
+		if err := t.Verify(); err != nil {
+			b.Fatal(err)
+		}
+		huge, err := t.HugePageBytes()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Logf("%s: %d of %d bytes in huge pages", path, huge, t.Size())
 		rng := rand.New(rand.NewPCG(1, 2))
 		zipf := rand.NewZipf(rng, 1.07, 1, t.Len()-1)
 		keys := map[string][][]byte{}
@@ -63,32 +70,4 @@ func BenchmarkLookupFiles(b *testing.B) {
 		}
 		t.Close()
 	}
-}
-
-// openServed opens the table at path as `freqd serve` serves it: copied
-// into a sealed memfd, mapped, and verified, which touches every page.
-func openServed(b *testing.B, path string) *Table {
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := memfd.SealedCopy("freqd-bench", f)
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	t, err := OpenFile(m)
-	m.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := t.Verify(); err != nil {
-		b.Fatal(err)
-	}
-	huge, err := t.HugePageBytes()
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Logf("%s: %d of %d bytes in huge pages", path, huge, t.Size())
-	return t
 }

@@ -75,20 +75,7 @@ func loadBenchSet(b *testing.B, name string) *benchSet {
 		b.Fatal(err)
 	}
 	s.tab = tab
-	f, err := os.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	mem, err := memfd.SealedCopy("bench", f)
-	f.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
-	s.served, err = OpenFile(mem)
-	mem.Close()
-	if err != nil {
-		b.Fatal(err)
-	}
+	s.served = openServed(b, path)
 	s.buildMap()
 	s.makeKeys()
 	benchSets[name] = s
@@ -256,4 +243,24 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// openServed opens the table at path as `freqd serve` serves it by
+// default: copied into a sealed memfd and mapped from it.
+func openServed(b *testing.B, path string) *Table {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := memfd.SealedCopy("freqd-bench", f)
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	t, err := OpenFile(m)
+	m.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return t
 }

@@ -553,20 +553,7 @@ func TestHostileOffsetsNeverPanic(t *testing.T) {
 // TestServesFromASealedMemfd opens a table the way a worker does: from a
 // sealed memfd whose descriptor is closed once the table is mapped.
 func TestServesFromASealedMemfd(t *testing.T) {
-	good := subtlexBytes(t)
-	f, err := memfd.Sealed("freqd-test", good)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := OpenFile(f)
-	f.Close() // the mapping outlives the descriptor
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
-	if err := tab.Verify(); err != nil {
-		t.Fatal(err)
-	}
+	tab := openSealed(t, subtlexBytes(t))
 	if c, ok := tab.Lookup([]byte("the")); !ok || c != 1501908 {
 		t.Errorf("Lookup(the) through the memfd = %d, %v; want 1501908", c, ok)
 	}
@@ -581,19 +568,7 @@ func TestAMappedTableAsksForHugePages(t *testing.T) {
 		t.Skipf("no transparent huge pages for shared memory in this kernel: %v", err)
 	}
 	fallbacks := thpFileFallbacks(t)
-	f, err := memfd.Sealed("freqd-test", subtlexBytes(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tab, err := OpenFile(f)
-	f.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
-	if err := tab.Verify(); err != nil { // touches every page
-		t.Fatal(err)
-	}
+	tab := openSealed(t, subtlexBytes(t))
 	if flags := vmFlags(t, tab.mapped); !slices.Contains(flags, "hg") {
 		t.Errorf("the table's mapping has VmFlags %v, without hg (MADV_HUGEPAGE)", flags)
 	}
@@ -642,6 +617,27 @@ func TestATableOnDiskIsNotAdvisedHuge(t *testing.T) {
 	if flags := vmFlags(t, tab.mapped); slices.Contains(flags, "hg") {
 		t.Errorf("a table mapped from disk has VmFlags %v: advised for huge pages", flags)
 	}
+}
+
+// openSealed opens a table the way a worker does: from a sealed memfd
+// holding b, whose descriptor is closed once the table is mapped. The
+// table is verified, which touches every page, and closed with the test.
+func openSealed(t *testing.T, b []byte) *Table {
+	t.Helper()
+	f, err := memfd.Sealed("freqd-test", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := OpenFile(f)
+	f.Close() // the mapping outlives the descriptor
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close() })
+	if err := tab.Verify(); err != nil {
+		t.Fatal(err)
+	}
+	return tab
 }
 
 // vmFlags returns the VmFlags /proc/self/smaps gives the mapping m starts.
