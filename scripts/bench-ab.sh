@@ -65,47 +65,26 @@ for b in "$bin_a" "$bin_b"; do
 done
 command -v redis-benchmark >/dev/null 2>&1 || apt-get install -y redis-tools >/dev/null
 
+. "$(dirname "$0")/bench-lib.sh"
+
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/freqd-bench-ab.XXXXXX")
-server=""
 cleanup() {
-	if [ -n "$server" ]; then
-		# The workers are signalled with their master, while it is alive
-		# and has not reaped them: a pid signalled after that could be
-		# someone else's by then.
-		kill -TERM "$server" $(pgrep -P "$server" || true) 2>/dev/null || true
-		wait "$server" 2>/dev/null || true
-	fi
+	stop_jobs
 	rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-awk -v n="$keys" 'BEGIN { for (i = 0; i < n; i++) printf "key:%012d\t%d\n", i, (i * 7919) % 1000003 + 1 }' >"$work/keys.tsv"
+write_keys "$keys" "$work/keys.tsv"
 "$bin_a" build -o "$work/a.freq" "$work/keys.tsv" 2>/dev/null
 "$bin_b" build -o "$work/b.freq" "$work/keys.tsv" 2>/dev/null
-
-free_port() {
-	local p=6390
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
-
-# ticks prints the CPU clock ticks of process $1 and its children.
-ticks() {
-	local sum=0 pid t
-	for pid in "$1" $(pgrep -P "$1" || true); do
-		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12+$13+$14+$15}') || t=0
-		sum=$((sum + ${t:-0}))
-	done
-	echo "$sum"
-}
 
 # run ROUND LABEL BIN TABLE MODE TRANSPORT LOAD: one measured run;
 # appends "round label mode transport load rps cpu_us_per_req" to the raw
 # results.
 run() {
-	local round=$1 label=$2 bin=$3 table=$4 mode=$5 tr=$6 load=$7 listen addr n flags t0 t1 csv rps
+	local round=$1 label=$2 bin=$3 table=$4 mode=$5 tr=$6 load=$7 listen addr n flags t0 t1 csv rps server
 	if [ "$tr" = tcp ]; then
 		local port
 		port=$(free_port)
@@ -128,12 +107,10 @@ run() {
 	perrequest) n=${REQUESTS_PERREQUEST:-50000} flags="-k 0" ;;
 	esac
 	redis-benchmark $addr -c 50 -n $((n / 20)) -r "$keys" -t get $flags -q >/dev/null 2>&1 # warm-up
-	t0=$(ticks "$server")
+	t0=$(tree_ticks "$server")
 	csv=$(redis-benchmark $addr -c 50 -n "$n" -r "$keys" -t get $flags --csv 2>/dev/null | tail -1)
-	t1=$(ticks "$server")
-	kill -TERM "$server"
-	wait "$server" 2>/dev/null || true
-	server=""
+	t1=$(tree_ticks "$server")
+	stop "$server"
 	IFS=, read -r _ rps _ <<<"${csv//\"/}"
 	awk -v rd="$round" -v l="$label" -v m="$mode" -v tr="$tr" -v ld="$load" -v r="$rps" -v t=$((t1 - t0)) -v us="$tick_us" -v n="$n" \
 		'BEGIN { printf "%d %s %s %s %s %.0f %.3f\n", rd, l, m, tr, ld, r, t * us / n }' >>"$work/raw"
@@ -163,14 +140,7 @@ cp "$work/raw" "$out/ab-raw.txt"
 	echo
 	echo "| mode | transport | load | req/s A → B | ratio | CPU µs/req A → B | ratio |"
 	echo "| --- | --- | --- | ---: | ---: | ---: | ---: |"
-	awk '
-	function median(list,   n, a, i, j, t) {
-		n = split(list, a, " ")
-		if (n == 0) { lo = hi = "n/a"; return "n/a" }
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		lo = a[1]; hi = a[n]
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk "$median_awk"'
 	# num formats a figure, and passes "n/a" (no complete pair of rounds,
 	# or a run that measured nothing) through as it is.
 	function num(v, fmt) { return v == "n/a" ? v : sprintf(fmt ? fmt : "%.2f", v) }

@@ -51,26 +51,16 @@ transports=${TRANSPORTS:-tcp unix}
 loads=${LOADS:-keepalive pipeline perrequest}
 tick_us=$((1000000 / $(getconf CLK_TCK)))
 
+. "$(dirname "$0")/bench-lib.sh"
+
 mkdir -p "$out"
 work=$(mktemp -d "${TMPDIR:-/tmp}/freqd-bench-redis.XXXXXX")
-
-# stop ends a server: SIGTERM, then SIGKILL to it and to the children it
-# had, found by pid before it was signalled.
-stop() {
-	local pid=$1 kids
-	kids=$(pgrep -P "$pid" || true)
-	kill -TERM "$pid" 2>/dev/null || return 0
-	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$pid" $kids 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
 
 # cleanup stops the servers still running: the background jobs of this
 # shell, so a pid that has been waited for (and may have been reused) is
 # never signalled.
 cleanup() {
-	local pid
-	for pid in $(jobs -p); do stop "$pid"; done
+	stop_jobs
 	rm -rf "$work"
 }
 trap cleanup EXIT
@@ -88,29 +78,6 @@ if [ -z "$freqd" ]; then
 	go build -o "$freqd" ./cmd/freqd
 fi
 
-# free_port prints a loopback TCP port nobody listens on, from 6390 up.
-free_port() {
-	local p=6390
-	while ss -Hltn "sport = :$p" | grep -q .; do p=$((p + 1)); done
-	echo "$p"
-}
-
-# tree_ticks prints the CPU clock ticks used by process $1, its live
-# descendants and the children they reaped: fields 14-17 of
-# /proc/PID/stat (utime stime cutime cstime), found after the ")" that
-# ends the command name.
-tree_ticks() {
-	local todo=("$1") sum=0 pid t
-	while [ ${#todo[@]} -gt 0 ]; do
-		pid=${todo[0]}
-		todo=("${todo[@]:1}")
-		t=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12+$13+$14+$15}') || t=0
-		sum=$((sum + ${t:-0}))
-		todo+=($(pgrep -P "$pid" || true))
-	done
-	echo "$sum"
-}
-
 # kworker_ticks prints the CPU clock ticks of every kworker thread.
 kworker_ticks() {
 	local sum=0 pid t
@@ -122,7 +89,7 @@ kworker_ticks() {
 }
 
 echo "writing $keys keys and building the freqd table" >&2
-awk -v n="$keys" 'BEGIN { for (i = 0; i < n; i++) printf "key:%012d\t%d\n", i, (i * 7919) % 1000003 + 1 }' >"$work/keys.tsv"
+write_keys "$keys" "$work/keys.tsv"
 "$freqd" build -o "$work/keys.freq" "$work/keys.tsv" 2>/dev/null
 
 floor=""
@@ -259,13 +226,7 @@ table=$out/redis.md
 	echo
 	echo "| load | transport | server | req/s | server CPU µs/req | ×Redis | ×floor | kworker µs/req |"
 	echo "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"
-	awk '
-	function median(list,   n, a, i, j, t) {
-		n = split(list, a, " ")
-		for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j-1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
-		lo[0] = a[1]; hi[0] = a[n]
-		return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-	}
+	awk "$median_awk"'
 	{
 		key = $3 " " $2 " " $1
 		if (!(key in rps)) order[++count] = key
@@ -274,8 +235,8 @@ table=$out/redis.md
 	END {
 		for (i = 1; i <= count; i++) {
 			key = order[i]; split(key, f, " ")
-			r = median(rps[key]); rlo = lo[0]; rhi = hi[0]
-			c = median(cpu[key]); clo = lo[0]; chi = hi[0]
+			r = median(rps[key]); rlo = lo; rhi = hi
+			c = median(cpu[key]); clo = lo; chi = hi
 			k = median(kw[key])
 			med[key] = c
 			line[i] = sprintf("| %s | %s | %s | %.0fk (%.0f–%.0f) | %.2f (%.2f–%.2f) |", f[1], f[2], f[3], r / 1000, rlo / 1000, rhi / 1000, c, clo, chi)
