@@ -65,10 +65,13 @@ func (s *Session) count(hit bool) {
 	}
 }
 
-// completed ends a command that ran to the end: the key reads it made are
-// counted, and a command that needed other shards' words has its reply
-// replaced by an error if one of them did not answer.
-func (s *Session) completed(out []byte, start int) []byte {
+// completed ends a run of command id that went to the end: its call and
+// the key reads it made are counted, and a command that needed other
+// shards' words has its reply replaced by an error if one of them did not
+// answer. A call is counted once it has run, as Redis counts one, so that
+// INFO's commandstats do not count the INFO reading them.
+func (s *Session) completed(id int, out []byte, start int) []byte {
+	s.call(id)
 	s.pend.hits += s.hits
 	s.pend.misses += s.misses
 	s.hits, s.misses = 0, 0

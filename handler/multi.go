@@ -104,8 +104,7 @@ func (s *Session) runQueued(out []byte) []byte {
 		// shards have answered.
 		return s.suspend(out[:start])
 	}
-	s.call(cmd.id)
-	out = s.completed(out, start)
+	out = s.completed(cmd.id, out, start)
 	t.next += n
 	t.n--
 	if t.next == len(t.queue) {

@@ -223,10 +223,7 @@ func (s *Session) execute(args [][]byte, out []byte) []byte {
 			// again with their answers.
 			return s.suspend(out[:start])
 		}
-		// Its call is counted once it has run, as Redis counts one, so
-		// that INFO's commandstats do not count the INFO reading them.
-		s.call(cmd.id)
-		out = s.completed(out, start)
+		out = s.completed(cmd.id, out, start)
 	}
 	// Counted after running, as Redis does, so INFO does not count itself.
 	s.pend.commands++
