@@ -7,30 +7,41 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 )
 
-// HugeMapped returns the bytes of this process's mapping that starts at
-// address start which are mapped with huge pages: the ShmemPmdMapped,
-// FilePmdMapped and AnonHugePages lines of its entry in /proc/self/smaps.
-func HugeMapped(start uintptr) (int64, error) {
-	f, err := os.Open("/proc/self/smaps")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return hugeMapped(f, start)
+// Mapping is what /proc/self/smaps says of one mapping of this process.
+type Mapping struct {
+	// HugeBytes is how much of it is mapped with huge pages: its
+	// ShmemPmdMapped, FilePmdMapped and AnonHugePages lines.
+	HugeBytes int64
+	// Flags are its VmFlags, "hg" among them for a mapping advised
+	// MADV_HUGEPAGE.
+	Flags []string
 }
 
-// hugeMapped reads smaps text from r for the mapping at start.
-func hugeMapped(r io.Reader, start uintptr) (int64, error) {
+// SelfMapping reads the entry of /proc/self/smaps for the mapping that
+// starts at address start.
+func SelfMapping(start uintptr) (Mapping, error) {
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		return Mapping{}, err
+	}
+	defer f.Close()
+	return readMapping(f, start)
+}
+
+// readMapping reads smaps text from r for the mapping at start.
+func readMapping(r io.Reader, start uintptr) (Mapping, error) {
 	sc := bufio.NewScanner(r)
 	in := false
+	var m Mapping
 	var kb int64
 	for sc.Scan() {
 		line := sc.Bytes()
 		if from, ok := header(line); ok {
 			if in {
-				return kb << 10, nil // the next mapping's header
+				break // the next mapping's header
 			}
 			in = from == uint64(start)
 			continue
@@ -50,18 +61,21 @@ func hugeMapped(r io.Reader, start uintptr) (int64, error) {
 			}
 			n, err := strconv.ParseInt(string(fields[0]), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("smaps: %s: %w", line, err)
+				return Mapping{}, fmt.Errorf("smaps: %s: %w", line, err)
 			}
 			kb += n
+		case "VmFlags":
+			m.Flags = strings.Fields(string(rest))
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return 0, err
+		return Mapping{}, err
 	}
 	if !in {
-		return 0, fmt.Errorf("smaps: no mapping starts at %#x", start)
+		return Mapping{}, fmt.Errorf("smaps: no mapping starts at %#x", start)
 	}
-	return kb << 10, nil
+	m.HugeBytes = kb << 10
+	return m, nil
 }
 
 // header returns the start address of a mapping's first line in smaps

@@ -1,6 +1,7 @@
 package procstat
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -27,26 +28,27 @@ AnonHugePages:      2048 kB
 VmFlags: rd wr mr mw me ac sd
 `
 
-func TestHugeMappedReadsTheMappingAtItsStart(t *testing.T) {
+func TestReadMappingReadsTheMappingAtItsStart(t *testing.T) {
 	for _, c := range []struct {
 		start uintptr
 		want  int64
+		flag  string // one of its VmFlags
 	}{
-		{0x7fc5a0000000, 3997696 << 10},
-		{0x400000, 0},
-		{0x7fc5bd21b000, 2048 << 10}, // the last mapping, ended by EOF
+		{0x7fc5a0000000, 3997696 << 10, "hg"},
+		{0x400000, 0, "ex"},
+		{0x7fc5bd21b000, 2048 << 10, "ac"}, // the last mapping, ended by EOF
 	} {
-		got, err := hugeMapped(strings.NewReader(smapsSample), c.start)
-		if err != nil || got != c.want {
-			t.Errorf("mapping at %#x: %d, %v; want %d", c.start, got, err, c.want)
+		got, err := readMapping(strings.NewReader(smapsSample), c.start)
+		if err != nil || got.HugeBytes != c.want || !slices.Contains(got.Flags, c.flag) {
+			t.Errorf("mapping at %#x: %+v, %v; want %d huge bytes and the flag %s", c.start, got, err, c.want, c.flag)
 		}
 	}
-	if _, err := hugeMapped(strings.NewReader(smapsSample), 0x7fc5a0001000); err == nil {
+	if _, err := readMapping(strings.NewReader(smapsSample), 0x7fc5a0001000); err == nil {
 		t.Error("an address inside a mapping, not at its start, was accepted")
 	}
 }
 
-func TestHugeMappedFindsAMappingOfThisProcess(t *testing.T) {
+func TestSelfMappingFindsAMappingOfThisProcess(t *testing.T) {
 	// A mapping of a file of its own, which the kernel cannot merge with
 	// a neighbour into one entry that starts elsewhere.
 	fd, err := unix.MemfdCreate("procstat-test", unix.MFD_CLOEXEC)
@@ -64,7 +66,7 @@ func TestHugeMappedFindsAMappingOfThisProcess(t *testing.T) {
 	defer unix.Munmap(m)
 	// No huge page fits in 1 MiB: what is checked is that the mapping is
 	// found in the live /proc/self/smaps and read without error.
-	if n, err := HugeMapped(uintptr(unsafe.Pointer(&m[0]))); err != nil || n != 0 {
-		t.Errorf("HugeMapped of a 1-MiB mapping: %d, %v; want 0, nil", n, err)
+	if got, err := SelfMapping(uintptr(unsafe.Pointer(&m[0]))); err != nil || got.HugeBytes != 0 || !slices.Contains(got.Flags, "sh") {
+		t.Errorf("SelfMapping of a 1-MiB shared mapping: %+v, %v; want 0 huge bytes and the flag sh", got, err)
 	}
 }

@@ -85,7 +85,8 @@ func (t *Table) HugePageBytes() (int64, error) {
 	if len(t.mapped) == 0 {
 		return 0, nil
 	}
-	return procstat.HugeMapped(uintptr(unsafe.Pointer(unsafe.SliceData(t.mapped))))
+	m, err := procstat.SelfMapping(uintptr(unsafe.Pointer(unsafe.SliceData(t.mapped))))
+	return m.HugeBytes, err
 }
 
 // Close releases the table's mapping, if it has one. Every method of a

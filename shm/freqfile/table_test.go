@@ -13,6 +13,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/freqd/freqd/internal/procstat"
 	"github.com/freqd/freqd/shm/memfd"
 	"golang.org/x/sys/unix"
 
@@ -640,25 +641,14 @@ func openSealed(t *testing.T, b []byte) *Table {
 	return tab
 }
 
-// vmFlags returns the VmFlags /proc/self/smaps gives the mapping m starts.
+// vmFlags returns the VmFlags of the mapping m starts.
 func vmFlags(t *testing.T, m []byte) []string {
 	t.Helper()
-	start := strconv.FormatUint(uint64(uintptr(unsafe.Pointer(unsafe.SliceData(m)))), 16) + "-"
-	smaps, err := os.ReadFile("/proc/self/smaps")
+	mp, err := procstat.SelfMapping(uintptr(unsafe.Pointer(unsafe.SliceData(m))))
 	if err != nil {
-		t.Skip(err)
+		t.Fatal(err)
 	}
-	_, entry, ok := strings.Cut(string(smaps), "\n"+start)
-	if !ok {
-		t.Fatalf("no mapping starts at %s in /proc/self/smaps", start)
-	}
-	for _, line := range strings.Split(entry, "\n") {
-		if v, ok := strings.CutPrefix(line, "VmFlags:"); ok {
-			return strings.Fields(v)
-		}
-	}
-	t.Fatalf("the mapping at %s has no VmFlags line", start)
-	return nil
+	return mp.Flags
 }
 
 // thpFileFallbacks reads how often the kernel could not give a huge page
